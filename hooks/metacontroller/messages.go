@@ -1,0 +1,68 @@
+package metacontroller
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// CustomizeRequest is the body of a customize hook call, for Composite- and
+// DecoratorControllers alike (a decorator's target object is sent as parent).
+type CustomizeRequest struct {
+	Controller Object `json:"controller"`
+	Parent     Object `json:"parent"`
+}
+
+// CustomizeResponse tells Metacontroller which other objects to send to sync
+// and finalize under "related".
+type CustomizeResponse struct {
+	RelatedResources []RelatedResourceRule `json:"relatedResources"`
+}
+
+// RelatedResourceRule selects related objects of one resource type. With
+// hook version v1 and a namespaced parent, Metacontroller only looks in the
+// parent's namespace, whatever Namespace says.
+type RelatedResourceRule struct {
+	APIVersion    string                `json:"apiVersion"`
+	Resource      string                `json:"resource"`
+	LabelSelector *metav1.LabelSelector `json:"labelSelector,omitempty"`
+	Namespace     string                `json:"namespace,omitempty"`
+	Names         []string              `json:"names,omitempty"`
+}
+
+// CompositeRequest is the body of a CompositeController sync or finalize call.
+type CompositeRequest struct {
+	Controller Object    `json:"controller"`
+	Parent     Object    `json:"parent"`
+	Children   ObjectMap `json:"children"`
+	Related    ObjectMap `json:"related"`
+	Finalizing bool      `json:"finalizing"`
+}
+
+// CompositeResponse is what a CompositeController hook answers. Status
+// replaces the parent's status (nil leaves it alone); Children is the full
+// desired set (an empty list deletes every child).
+type CompositeResponse struct {
+	Status             any      `json:"status"`
+	Children           []Object `json:"children"`
+	ResyncAfterSeconds float64  `json:"resyncAfterSeconds,omitempty"`
+	Finalized          bool     `json:"finalized,omitempty"`
+}
+
+// DecoratorRequest is the body of a DecoratorController sync or finalize call.
+type DecoratorRequest struct {
+	Controller  Object    `json:"controller"`
+	Object      Object    `json:"object"`
+	Attachments ObjectMap `json:"attachments"`
+	Related     ObjectMap `json:"related"`
+	Finalizing  bool      `json:"finalizing"`
+}
+
+// DecoratorResponse is what a DecoratorController hook answers. A nil value
+// in Labels or Annotations removes that key from the target.
+type DecoratorResponse struct {
+	Labels             map[string]*string `json:"labels,omitempty"`
+	Annotations        map[string]*string `json:"annotations,omitempty"`
+	Status             any                `json:"status,omitempty"`
+	Attachments        []Object           `json:"attachments"`
+	ResyncAfterSeconds float64            `json:"resyncAfterSeconds,omitempty"`
+	Finalized          bool               `json:"finalized,omitempty"`
+}
