@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// config is everything the hook server reads at start. Every flag has an
+// environment fallback named HOOKOPS_<FLAG> (upper case, dashes as
+// underscores); a flag given on the command line wins.
+type config struct {
+	Addr            string
+	TLSAddr         string
+	TLSCertFile     string
+	TLSKeyFile      string
+	ClientCAFile    string
+	AuthTokenFile   string
+	MaxBodyBytes    int64
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	MaxInFlight     int
+	LogLevel        slog.Level
+	GitHubTimeout   time.Duration
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("hookops-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", ":8080", "plain HTTP listen address for hooks, health and metrics (empty disables it)")
+	fs.StringVar(&c.TLSAddr, "tls-addr", "", "HTTPS listen address for hooks and /convert (needs --tls-cert-file and --tls-key-file)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", "", "PEM serving certificate, reloaded when the file changes")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", "", "PEM private key of the serving certificate")
+	fs.StringVar(&c.ClientCAFile, "client-ca-file", "", "PEM CA bundle; when set, HTTPS clients must present a certificate it signed (mutual TLS)")
+	fs.StringVar(&c.AuthTokenFile, "auth-token-file", "", "file holding the bearer token hook callers must send; re-read when it changes")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 8<<20, "largest request body accepted, in bytes")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", 8*time.Second, "deadline for one hook request (keep it under Metacontroller's webhook timeout, 10s by default)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to drain in-flight requests on SIGTERM")
+	fs.IntVar(&c.MaxInFlight, "max-in-flight", 64, "hook requests served at once; more are answered 429 with Retry-After")
+	fs.DurationVar(&c.GitHubTimeout, "github-timeout", 6*time.Second, "deadline for the GitHub calls of one hook request")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+
+	if err := envDefaults(fs, getenv); err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", *level)
+	}
+	return c, c.validate()
+}
+
+// envDefaults applies HOOKOPS_* variables as flag values before the command
+// line is parsed, so that flags override the environment.
+func envDefaults(fs *flag.FlagSet, getenv func(string) string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "HOOKOPS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (c *config) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Addr == "" && c.TLSAddr == "" {
+		bad("nothing to serve: set --addr or --tls-addr")
+	}
+	if c.TLSAddr != "" && (c.TLSCertFile == "" || c.TLSKeyFile == "") {
+		bad("--tls-addr needs --tls-cert-file and --tls-key-file")
+	}
+	if c.ClientCAFile != "" && c.TLSAddr == "" {
+		bad("--client-ca-file needs --tls-addr: client certificates only exist on HTTPS")
+	}
+	for flagName, path := range map[string]string{
+		"--tls-cert-file": c.TLSCertFile, "--tls-key-file": c.TLSKeyFile,
+		"--client-ca-file": c.ClientCAFile, "--auth-token-file": c.AuthTokenFile,
+	} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			bad("%s: %w", flagName, err)
+		}
+	}
+	if c.MaxBodyBytes < 1024 {
+		bad("--max-body-bytes must be at least 1024, got %d", c.MaxBodyBytes)
+	}
+	if c.RequestTimeout <= 0 || c.RequestTimeout > 30*time.Second {
+		bad("--request-timeout must be in (0, 30s], got %s", c.RequestTimeout)
+	}
+	if c.GitHubTimeout <= 0 || c.GitHubTimeout >= c.RequestTimeout {
+		bad("--github-timeout must be positive and shorter than --request-timeout (%s), got %s", c.RequestTimeout, c.GitHubTimeout)
+	}
+	if c.MaxInFlight < 1 {
+		bad("--max-in-flight must be at least 1, got %d", c.MaxInFlight)
+	}
+	if c.ShutdownTimeout < 0 {
+		bad("--shutdown-timeout must not be negative")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/hookops/hookops/hooks/metacontroller"
+)
+
+// hookRoute is one hook mounted at /hooks/<controller>/<hook>.
+type hookRoute struct {
+	controller, hook string
+	handler          http.Handler
+}
+
+// compositeRoutes mounts a CompositeController's hooks; a nil hook is not mounted.
+func compositeRoutes(name string, customize metacontroller.CustomizeHook, sync, finalize metacontroller.CompositeHook) []hookRoute {
+	return collect(name, map[string]http.Handler{
+		"customize": serveHook(metacontroller.DecodeCustomize, customize),
+		"sync":      serveHook(metacontroller.DecodeComposite, sync),
+		"finalize":  serveHook(metacontroller.DecodeComposite, finalize),
+	})
+}
+
+// decoratorRoutes mounts a DecoratorController's hooks; a nil hook is not mounted.
+func decoratorRoutes(name string, customize metacontroller.CustomizeHook, sync, finalize metacontroller.DecoratorHook) []hookRoute {
+	return collect(name, map[string]http.Handler{
+		"customize": serveHook(metacontroller.DecodeCustomize, customize),
+		"sync":      serveHook(metacontroller.DecodeDecorator, sync),
+		"finalize":  serveHook(metacontroller.DecodeDecorator, finalize),
+	})
+}
+
+func collect(controller string, hooks map[string]http.Handler) []hookRoute {
+	var out []hookRoute
+	for _, h := range []string{"customize", "sync", "finalize"} {
+		if hooks[h] != nil {
+			out = append(out, hookRoute{controller: controller, hook: h, handler: hooks[h]})
+		}
+	}
+	return out
+}
+
+// serveHook turns a pure hook function into an HTTP handler: decode and
+// validate, call, encode. Only a request the hook cannot serve gets a 4xx;
+// hooks report trouble with the outside world inside a 200 response.
+func serveHook[Req, Resp any](decode func(io.Reader) (Req, error), fn func(context.Context, Req) (Resp, error)) http.Handler {
+	if fn == nil {
+		return nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode(r.Body)
+		if err != nil {
+			writeHookError(w, r, err)
+			return
+		}
+		resp, err := fn(r.Context(), req)
+		if err != nil {
+			writeHookError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if err := metacontroller.Encode(w, resp); err != nil {
+			slog.DebugContext(r.Context(), "write hook response", "err", err)
+		}
+	})
+}
+
+func writeHookError(w http.ResponseWriter, r *http.Request, err error) {
+	var reqErr *metacontroller.RequestError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "request body is over the limit of "+itoa(tooBig.Limit)+" bytes")
+	case errors.As(err, &reqErr):
+		writeError(w, http.StatusBadRequest, reqErr.Msg)
+	case isTimeout(err):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "hook ran out of time; retry")
+	default:
+		slog.ErrorContext(r.Context(), "hook failed", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "hook failed (request id "+middleware.GetReqID(r.Context())+")")
+	}
+}

@@ -1,0 +1,125 @@
+// Command server is the hookops hook server: it serves Metacontroller's hook
+// calls for every hookops controller, CRD conversion, health and metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "hookops-server:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, then drains in-flight requests.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+
+	ready := &atomic.Bool{}
+	handler, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: newMetrics(), hooks: controllers(cfg), ready: ready})
+	if err != nil {
+		return err
+	}
+	servers, err := listen(cfg, handler)
+	if err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	for _, s := range servers {
+		g.Go(func() error {
+			log.Info("serving", "addr", s.ln.Addr().String(), "tls", s.srv.TLSConfig != nil)
+			if err := s.serve(); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve %s: %w", s.ln.Addr(), err)
+			}
+			return nil
+		})
+	}
+	ready.Store(true)
+	g.Go(func() error {
+		<-gctx.Done()
+		ready.Store(false)
+		log.Info("shutting down: draining in-flight requests", "timeout", cfg.ShutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		var errs []error
+		for _, s := range servers {
+			errs = append(errs, s.srv.Shutdown(sctx))
+		}
+		return errors.Join(errs...)
+	})
+	return g.Wait()
+}
+
+type server struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+func (s server) serve() error {
+	if s.srv.TLSConfig != nil {
+		return s.srv.ServeTLS(s.ln, "", "")
+	}
+	return s.srv.Serve(s.ln)
+}
+
+// listen opens every configured listener before serving starts, so that a
+// taken port is a start-up error rather than a half-running server.
+func listen(cfg *config, h http.Handler) ([]server, error) {
+	var out []server
+	open := func(addr string, tlsOn bool) error {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 90 * time.Second}
+		if tlsOn {
+			tc, err := serverTLS(cfg)
+			if err != nil {
+				return err
+			}
+			srv.TLSConfig = tc
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		out = append(out, server{srv: srv, ln: ln})
+		return nil
+	}
+	closeAll := func() {
+		for _, s := range out {
+			_ = s.ln.Close()
+		}
+	}
+	if cfg.Addr != "" {
+		if err := open(cfg.Addr, false); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.TLSAddr != "" {
+		if err := open(cfg.TLSAddr, true); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+	return out, nil
+}

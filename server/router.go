@@ -1,0 +1,81 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routerDeps is what the router serves.
+type routerDeps struct {
+	cfg     *config
+	log     *slog.Logger
+	metrics *metrics
+	hooks   []hookRoute
+	ready   *atomic.Bool
+}
+
+func newRouter(d routerDeps) (http.Handler, error) {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, requestIDHeader, accessLog(d.log), recoverJSON(d.log))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no route for "+r.URL.Path)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path)
+	})
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeOK(w) })
+	r.Get("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !d.ready.Load() {
+			writeError(w, http.StatusServiceUnavailable, "shutting down")
+			return
+		}
+		writeOK(w)
+	})
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.metrics.registry, promhttp.HandlerOpts{}))
+
+	guard, err := hookGuards(d.cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.Group(func(r chi.Router) {
+		r.Use(guard...)
+		for _, h := range d.hooks {
+			r.With(d.metrics.observe(h.controller, h.hook)).Post("/hooks/"+h.controller+"/"+h.hook, h.handler.ServeHTTP)
+		}
+	})
+	return r, nil
+}
+
+// hookGuards is the middleware every hook request passes, cheapest refusal first.
+func hookGuards(cfg *config) ([]func(http.Handler) http.Handler, error) {
+	guards := []func(http.Handler) http.Handler{limitInFlight(cfg.MaxInFlight)}
+	if cfg.ClientCAFile != "" {
+		guards = append(guards, requireClientCert)
+	}
+	if cfg.AuthTokenFile != "" {
+		auth, err := bearerAuth(cfg.AuthTokenFile)
+		if err != nil {
+			return nil, err
+		}
+		guards = append(guards, auth)
+	}
+	return append(guards, requireJSON, limitBody(cfg.MaxBodyBytes), deadline(cfg.RequestTimeout)), nil
+}
+
+func requestIDHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}

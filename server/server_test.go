@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookops/hookops/hooks/metacontroller"
+)
+
+const parent = `{"apiVersion":"github.hookops.dev/v1","kind":"GitHubRepo","metadata":{"name":"demo","namespace":"team-a"}}`
+
+// testHooks are pure hooks whose behaviour the request chooses, so the table
+// below can drive every path of the server.
+func testHooks() []hookRoute {
+	sync := func(ctx context.Context, req *metacontroller.CompositeRequest) (*metacontroller.CompositeResponse, error) {
+		switch req.Parent.Name() {
+		case "panic":
+			panic("boom")
+		case "slow":
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return &metacontroller.CompositeResponse{Status: map[string]any{"seen": req.Parent.Name()}}, nil
+	}
+	decorate := func(_ context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
+		return &metacontroller.DecoratorResponse{}, nil
+	}
+	customize := func(_ context.Context, req *metacontroller.CustomizeRequest) (*metacontroller.CustomizeResponse, error) {
+		return &metacontroller.CustomizeResponse{}, nil
+	}
+	return append(compositeRoutes("test", customize, sync, sync), decoratorRoutes("deco", customize, decorate, decorate)...)
+}
+
+func testConfig(t *testing.T, args ...string) *config {
+	t.Helper()
+	cfg, err := parseConfig(append([]string{"--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func startServer(t *testing.T, cfg *config) *httptest.Server {
+	t.Helper()
+	ready := &atomic.Bool{}
+	ready.Store(true)
+	h, err := newRouter(routerDeps{cfg: cfg, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), metrics: newMetrics(), hooks: testHooks(), ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type call struct {
+	method, path, contentType, body, token string
+}
+
+func (c call) do(t *testing.T, base string) (int, map[string]any, http.Header) {
+	t.Helper()
+	if c.method == "" {
+		c.method = http.MethodPost
+	}
+	req, err := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.contentType != "-" {
+		ct := c.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("%s %s: response is not JSON: %v", c.method, c.path, err)
+	}
+	return resp.StatusCode, body, resp.Header
+}
+
+// Every kind of bad input gets a 4xx with a JSON error that names the
+// problem; nothing gets a 500 or takes the server down.
+func TestBadInput(t *testing.T) {
+	srv := startServer(t, testConfig(t, "--max-body-bytes", "2048"))
+	big := `{"parent":` + parent + `,"pad":"` + strings.Repeat("x", 4096) + `"}`
+	cases := []struct {
+		name   string
+		call   call
+		status int
+		want   string
+	}{
+		{"not json", call{path: "/hooks/test/sync", body: "hello"}, 400, "not valid JSON"},
+		{"truncated json", call{path: "/hooks/test/sync", body: `{"parent": {"kind":`}, 400, "truncated"},
+		{"empty body", call{path: "/hooks/test/sync"}, 400, "empty"},
+		{"json array", call{path: "/hooks/test/sync", body: `[1,2]`}, 400, "JSON object"},
+		{"wrong field type", call{path: "/hooks/test/sync", body: `{"parent":` + parent + `,"children":[]}`}, 400, `"children" must be an object`},
+		{"wrong parent type", call{path: "/hooks/test/customize", body: `{"parent":"demo"}`}, 400, `"parent" must be an object`},
+		{"missing parent", call{path: "/hooks/test/sync", body: `{"children":{}}`}, 400, `no "parent"`},
+		{"missing parent on finalize", call{path: "/hooks/test/finalize", body: `{"finalizing":true}`}, 400, `no "parent"`},
+		{"missing object", call{path: "/hooks/deco/sync", body: `{"parent":` + parent + `}`}, 400, `no "object"`},
+		{"parent without name", call{path: "/hooks/test/sync", body: `{"parent":{"apiVersion":"v1","kind":"X","metadata":{}}}`}, 400, "metadata.name"},
+		{"body over the limit", call{path: "/hooks/test/sync", body: big}, 413, "over the limit"},
+		{"wrong content type", call{path: "/hooks/test/sync", contentType: "text/plain", body: `{}`}, 415, "application/json"},
+		{"no content type", call{path: "/hooks/test/sync", contentType: "-", body: `{}`}, 415, "application/json"},
+		{"wrong method", call{method: http.MethodGet, path: "/hooks/test/sync"}, 405, "GET is not allowed"},
+		{"unknown hook", call{path: "/hooks/test/nope", body: `{}`}, 404, "/hooks/test/nope"},
+		{"unknown controller", call{path: "/hooks/nope/sync", body: `{}`}, 404, "/hooks/nope/sync"},
+		{"unknown route", call{method: http.MethodGet, path: "/nope"}, 404, "/nope"},
+		{"panicking hook", call{path: "/hooks/test/sync", body: `{"parent":{"apiVersion":"v1","kind":"X","metadata":{"name":"panic"}}}`}, 500, "internal error"},
+		{"good request after a panic", call{path: "/hooks/test/sync", body: `{"parent":` + parent + `}`}, 200, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, body, _ := c.call.do(t, srv.URL)
+			if status != c.status {
+				t.Fatalf("status = %d, want %d (body %v)", status, c.status, body)
+			}
+			if c.want == "" {
+				return
+			}
+			msg, _ := body["error"].(string)
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("error = %q, want it to mention %q", msg, c.want)
+			}
+		})
+	}
+}
+
+// A chunked body (no Content-Length) over the limit is cut off while reading.
+func TestChunkedBodyOverLimit(t *testing.T) {
+	srv := startServer(t, testConfig(t, "--max-body-bytes", "2048"))
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write([]byte(`{"parent":` + parent + `,"pad":"` + strings.Repeat("x", 8192) + `"}`))
+		_ = pw.Close()
+	}()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/hooks/test/sync", pr)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	call{path: "/hooks/test/sync", body: `{"parent":` + parent + `}`}.do(t, srv.URL)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if status, _, _ := (call{method: http.MethodGet, path: p}).do(t, srv.URL); status != 200 {
+			t.Errorf("%s = %d", p, status)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	want := `hookops_hook_requests_total{code="200",controller="test",hook="sync"} 1`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("metrics lack %q", want)
+	}
+}
+
+func TestResponseCarriesRequestID(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	_, _, h := call{path: "/hooks/test/sync", body: `{"parent":` + parent + `}`}.do(t, srv.URL)
+	if h.Get("X-Request-Id") == "" {
+		t.Error("no X-Request-Id header")
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	writeFile(t, file, "s3cret\n")
+	cfg := testConfig(t, "--auth-token-file", file)
+	srv := startServer(t, cfg)
+	body := `{"parent":` + parent + `}`
+	cases := []struct {
+		token  string
+		status int
+	}{{"", 401}, {"wrong", 401}, {"s3cre", 401}, {"s3cret", 200}}
+	for _, c := range cases {
+		if status, resp, _ := (call{path: "/hooks/test/sync", body: body, token: c.token}).do(t, srv.URL); status != c.status {
+			t.Errorf("token %q: status = %d, want %d (%v)", c.token, status, c.status, resp)
+		}
+	}
+	// Health and metrics stay open for probes.
+	if status, _, _ := (call{method: http.MethodGet, path: "/healthz"}).do(t, srv.URL); status != 200 {
+		t.Errorf("healthz = %d without a token", status)
+	}
+
+	// A rotated token takes effect without a restart.
+	writeFile(t, file, "rotated")
+	future := time.Now().Add(2 * time.Second)
+	if err := os.Chtimes(file, future, future); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status, _, _ := call{path: "/hooks/test/sync", body: body, token: "rotated"}.do(t, srv.URL)
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rotated token never accepted")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if status, _, _ := (call{path: "/hooks/test/sync", body: body, token: "s3cret"}).do(t, srv.URL); status != 401 {
+		t.Errorf("old token still accepted: %d", status)
+	}
+}
+
+func TestTooManyInFlight(t *testing.T) {
+	srv := startServer(t, testConfig(t, "--max-in-flight", "1"))
+	slow := `{"parent":{"apiVersion":"v1","kind":"X","metadata":{"name":"slow"}}}`
+	done := make(chan int)
+	go func() {
+		status, _, _ := call{path: "/hooks/test/sync", body: slow}.do(t, srv.URL)
+		done <- status
+	}()
+	time.Sleep(100 * time.Millisecond)
+	status, body, h := call{path: "/hooks/test/sync", body: `{"parent":` + parent + `}`}.do(t, srv.URL)
+	if status != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+		t.Errorf("second request: status %d, Retry-After %q, body %v; want 429 with Retry-After", status, h.Get("Retry-After"), body)
+	}
+	if s := <-done; s != 200 {
+		t.Errorf("slow request: %d", s)
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	srv := startServer(t, testConfig(t, "--request-timeout", "50ms", "--github-timeout", "20ms"))
+	status, body, _ := call{path: "/hooks/test/sync", body: `{"parent":{"apiVersion":"v1","kind":"X","metadata":{"name":"slow"}}}`}.do(t, srv.URL)
+	if status != http.StatusServiceUnavailable {
+		t.Errorf("status = %d (%v), want 503", status, body)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
