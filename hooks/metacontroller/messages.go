@@ -1,6 +1,8 @@
 package metacontroller
 
 import (
+	"context"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -66,3 +68,11 @@ type DecoratorResponse struct {
 	ResyncAfterSeconds float64            `json:"resyncAfterSeconds,omitempty"`
 	Finalized          bool               `json:"finalized,omitempty"`
 }
+
+// The hook functions a controller implements. Each is a pure function of the
+// request (plus whatever the outside world answers); the server does the HTTP.
+type (
+	CustomizeHook func(context.Context, *CustomizeRequest) (*CustomizeResponse, error)
+	CompositeHook func(context.Context, *CompositeRequest) (*CompositeResponse, error)
+	DecoratorHook func(context.Context, *DecoratorRequest) (*DecoratorResponse, error)
+)

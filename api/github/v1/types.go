@@ -1,0 +1,149 @@
+// Package v1 holds the Go types of GitHubRepo in github.hookops.dev/v1, the
+// storage version. Optional spec fields are pointers: nil means "not
+// managed", so hookops never enforces a value the user did not write.
+package v1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Group, Version and Kind name the resource.
+const (
+	Group    = "github.hookops.dev"
+	Version  = "v1"
+	Kind     = "GitHubRepo"
+	Resource = "githubrepos"
+)
+
+// APIVersion is Group/Version.
+const APIVersion = Group + "/" + Version
+
+// GitHubRepo is one GitHub repository kept in line with its spec.
+type GitHubRepo struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   GitHubRepoSpec   `json:"spec"`
+	Status GitHubRepoStatus `json:"status,omitempty"`
+}
+
+// GitHubRepoSpec is the desired repository.
+type GitHubRepoSpec struct {
+	// Owner is the organization or user login the repository belongs to.
+	Owner string `json:"owner"`
+	// Name of the repository; defaults to metadata.name. Changing it renames the repository.
+	Name          string      `json:"name,omitempty"`
+	Visibility    *Visibility `json:"visibility,omitempty"`
+	Description   *string     `json:"description,omitempty"`
+	Homepage      *string     `json:"homepage,omitempty"`
+	Topics        *[]string   `json:"topics,omitempty"`
+	Features      *Features   `json:"features,omitempty"`
+	Archived      *bool       `json:"archived,omitempty"`
+	DefaultBranch *string     `json:"defaultBranch,omitempty"`
+	// Init is used when the repository is created and ignored afterwards.
+	Init                 *Init          `json:"init,omitempty"`
+	DeletionPolicy       DeletionPolicy `json:"deletionPolicy,omitempty"`
+	AdoptExisting        bool           `json:"adoptExisting,omitempty"`
+	CredentialsSecretRef SecretKeyRef   `json:"credentialsSecretRef"`
+}
+
+// Visibility of a repository.
+type Visibility string
+
+// Visibilities GitHub knows; internal exists only in organizations of an enterprise.
+const (
+	Public   Visibility = "public"
+	Private  Visibility = "private"
+	Internal Visibility = "internal"
+)
+
+// Features switches repository features on or off; nil fields are not managed.
+type Features struct {
+	Issues      *bool `json:"issues,omitempty"`
+	Wiki        *bool `json:"wiki,omitempty"`
+	Projects    *bool `json:"projects,omitempty"`
+	Discussions *bool `json:"discussions,omitempty"`
+}
+
+// Init holds create-only settings.
+type Init struct {
+	AutoInit          *bool   `json:"autoInit,omitempty"`
+	GitignoreTemplate *string `json:"gitignoreTemplate,omitempty"`
+	LicenseTemplate   *string `json:"licenseTemplate,omitempty"`
+}
+
+// DeletionPolicy says what happens to the repository when the GitHubRepo is deleted.
+type DeletionPolicy string
+
+// Deletion policies.
+const (
+	DeletionDelete  DeletionPolicy = "Delete"
+	DeletionArchive DeletionPolicy = "Archive"
+	DeletionOrphan  DeletionPolicy = "Orphan"
+)
+
+// SecretKeyRef points at the Secret key holding the GitHub token. The
+// Secret must live in the GitHubRepo's own namespace.
+type SecretKeyRef struct {
+	Name string `json:"name"`
+	// Key defaults to "token".
+	Key string `json:"key,omitempty"`
+	// Namespace, if given, must equal the GitHubRepo's namespace.
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// GitHubRepoStatus is what the operator observed and remembers between syncs.
+type GitHubRepoStatus struct {
+	ObservedGeneration int64              `json:"observedGeneration,omitempty"`
+	Conditions         []metav1.Condition `json:"conditions,omitempty"`
+	// RepoID tracks the repository from its creation on, across renames.
+	RepoID        int64  `json:"repoID,omitempty"`
+	FullName      string `json:"fullName,omitempty"`
+	HTMLURL       string `json:"htmlURL,omitempty"`
+	CloneURL      string `json:"cloneURL,omitempty"`
+	SSHURL        string `json:"sshURL,omitempty"`
+	DefaultBranch string `json:"defaultBranch,omitempty"`
+	Visibility    string `json:"visibility,omitempty"`
+	// ETag of the last full read, sent as If-None-Match so that an unchanged
+	// repository costs no rate limit.
+	ETag                string       `json:"etag,omitempty"`
+	LastSyncTime        *metav1.Time `json:"lastSyncTime,omitempty"`
+	ConsecutiveFailures int32        `json:"consecutiveFailures,omitempty"`
+	RateLimit           *RateLimit   `json:"rateLimit,omitempty"`
+}
+
+// RateLimit is the last primary rate-limit reading for the credential.
+type RateLimit struct {
+	Limit     int `json:"limit"`
+	Remaining int `json:"remaining"`
+	// Reset is when the budget refills.
+	Reset metav1.Time `json:"reset"`
+}
+
+// Condition types and reasons.
+const (
+	ConditionReady  = "Ready"
+	ConditionSynced = "Synced"
+	ConditionError  = "Error"
+
+	ReasonAvailable   = "Available"
+	ReasonCreating    = "Creating"
+	ReasonUnavailable = "Unavailable"
+	ReasonDeleting    = "Deleting"
+
+	ReasonReconcileSuccess = "ReconcileSuccess"
+	ReasonReconcileError   = "ReconcileError"
+	ReasonReconcilePending = "ReconcilePending"
+
+	ReasonNoError                 = "NoError"
+	ReasonSecretNotFound          = "SecretNotFound"
+	ReasonSecretKeyMissing        = "SecretKeyMissing"
+	ReasonCrossNamespaceSecretRef = "CrossNamespaceSecretRef"
+	ReasonUnauthorized            = "Unauthorized"
+	ReasonForbidden               = "Forbidden"
+	ReasonRateLimited             = "RateLimited"
+	ReasonAlreadyExists           = "AlreadyExists"
+	ReasonInvalidSpec             = "InvalidSpec"
+	ReasonOwnerNotFound           = "OwnerNotFound"
+	ReasonGitHubUnavailable       = "GitHubUnavailable"
+)

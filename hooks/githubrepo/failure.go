@@ -1,0 +1,118 @@
+package githubrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	v1 "github.com/hookops/hookops/api/github/v1"
+)
+
+// failure is an outcome the user sees as the Error condition, with what it
+// takes to retry.
+type failure struct {
+	reason  string
+	message string
+	// resetAt is set when the primary rate limit is spent: nothing is sent
+	// to GitHub before it.
+	resetAt time.Time
+	// secondary marks a secondary rate limit; retryAfter is GitHub's
+	// Retry-After when it sent one.
+	secondary  bool
+	retryAfter time.Duration
+}
+
+func fail(reason, format string, args ...any) *failure {
+	return &failure{reason: reason, message: fmt.Sprintf(format, args...)}
+}
+
+// classify turns an error from a GitHub call into a failure. what says
+// what was being done, for the message.
+func classify(err error, what string) *failure {
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	var resp *github.ErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		return &failure{reason: v1.ReasonRateLimited, resetAt: rl.Rate.Reset.Time,
+			message: fmt.Sprintf("GitHub's rate limit for this token is spent (%d requests per hour) while trying to %s; hookops waits until it resets at %s", rl.Rate.Limit, what, rl.Rate.Reset.UTC().Format(time.RFC3339))}
+	case errors.As(err, &abuse):
+		f := &failure{reason: v1.ReasonRateLimited, secondary: true,
+			message: fmt.Sprintf("GitHub's secondary rate limit was hit while trying to %s; hookops backs off before writing again", what)}
+		if abuse.RetryAfter != nil {
+			f.retryAfter = *abuse.RetryAfter
+		}
+		return f
+	case errors.As(err, &resp):
+		return classifyResponse(resp, what)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return fail(v1.ReasonGitHubUnavailable, "GitHub did not answer in time while trying to %s; retrying with backoff", what)
+	default:
+		return fail(v1.ReasonGitHubUnavailable, "GitHub could not be reached while trying to %s: %s; retrying with backoff", what, scrub(err))
+	}
+}
+
+func classifyResponse(resp *github.ErrorResponse, what string) *failure {
+	code := resp.Response.StatusCode
+	msg := resp.Message
+	switch {
+	case code == http.StatusUnauthorized:
+		return fail(v1.ReasonUnauthorized, "GitHub rejected the token (401 %s) while trying to %s: check that the token in the Secret is valid and has not expired or been revoked", msg, what)
+	case code == http.StatusTooManyRequests || (code == http.StatusForbidden && strings.Contains(strings.ToLower(msg), "secondary rate limit")):
+		f := &failure{reason: v1.ReasonRateLimited, secondary: true,
+			message: fmt.Sprintf("GitHub's secondary rate limit was hit while trying to %s; hookops backs off before writing again", what)}
+		if d, err := time.ParseDuration(resp.Response.Header.Get("Retry-After") + "s"); err == nil {
+			f.retryAfter = d
+		}
+		return f
+	case code == http.StatusForbidden:
+		return fail(v1.ReasonForbidden, "GitHub refused to %s (403 %s): the token needs the repo scope (and for organizations, permission to create and administer repositories)", what, msg)
+	case code == http.StatusUnprocessableEntity:
+		return fail(v1.ReasonInvalidSpec, "GitHub rejected the request to %s (422 %s%s): fix the spec", what, msg, details(resp))
+	case code >= 500:
+		return fail(v1.ReasonGitHubUnavailable, "GitHub answered %d while trying to %s; retrying with backoff", code, what)
+	}
+	return fail(v1.ReasonGitHubUnavailable, "GitHub answered %d %s while trying to %s; retrying with backoff", code, msg, what)
+}
+
+func details(resp *github.ErrorResponse) string {
+	var parts []string
+	for _, e := range resp.Errors {
+		switch {
+		case e.Message != "":
+			parts = append(parts, e.Message)
+		case e.Field != "":
+			parts = append(parts, e.Field+" "+e.Code)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, "; ")
+}
+
+// scrub keeps an error message to its last part: transport errors embed the
+// request URL, which is harmless, but nothing else from the request is ever
+// wanted in a condition.
+func scrub(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}
+
+func statusCode(err error) int {
+	var resp *github.ErrorResponse
+	if errors.As(err, &resp) && resp.Response != nil {
+		return resp.Response.StatusCode
+	}
+	return 0
+}
+
+func isNotFound(err error) bool { return statusCode(err) == http.StatusNotFound }

@@ -1,0 +1,113 @@
+package githubrepo
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	v1 "github.com/hookops/hookops/api/github/v1"
+	"github.com/hookops/hookops/hooks/metacontroller"
+)
+
+// decodeParent reads the parent as a GitHubRepo. The CRD schema makes a
+// wrongly typed field impossible through the API server, so a failure here
+// is a request that was not sent by Metacontroller for this controller.
+func decodeParent(o metacontroller.Object) (*v1.GitHubRepo, error) {
+	if o.APIVersion() != v1.APIVersion || o.Kind() != v1.Kind {
+		return nil, &metacontroller.RequestError{Msg: fmt.Sprintf("parent is %s %s, want %s %s", o.APIVersion(), o.Kind(), v1.APIVersion, v1.Kind)}
+	}
+	var repo v1.GitHubRepo
+	if err := o.Into(&repo); err != nil {
+		return nil, &metacontroller.RequestError{Msg: "parent is not a valid GitHubRepo: " + err.Error()}
+	}
+	return &repo, nil
+}
+
+var (
+	namePattern  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	topicPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,49}$`)
+)
+
+// repoName is spec.name, defaulting to metadata.name.
+func repoName(r *v1.GitHubRepo) string {
+	if r.Spec.Name != "" {
+		return r.Spec.Name
+	}
+	return r.Name
+}
+
+// validate repeats the CRD schema's rules, for API servers that skipped them
+// (an older CRD, or a v1alpha1 object converted by hand).
+func validate(r *v1.GitHubRepo) *failure {
+	s := &r.Spec
+	switch name := repoName(r); {
+	case s.Owner == "":
+		return fail(v1.ReasonInvalidSpec, "spec.owner is empty: set it to the organization or user that owns the repository")
+	case !namePattern.MatchString(name) || name == "." || name == "..":
+		return fail(v1.ReasonInvalidSpec, "repository name %q is not valid: use 1-100 letters, digits, '.', '-' or '_'", name)
+	case s.CredentialsSecretRef.Name == "":
+		return fail(v1.ReasonInvalidSpec, "spec.credentialsSecretRef.name is empty: name the Secret that holds the GitHub token")
+	}
+	if v := s.Visibility; v != nil && *v != v1.Public && *v != v1.Private && *v != v1.Internal {
+		return fail(v1.ReasonInvalidSpec, "spec.visibility %q is not one of public, private, internal", *v)
+	}
+	if t := s.Topics; t != nil {
+		if len(*t) > 20 {
+			return fail(v1.ReasonInvalidSpec, "spec.topics has %d topics; GitHub allows at most 20", len(*t))
+		}
+		for _, topic := range *t {
+			if !topicPattern.MatchString(topic) {
+				return fail(v1.ReasonInvalidSpec, "topic %q is not valid: use lower-case letters, digits and '-', starting with a letter or digit, at most 50 characters", topic)
+			}
+		}
+	}
+	switch s.DeletionPolicy {
+	case "", v1.DeletionDelete, v1.DeletionArchive, v1.DeletionOrphan:
+	default:
+		return fail(v1.ReasonInvalidSpec, "spec.deletionPolicy %q is not one of Delete, Archive, Orphan", s.DeletionPolicy)
+	}
+	return nil
+}
+
+// recordName is the name of the ConfigMap child that records which
+// repository this GitHubRepo owns (see knownRepoID).
+func recordName(r *v1.GitHubRepo) string { return r.Name + "-github" }
+
+// knownRepoID is the id of the repository this GitHubRepo created or
+// adopted: from status, or else from the ConfigMap child. The child is the
+// durable copy: Metacontroller applies children even when a status write is
+// lost to a conflict, so a repository once created is never mistaken for a
+// stranger's.
+func knownRepoID(r *v1.GitHubRepo, children metacontroller.ObjectMap) int64 {
+	if r.Status.RepoID != 0 {
+		return r.Status.RepoID
+	}
+	cm, ok := children.Get("ConfigMap", "v1", r.Namespace, recordName(r))
+	if !ok {
+		return 0
+	}
+	data, _ := cm["data"].(map[string]any)
+	s, _ := data["repoID"].(string)
+	id, _ := strconv.ParseInt(s, 10, 64)
+	return id
+}
+
+// record builds the ConfigMap child from the status.
+func record(r *v1.GitHubRepo, st *v1.GitHubRepoStatus) metacontroller.Object {
+	return metacontroller.Object{
+		"apiVersion": "v1",
+		"kind":       "ConfigMap",
+		"metadata": map[string]any{
+			"name":      recordName(r),
+			"namespace": r.Namespace,
+			"labels":    map[string]any{"app.kubernetes.io/managed-by": "hookops"},
+		},
+		"data": map[string]any{
+			"repoID":   strconv.FormatInt(st.RepoID, 10),
+			"fullName": st.FullName,
+			"htmlURL":  st.HTMLURL,
+			"cloneURL": st.CloneURL,
+			"sshURL":   st.SSHURL,
+		},
+	}
+}
