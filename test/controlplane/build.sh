@@ -13,13 +13,24 @@ bin=$cache/bin/$version
 # The stamp ties the cache to the exact dependency set in tools/go.sum.
 stamp=$(sha256sum "$here/tools/go.sum" | cut -c1-16)
 
-if [[ -f $bin/.stamp && $(cat "$bin/.stamp") == "$stamp" ]] &&
-  [[ -x $bin/etcd && -x $bin/kube-apiserver && -x $bin/kube-controller-manager ]]; then
+cached() {
+  [[ -f $bin/.stamp && $(cat "$bin/.stamp") == "$stamp" ]] &&
+    [[ -x $bin/etcd && -x $bin/kube-apiserver && -x $bin/kube-controller-manager ]]
+}
+if cached; then
   echo "$bin"
   exit 0
 fi
 
 mkdir -p "$bin"
+# Test packages run in parallel and may all ask for the binaries: one builds,
+# the others wait for the lock and then find the cache filled.
+exec 9>"$bin/.lock"
+flock 9
+if cached; then
+  echo "$bin"
+  exit 0
+fi
 pkg=k8s.io/component-base/version
 ldflags="-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 build() { # name package
