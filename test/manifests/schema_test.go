@@ -1,0 +1,277 @@
+package manifests_test
+
+import (
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	githubv1 "github.com/hookops/hookops/api/github/v1"
+)
+
+// TestSchemaMatchesGoTypes checks the CRD's OpenAPI schema against the Go
+// types field by field: every json name is a property and every property a
+// json name, types and integer formats agree, a field is required exactly
+// when it has no omitempty (pointers and omitempty fields are optional), and
+// every spec and status field has a description for kubectl explain.
+func TestSchemaMatchesGoTypes(t *testing.T) {
+	versions := crdVersions(t)
+	for _, v := range versions {
+		if v.name != githubv1.Version {
+			continue
+		}
+		if !v.storage || !v.served {
+			t.Errorf("version %s: served=%t storage=%t, want both", v.name, v.served, v.storage)
+		}
+		root := v.schema
+		checkSchema(t, "", reflect.TypeFor[githubv1.GitHubRepo](), root)
+		return
+	}
+	t.Fatalf("the CRD has no version %s", githubv1.Version)
+}
+
+type crdVersion struct {
+	name            string
+	served, storage bool
+	schema          map[string]any
+}
+
+func crdVersions(t *testing.T) []crdVersion {
+	t.Helper()
+	data, err := os.ReadFile(manifestsDir("crds", crdName+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crd struct {
+		Spec struct {
+			Versions []struct {
+				Name    string `json:"name"`
+				Served  bool   `json:"served"`
+				Storage bool   `json:"storage"`
+				Schema  struct {
+					OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
+				} `json:"schema"`
+			} `json:"versions"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(data, &crd); err != nil {
+		t.Fatalf("parse CRD: %v", err)
+	}
+	var out []crdVersion
+	for _, v := range crd.Spec.Versions {
+		out = append(out, crdVersion{v.Name, v.Served, v.Storage, v.Schema.OpenAPIV3Schema})
+	}
+	return out
+}
+
+var (
+	timeType       = reflect.TypeFor[metav1.Time]()
+	objectMetaType = reflect.TypeFor[metav1.ObjectMeta]()
+)
+
+// checkSchema compares the schema s at path with the Go type typ.
+func checkSchema(t *testing.T, path string, typ reflect.Type, s map[string]any) {
+	t.Helper()
+	name := path
+	if name == "" {
+		name = "<root>"
+	}
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	str := func(key string) string { v, _ := s[key].(string); return v }
+	wantType := func(want string) {
+		t.Helper()
+		if got := str("type"); got != want {
+			t.Errorf("%s: schema type %q, Go type %s wants %q", name, got, typ, want)
+		}
+	}
+	if strings.HasPrefix(path, "spec") || strings.HasPrefix(path, "status") {
+		if str("description") == "" {
+			t.Errorf("%s: no description (users read it with kubectl explain)", name)
+		}
+	}
+
+	switch {
+	case typ == timeType:
+		wantType("string")
+		if str("format") != "date-time" {
+			t.Errorf("%s: format %q, want date-time for metav1.Time", name, str("format"))
+		}
+	case typ == objectMetaType:
+		wantType("object")
+	case typ.Kind() == reflect.Struct:
+		wantType("object")
+		checkObject(t, path, typ, s)
+	case typ.Kind() == reflect.Slice:
+		wantType("array")
+		items, _ := s["items"].(map[string]any)
+		if items == nil {
+			t.Errorf("%s: array without items", name)
+			return
+		}
+		checkSchema(t, path+"[]", typ.Elem(), items)
+	case typ.Kind() == reflect.String:
+		wantType("string")
+	case typ.Kind() == reflect.Bool:
+		wantType("boolean")
+	case typ.Kind() == reflect.Int64, typ.Kind() == reflect.Int32, typ.Kind() == reflect.Int:
+		wantType("integer")
+		want := map[reflect.Kind]string{reflect.Int64: "int64", reflect.Int32: "int32", reflect.Int: ""}[typ.Kind()]
+		if got := str("format"); got != want && (typ.Kind() != reflect.Int || got != "int64") {
+			t.Errorf("%s: integer format %q, Go type %s wants %q", name, got, typ, want)
+		}
+	default:
+		t.Errorf("%s: Go type %s has no schema mapping in this test", name, typ)
+	}
+}
+
+type goField struct {
+	typ       reflect.Type
+	omitempty bool
+}
+
+// goFields lists a struct's json fields, flattening inline embedded structs.
+func goFields(typ reflect.Type) map[string]goField {
+	out := map[string]goField{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			for k, v := range goFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = goField{typ: f.Type, omitempty: slices.Contains(strings.Split(opts, ","), "omitempty")}
+	}
+	return out
+}
+
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+func checkObject(t *testing.T, path string, typ reflect.Type, s map[string]any) {
+	t.Helper()
+	name := path
+	if name == "" {
+		name = "<root>"
+	}
+	fields := goFields(typ)
+	props, _ := s["properties"].(map[string]any)
+	for _, k := range sortedKeys(props) {
+		if _, ok := fields[k]; !ok {
+			t.Errorf("%s: schema property %q is not a json field of %s", name, k, typ)
+		}
+	}
+	var required []string
+	if r, ok := s["required"].([]any); ok {
+		for _, v := range r {
+			required = append(required, v.(string))
+		}
+	}
+	for _, k := range sortedKeys(fields) {
+		f := fields[k]
+		child := join(path, k)
+		prop, ok := props[k].(map[string]any)
+		if !ok {
+			t.Errorf("%s: json field %q of %s is missing from the schema", name, k, typ)
+			continue
+		}
+		isRequired := slices.Contains(required, k)
+		optional := f.omitempty || f.typ.Kind() == reflect.Pointer
+		switch {
+		case f.typ == timeType && !optional:
+			// A zero metav1.Time marshals as null and the apiserver prunes
+			// nulls before validating, so such a field may be either.
+		case optional && isRequired:
+			t.Errorf("%s: required in the schema, but the Go field is optional (pointer or omitempty)", child)
+		case !optional && !isRequired:
+			t.Errorf("%s: optional in the schema, but the Go field is always written (no omitempty): list it in required", child)
+		}
+		if _, hasDefault := prop["default"]; hasDefault && isRequired {
+			t.Errorf("%s: has a default but is required; the default would never apply", child)
+		}
+		checkSchema(t, child, f.typ, prop)
+	}
+}
+
+func join(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestSchemaDefaults pins the defaults the documentation promises.
+func TestSchemaDefaults(t *testing.T) {
+	var root map[string]any
+	for _, v := range crdVersions(t) {
+		if v.name == githubv1.Version {
+			root = v.schema
+		}
+	}
+	if root == nil {
+		t.Fatalf("the CRD has no version %s", githubv1.Version)
+	}
+	prop := func(path ...string) map[string]any {
+		s := root
+		for _, p := range path {
+			props, _ := s["properties"].(map[string]any)
+			s, _ = props[p].(map[string]any)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		path []string
+		want any
+	}{
+		{[]string{"spec", "visibility"}, string(githubv1.Private)},
+		{[]string{"spec", "deletionPolicy"}, string(githubv1.DeletionDelete)},
+		{[]string{"spec", "credentialsSecretRef", "key"}, "token"},
+	} {
+		if got := prop(tc.path...)["default"]; got != tc.want {
+			t.Errorf("%s: default %v, want %v", strings.Join(tc.path, "."), got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		path []string
+		want []any
+	}{
+		{[]string{"spec", "visibility"}, []any{string(githubv1.Public), string(githubv1.Private), string(githubv1.Internal)}},
+		{[]string{"spec", "deletionPolicy"}, []any{string(githubv1.DeletionDelete), string(githubv1.DeletionArchive), string(githubv1.DeletionOrphan)}},
+	} {
+		if got, _ := prop(tc.path...)["enum"].([]any); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: enum %v, want the Go constants %v", strings.Join(tc.path, "."), got, tc.want)
+		}
+	}
+}
