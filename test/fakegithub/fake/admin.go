@@ -1,0 +1,211 @@
+package fake
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// adminRoutes expose the Go knobs over HTTP for the binary. Budgets are
+// addressed by the token in the admin request's own Authorization header,
+// which keeps tokens out of URLs and bodies.
+func (s *Server) adminRoutes() http.Handler {
+	r := chi.NewRouter()
+	r.Route("/_fake", func(r chi.Router) {
+		r.Get("/health", admin(func(*http.Request, []byte) (int, any, error) {
+			return http.StatusOK, map[string]string{"status": "ok"}, nil
+		}))
+		r.Post("/reset", admin(s.adminReset))
+		r.Post("/seed", admin(s.adminSeed))
+		r.Get("/repos", admin(func(*http.Request, []byte) (int, any, error) { return http.StatusOK, s.Repos(), nil }))
+		r.Post("/repos", admin(s.adminAddRepo))
+		r.Get("/repos/{owner}/{repo}", admin(s.adminGetRepo))
+		r.Patch("/repos/{owner}/{repo}", admin(s.adminEditRepo))
+		r.Delete("/repos/{owner}/{repo}", admin(s.adminDeleteRepo))
+		r.Get("/requests", admin(s.adminRequests))
+		r.Delete("/requests", admin(func(*http.Request, []byte) (int, any, error) {
+			s.ClearRequests()
+			return http.StatusNoContent, nil, nil
+		}))
+		r.Post("/faults", admin(s.adminAddFault))
+		r.Delete("/faults", admin(func(*http.Request, []byte) (int, any, error) { s.ClearFaults(); return http.StatusNoContent, nil, nil }))
+		r.Delete("/faults/{id}", admin(s.adminRemoveFault))
+		r.Get("/ratelimit", admin(s.adminGetRateLimit))
+		r.Put("/ratelimit", admin(s.adminSetRateLimit))
+		r.Get("/stats", admin(s.adminStats))
+	})
+	return r
+}
+
+// admin adapts a function of the request and its body. A nil value answers
+// with the bare status; errors are {"error": "..."}, 404 for a missing
+// repository and 400 otherwise.
+func admin(fn func(r *http.Request, body []byte) (int, any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		status, v := http.StatusBadRequest, any(nil)
+		if err == nil {
+			status, v, err = fn(r, body)
+		}
+		switch {
+		case errors.Is(err, errNoRepo):
+			status, v = http.StatusNotFound, map[string]string{"error": err.Error()}
+		case err != nil:
+			status, v = http.StatusBadRequest, map[string]string{"error": err.Error()}
+		case v == nil:
+			w.WriteHeader(status)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+func (s *Server) adminReset(*http.Request, []byte) (int, any, error) {
+	return http.StatusNoContent, nil, s.Reset()
+}
+
+func (s *Server) adminSeed(_ *http.Request, body []byte) (int, any, error) {
+	cfg, err := LoadConfig(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.Seed(cfg)
+}
+
+func (s *Server) adminAddRepo(_ *http.Request, body []byte) (int, any, error) {
+	repo, err := decodeRepo(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	repo, err = s.AddRepo(repo)
+	return http.StatusCreated, repo, err
+}
+
+func (s *Server) adminGetRepo(r *http.Request, _ []byte) (int, any, error) {
+	repo, ok := s.Repo(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"))
+	if !ok {
+		return 0, nil, errNoRepo
+	}
+	return http.StatusOK, repo, nil
+}
+
+// adminEditRepo overlays the fields given in the body on the repository.
+func (s *Server) adminEditRepo(r *http.Request, body []byte) (int, any, error) {
+	repo, err := s.EditRepo(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"), func(repo *Repo) error {
+		return decodeStrict(body, repo)
+	})
+	return http.StatusOK, repo, err
+}
+
+func (s *Server) adminDeleteRepo(r *http.Request, _ []byte) (int, any, error) {
+	return http.StatusNoContent, nil, s.DeleteRepo(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"))
+}
+
+func (s *Server) adminRequests(r *http.Request, _ []byte) (int, any, error) {
+	q := r.URL.Query()
+	reqs := s.Requests(RequestFilter{Method: q.Get("method"), Path: q.Get("path"), User: q.Get("user")})
+	return http.StatusOK, append([]Request{}, reqs...), nil
+}
+
+// faultJSON is Fault with durations written as Go duration strings.
+type faultJSON struct {
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Latency string `json:"latency"`
+	Status  int    `json:"status"`
+	Drop    bool   `json:"drop"`
+	Times   int    `json:"times"`
+	For     string `json:"for"`
+}
+
+func (in faultJSON) fault() (Fault, error) {
+	f := Fault{Method: in.Method, Path: in.Path, Status: in.Status, Drop: in.Drop, Times: in.Times}
+	var err error
+	if f.Latency, err = parseDuration(in.Latency); err != nil {
+		return Fault{}, err
+	}
+	if f.For, err = parseDuration(in.For); err != nil {
+		return Fault{}, err
+	}
+	if f.Status == 0 && !f.Drop && f.Latency == 0 {
+		return Fault{}, errors.New("a fault needs a status, drop or latency")
+	}
+	return f, nil
+}
+
+func parseDuration(raw string) (time.Duration, error) {
+	if raw == "" {
+		return 0, nil
+	}
+	return time.ParseDuration(raw)
+}
+
+func (s *Server) adminAddFault(_ *http.Request, body []byte) (int, any, error) {
+	var in faultJSON
+	if err := decodeStrict(body, &in); err != nil {
+		return 0, nil, err
+	}
+	f, err := in.fault()
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]int{"id": s.InjectFault(f)}, nil
+}
+
+func (s *Server) adminRemoveFault(r *http.Request, _ []byte) (int, any, error) {
+	id, err := strconv.Atoi(chi.URLParam(r, "id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	s.RemoveFault(id)
+	return http.StatusNoContent, nil, nil
+}
+
+type rateLimitJSON struct {
+	Limit     int   `json:"limit"`
+	Remaining int   `json:"remaining"`
+	Reset     int64 `json:"reset"` // unix seconds; 0 keeps the window
+}
+
+var errNoToken = errors.New("name the token in the Authorization header")
+
+func (s *Server) adminGetRateLimit(r *http.Request, _ []byte) (int, any, error) {
+	token := bearer(r.Header.Get("Authorization"))
+	if token == "" {
+		return 0, nil, errNoToken
+	}
+	rl := s.RateLimit(token)
+	return http.StatusOK, rateLimitJSON{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset.Unix()}, nil
+}
+
+func (s *Server) adminSetRateLimit(r *http.Request, body []byte) (int, any, error) {
+	token := bearer(r.Header.Get("Authorization"))
+	if token == "" {
+		return 0, nil, errNoToken
+	}
+	var in rateLimitJSON
+	if err := decodeStrict(body, &in); err != nil {
+		return 0, nil, err
+	}
+	rl := RateLimit{Limit: in.Limit, Remaining: in.Remaining}
+	if in.Reset != 0 {
+		rl.Reset = time.Unix(in.Reset, 0)
+	}
+	s.SetRateLimit(token, rl)
+	return s.adminGetRateLimit(r, nil)
+}
+
+func (s *Server) adminStats(*http.Request, []byte) (int, any, error) {
+	stats := map[string]any{"secondary_limit_hits": s.SecondaryLimitHits(), "min_mutation_gap_seconds": nil}
+	if gap, ok := s.MinMutationGap(); ok {
+		stats["min_mutation_gap_seconds"] = gap.Seconds()
+	}
+	return http.StatusOK, stats, nil
+}

@@ -1,0 +1,150 @@
+package fake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Role is a user's role in an organization.
+type Role string
+
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// User is a personal account.
+type User struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// Org is an organization and its members.
+type Org struct {
+	Login string `json:"login"`
+	ID    int64  `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	// Members maps a user's login to their role; users named here but not
+	// listed elsewhere are created.
+	Members map[string]Role `json:"members,omitempty"`
+	// MembersCanCreateRepos mirrors the organization setting of the same
+	// name; nil means true, as on GitHub. Admins can always create.
+	MembersCanCreateRepos *bool `json:"members_can_create_repositories,omitempty"`
+}
+
+// Config is what a fake starts with and returns to on Reset.
+type Config struct {
+	// Tokens maps a token to the login of the user it authenticates;
+	// unknown logins are created as users.
+	Tokens map[string]string `json:"tokens,omitempty"`
+	Users  []User            `json:"users,omitempty"`
+	Orgs   []Org             `json:"orgs,omitempty"`
+	// Repos are created in order; an ID of 0 is assigned.
+	Repos []Repo `json:"repos,omitempty"`
+}
+
+// DefaultConfig is token "fake-token" for user octocat, admin of org acme.
+// The Metacontroller fixtures' Secret holds "ghp_exampletoken", which works
+// for octocat too.
+func DefaultConfig() Config {
+	return Config{
+		Tokens: map[string]string{"fake-token": "octocat", "ghp_exampletoken": "octocat"},
+		Users:  []User{{Login: "octocat", Name: "The Octocat"}},
+		Orgs:   []Org{{Login: "acme", Name: "Acme", Members: map[string]Role{"octocat": RoleAdmin}}},
+	}
+}
+
+// LoadConfig decodes a JSON config. Repos start from NewRepo's defaults, so
+// a file only lists what differs from a freshly created repository.
+func LoadConfig(data []byte) (Config, error) {
+	var raw struct {
+		Config
+		Repos []json.RawMessage `json:"repos"`
+	}
+	if err := decodeStrict(data, &raw); err != nil {
+		return Config{}, fmt.Errorf("decode config: %w", err)
+	}
+	cfg := raw.Config
+	cfg.Repos = nil
+	for i, msg := range raw.Repos {
+		r, err := decodeRepo(msg)
+		if err != nil {
+			return Config{}, fmt.Errorf("decode repos[%d]: %w", i, err)
+		}
+		cfg.Repos = append(cfg.Repos, r)
+	}
+	return cfg, nil
+}
+
+func decodeRepo(data []byte) (Repo, error) {
+	r := NewRepo("", "")
+	if err := decodeStrict(data, &r); err != nil {
+		return Repo{}, err
+	}
+	return r, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// Repo is a repository as the fake stores it. JSON names follow GitHub's.
+type Repo struct {
+	ID             int64    `json:"id"`
+	Owner          string   `json:"owner"`
+	Name           string   `json:"name"`
+	Description    string   `json:"description"`
+	Homepage       string   `json:"homepage"`
+	Visibility     string   `json:"visibility"` // public, private or internal
+	Topics         []string `json:"topics"`
+	HasIssues      bool     `json:"has_issues"`
+	HasProjects    bool     `json:"has_projects"`
+	HasWiki        bool     `json:"has_wiki"`
+	HasDiscussions bool     `json:"has_discussions"`
+	HasDownloads   bool     `json:"has_downloads"`
+	IsTemplate     bool     `json:"is_template"`
+	Archived       bool     `json:"archived"`
+	DefaultBranch  string   `json:"default_branch"`
+	// Branches that exist: empty until something is pushed, which is why
+	// default_branch can't be changed on a fresh repository.
+	Branches []string `json:"branches"`
+	// License is a license key such as "mit"; empty for none.
+	License string `json:"license,omitempty"`
+	// CreatedBy gets admin rights on an organization repository it created,
+	// as on GitHub.
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	PushedAt  time.Time `json:"pushed_at"`
+}
+
+// NewRepo is a repository with GitHub's defaults for a new, empty one.
+func NewRepo(owner, name string) Repo {
+	return Repo{
+		Owner:        owner,
+		Name:         name,
+		Visibility:   "public",
+		HasIssues:    true,
+		HasProjects:  true,
+		HasWiki:      true,
+		HasDownloads: true,
+	}
+}
+
+// Private reports whether the repository is not public.
+func (r Repo) Private() bool { return r.Visibility != "public" }
+
+// FullName is owner/name.
+func (r Repo) FullName() string { return r.Owner + "/" + r.Name }
+
+func (r Repo) clone() Repo {
+	r.Topics = append([]string(nil), r.Topics...)
+	r.Branches = append([]string(nil), r.Branches...)
+	return r
+}

@@ -1,0 +1,299 @@
+package fake
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+)
+
+func (s *Server) getAuthenticatedUser(r *http.Request, c *call) reply {
+	return reply{status: http.StatusOK, body: s.privateUser(r, s.st.account(c.user))}
+}
+
+func (s *Server) getUser(r *http.Request, _ *call) reply {
+	a := s.st.account(chi.URLParam(r, "login"))
+	if a == nil {
+		return notFound("https://docs.github.com/rest/users/users#get-a-user")
+	}
+	return reply{status: http.StatusOK, body: s.publicUser(r, a)}
+}
+
+func (s *Server) getOrg(r *http.Request, _ *call) reply {
+	a := s.st.account(chi.URLParam(r, "org"))
+	if a == nil || !a.org {
+		return notFound("https://docs.github.com/rest/orgs/orgs#get-an-organization")
+	}
+	return reply{status: http.StatusOK, body: s.orgBody(r, a)}
+}
+
+// settings are the fields that creating and updating a repository share.
+type settings struct {
+	Description    *string `json:"description"`
+	Homepage       *string `json:"homepage"`
+	Private        *bool   `json:"private"`
+	Visibility     *string `json:"visibility"`
+	HasIssues      *bool   `json:"has_issues"`
+	HasProjects    *bool   `json:"has_projects"`
+	HasWiki        *bool   `json:"has_wiki"`
+	HasDiscussions *bool   `json:"has_discussions"`
+	HasDownloads   *bool   `json:"has_downloads"`
+	IsTemplate     *bool   `json:"is_template"`
+}
+
+func (in settings) empty() bool { return in == settings{} }
+
+// apply changes repo; visibility wins over private when both are given.
+func (in settings) apply(repo *Repo, ownerIsOrg bool) *fieldError {
+	set(&repo.Description, in.Description)
+	set(&repo.Homepage, in.Homepage)
+	set(&repo.HasIssues, in.HasIssues)
+	set(&repo.HasProjects, in.HasProjects)
+	set(&repo.HasWiki, in.HasWiki)
+	set(&repo.HasDiscussions, in.HasDiscussions)
+	set(&repo.HasDownloads, in.HasDownloads)
+	set(&repo.IsTemplate, in.IsTemplate)
+	if in.Private != nil {
+		repo.Visibility = "public"
+		if *in.Private {
+			repo.Visibility = "private"
+		}
+	}
+	if in.Visibility == nil {
+		return nil
+	}
+	switch v := *in.Visibility; {
+	case v == "internal" && !ownerIsOrg:
+		return &fieldError{Resource: "Repository", Code: "invalid", Field: "visibility",
+			Message: "Only organization repositories can have internal visibility."}
+	case v == "public", v == "private", v == "internal":
+		repo.Visibility = v
+		return nil
+	}
+	return &fieldError{Resource: "Repository", Code: "invalid", Field: "visibility"}
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+type createBody struct {
+	settings
+	Name              *string `json:"name"`
+	AutoInit          bool    `json:"auto_init"`
+	GitignoreTemplate string  `json:"gitignore_template"`
+	LicenseTemplate   string  `json:"license_template"`
+}
+
+// createRepo serves POST /user/repos and POST /orgs/{org}/repos.
+func (s *Server) createRepo(r *http.Request, c *call) reply {
+	owner, doc := s.st.account(c.user), docCreateUser
+	if org := chi.URLParam(r, "org"); org != "" {
+		owner, doc = s.st.account(org), docCreateOrg
+		if rep, ok := s.mayCreateIn(owner, c.user, doc); !ok {
+			return rep
+		}
+	}
+	var in createBody
+	if rep, ok := decodeBody(r, &in, doc); !ok {
+		return rep
+	}
+	if in.Name == nil {
+		return errReply(http.StatusUnprocessableEntity, "Invalid request.\n\n\"name\" wasn't supplied.", doc)
+	}
+	repo := NewRepo(owner.Login, *in.Name)
+	repo.CreatedBy = c.user
+	if ferr := in.apply(&repo, owner.org); ferr != nil {
+		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc, *ferr)
+	}
+	// Any template makes GitHub write a first commit, so the branch exists.
+	if in.AutoInit || in.GitignoreTemplate != "" || in.LicenseTemplate != "" {
+		repo.Branches, repo.License = []string{"main"}, in.LicenseTemplate
+	}
+	stored, err := s.st.addRepo(repo, s.now())
+	if err != nil {
+		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc,
+			fieldError{Resource: "Repository", Code: "custom", Field: "name", Message: err.Error()})
+	}
+	return reply{
+		status:   http.StatusCreated,
+		body:     s.repoBody(r, c, stored, false),
+		location: apiBase(r) + "/repos/" + stored.FullName(),
+	}
+}
+
+// mayCreateIn hides organizations from non-members, as GitHub does.
+func (s *Server) mayCreateIn(org *account, login, doc string) (reply, bool) {
+	if org == nil || !org.org {
+		return notFound(doc), false
+	}
+	switch role := org.members[strings.ToLower(login)]; {
+	case role == RoleAdmin, role == RoleMember && org.canCreate:
+		return reply{}, true
+	case role == RoleMember:
+		return errReply(http.StatusForbidden, "You need admin access to the organization before adding a repository to it.", doc), false
+	}
+	return notFound(doc), false
+}
+
+// repoOp resolves the repository of /repos/{owner}/{repo} or
+// /repositories/{id}: repositories the user can't see are 404, old names
+// redirect to /repositories/{id}, and too little access is 403.
+func (s *Server) repoOp(rest string, need perm, op func(*http.Request, *call, *Repo) reply) http.HandlerFunc {
+	return s.serve(func(r *http.Request, c *call) reply {
+		repo, moved := s.resolve(r)
+		if repo == nil || s.st.permission(c.user, repo) < permPull {
+			return notFound(docGetRepo)
+		}
+		if moved {
+			return redirect(r, repo.ID, rest)
+		}
+		if s.st.permission(c.user, repo) < need {
+			return errReply(http.StatusForbidden, "Must have admin rights to Repository.", docUpdateRepo)
+		}
+		return op(r, c, repo)
+	})
+}
+
+func (s *Server) resolve(r *http.Request) (repo *Repo, moved bool) {
+	if raw := chi.URLParam(r, "id"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return nil, false
+		}
+		return s.st.repos[id], false
+	}
+	return s.st.lookup(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"))
+}
+
+// redirect answers for a renamed repository exactly as recorded from
+// GitHub: 301 for reads, 307 for writes so the method and body survive,
+// with the same URL in Location and the body.
+func redirect(r *http.Request, id int64, rest string) reply {
+	loc := apiBase(r) + "/repositories/" + strconv.FormatInt(id, 10) + rest
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	status := http.StatusTemporaryRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		status = http.StatusMovedPermanently
+	}
+	return reply{status: status, location: loc, body: map[string]string{
+		"message": "Moved Permanently", "url": loc, "documentation_url": docRedirect,
+	}}
+}
+
+func (s *Server) getRepo(r *http.Request, c *call, repo *Repo) reply {
+	return reply{status: http.StatusOK, body: s.repoBody(r, c, repo, true), modified: repo.UpdatedAt}
+}
+
+type patchBody struct {
+	settings
+	Name          *string `json:"name"`
+	Archived      *bool   `json:"archived"`
+	DefaultBranch *string `json:"default_branch"`
+}
+
+func (s *Server) updateRepo(r *http.Request, c *call, repo *Repo) reply {
+	var in patchBody
+	if rep, ok := decodeBody(r, &in, docUpdateRepo); !ok {
+		return rep
+	}
+	unarchiving := in.Archived != nil && !*in.Archived
+	if repo.Archived && !unarchiving && (!in.settings.empty() || in.Name != nil || in.DefaultBranch != nil) {
+		return errReply(http.StatusForbidden, "Repository was archived so is read-only.", docUpdateRepo)
+	}
+	next := repo.clone()
+	if ferr := in.apply(&next, s.st.account(repo.Owner).org); ferr != nil {
+		return errReply(http.StatusUnprocessableEntity, "Validation Failed", docUpdateRepo, *ferr)
+	}
+	set(&next.Archived, in.Archived)
+	if in.DefaultBranch != nil && *in.DefaultBranch != repo.DefaultBranch {
+		if ferr := checkBranch(repo, *in.DefaultBranch); ferr != nil {
+			return errReply(http.StatusUnprocessableEntity, "Validation Failed", docUpdateRepo, *ferr)
+		}
+		next.DefaultBranch = *in.DefaultBranch
+	}
+	if in.Name != nil && *in.Name != repo.Name {
+		if err := s.st.rename(repo, *in.Name); err != nil {
+			return errReply(http.StatusUnprocessableEntity, "Validation Failed", docUpdateRepo,
+				fieldError{Resource: "Repository", Code: "custom", Field: "name", Message: err.Error()})
+		}
+		next.Name = repo.Name
+	}
+	next.UpdatedAt = s.now()
+	*repo = next
+	return reply{status: http.StatusOK, body: s.repoBody(r, c, repo, false)}
+}
+
+func checkBranch(repo *Repo, branch string) *fieldError {
+	if len(repo.Branches) == 0 {
+		return &fieldError{Resource: "Repository", Code: "invalid", Field: "default_branch",
+			Message: "Cannot update default branch for an empty repository. Please init the repository and push first."}
+	}
+	if !slices.Contains(repo.Branches, branch) {
+		return &fieldError{Resource: "Repository", Code: "invalid", Field: "default_branch",
+			Message: "The branch " + branch + " was not found. Please push that ref first or create it via the Git Data API."}
+	}
+	return nil
+}
+
+func (s *Server) deleteRepo(_ *http.Request, _ *call, repo *Repo) reply {
+	s.st.deleteRepo(repo)
+	return reply{status: http.StatusNoContent}
+}
+
+func (s *Server) getTopics(_ *http.Request, _ *call, repo *Repo) reply {
+	return reply{status: http.StatusOK, body: map[string][]string{"names": append([]string{}, repo.Topics...)}}
+}
+
+var topicRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,49}$`)
+
+const (
+	maxTopics     = 20
+	topicsInvalid = "Topics must start with a lowercase letter or number, consist of 50 characters or less, and can include hyphens."
+)
+
+// replaceTopics reports problems as plain strings in errors, which is what
+// GitHub (and its OpenAPI description) does for this operation.
+func (s *Server) replaceTopics(r *http.Request, _ *call, repo *Repo) reply {
+	if repo.Archived {
+		return errReply(http.StatusForbidden, "Repository was archived so is read-only.", docTopics)
+	}
+	var in struct {
+		Names *[]string `json:"names"`
+	}
+	if rep, ok := decodeBody(r, &in, docTopics); !ok {
+		return rep
+	}
+	topics, problem := checkTopics(in.Names)
+	if problem != "" {
+		return errReply(http.StatusUnprocessableEntity, "Validation Failed", docTopics, problem)
+	}
+	repo.Topics, repo.UpdatedAt = topics, s.now()
+	return reply{status: http.StatusOK, body: map[string][]string{"names": append([]string{}, topics...)}}
+}
+
+// checkTopics drops duplicates, or says what is wrong in GitHub's words.
+func checkTopics(names *[]string) (topics []string, problem string) {
+	if names == nil {
+		return nil, `"names" wasn't supplied.`
+	}
+	for _, t := range *names {
+		if !topicRE.MatchString(t) {
+			return nil, topicsInvalid
+		}
+		if !slices.Contains(topics, t) {
+			topics = append(topics, t)
+		}
+	}
+	if len(topics) > maxTopics {
+		return nil, "A repository cannot have more than 20 topics."
+	}
+	return topics, ""
+}

@@ -1,0 +1,98 @@
+package fake
+
+import (
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Request is one API request as the fake saw it. Tokens appear only as a
+// fingerprint.
+type Request struct {
+	Time        time.Time `json:"time"`
+	Method      string    `json:"method"`
+	Path        string    `json:"path"` // without any /api/v3 prefix
+	Query       string    `json:"query,omitempty"`
+	User        string    `json:"user,omitempty"`     // login the token belongs to
+	TokenID     string    `json:"token_id,omitempty"` // first 8 hex digits of the token's SHA-256
+	Status      int       `json:"status"`             // 0 when no answer was sent
+	NotModified bool      `json:"not_modified,omitempty"`
+	// RateRemaining is the token's primary budget after the request.
+	RateRemaining int    `json:"rate_remaining"`
+	Fault         bool   `json:"fault,omitempty"`
+	Dropped       bool   `json:"dropped,omitempty"`
+	Limited       string `json:"limited,omitempty"` // "primary" or "secondary" when refused by a rate limit
+}
+
+// RequestFilter selects requests; empty fields match anything.
+type RequestFilter struct {
+	Method string `json:"method,omitempty"`
+	// Path is a path.Match pattern, e.g. "/repos/acme/*".
+	Path string `json:"path,omitempty"`
+	User string `json:"user,omitempty"`
+}
+
+func (f RequestFilter) matches(r Request) bool {
+	if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
+		return false
+	}
+	if f.User != "" && !strings.EqualFold(f.User, r.User) {
+		return false
+	}
+	if f.Path == "" {
+		return true
+	}
+	ok, err := path.Match(f.Path, r.Path)
+	return err == nil && ok
+}
+
+// maxLogged bounds the log of a long-running fake; the oldest entries go.
+const maxLogged = 10000
+
+// finish logs a request once, when it is answered, or before its
+// connection is dropped so that the client can't look before it's logged.
+func (s *Server) finish(r *http.Request, c *call) {
+	if c.logged {
+		return
+	}
+	c.logged = true
+	s.mu.Lock()
+	if c.status == 0 && c.user != "" { // nothing was answered
+		c.remaining = s.bucketLocked(c.token).Remaining
+	}
+	entry := Request{
+		Time: c.start, Method: r.Method, Path: c.path, Query: r.URL.RawQuery,
+		User: c.user, TokenID: c.tokenID, Status: c.status,
+		NotModified: c.status == http.StatusNotModified, RateRemaining: c.remaining,
+		Fault: c.fault, Dropped: c.dropped, Limited: c.limited,
+	}
+	if len(s.requests) == maxLogged {
+		s.requests = slices.Delete(s.requests, 0, maxLogged/10)
+	}
+	s.requests = append(s.requests, entry)
+	s.mu.Unlock()
+	s.log.Debug("github request", "method", entry.Method, "path", entry.Path, "user", entry.User,
+		"status", entry.Status, "rate_remaining", entry.RateRemaining, "fault", entry.Fault, "limited", entry.Limited)
+}
+
+// Requests returns the logged requests that match f, oldest first.
+func (s *Server) Requests(f RequestFilter) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Request
+	for _, r := range s.requests {
+		if f.matches(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ClearRequests empties the request log.
+func (s *Server) ClearRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}

@@ -1,0 +1,149 @@
+package fake_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// loadSpec loads the description once per test; GitHub's own examples in it
+// don't all satisfy its schemas (full-repository's lacks has_discussions),
+// so examples aren't validated.
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(filepath.Join(sharedDir(t), "openapi-repos-subset.json"))
+	if err != nil {
+		t.Fatalf("load OpenAPI description: %v", err)
+	}
+	if err := doc.Validate(loader.Context, openapi3.DisableExamplesValidation()); err != nil {
+		t.Fatalf("OpenAPI description invalid: %v", err)
+	}
+	return doc
+}
+
+// TestSchemaConformance sends requests for every operation of the OpenAPI
+// description that the fake serves (all but create-using-template) and
+// validates each answer's status, headers and body against it.
+func TestSchemaConformance(t *testing.T) {
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		token  string
+		body   any
+		want   int
+	}{
+		{"get user", "GET", "/user", octocatToken, nil, 200},
+		{"get user bad token", "GET", "/user", "nope", nil, 401},
+		{"rate limit", "GET", "/rate_limit", octocatToken, nil, 200},
+		{"create for user", "POST", "/user/repos", octocatToken, map[string]any{"name": "new", "description": "d", "homepage": "https://example.com", "auto_init": true, "license_template": "mit"}, 201},
+		{"create for user taken", "POST", "/user/repos", octocatToken, map[string]any{"name": "personal"}, 422},
+		{"create for user no token", "POST", "/user/repos", "", map[string]any{"name": "x"}, 401},
+		{"create in org", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "new", "visibility": "private", "has_wiki": false}, 201},
+		{"create in org taken", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "Widgets"}, 422},
+		{"create in org forbidden", "POST", "/orgs/locked/repos", devToken, map[string]any{"name": "x"}, 403},
+		{"get repo", "GET", "/repos/acme/widgets", octocatToken, nil, 200},
+		{"get private repo", "GET", "/repos/octocat/personal", octocatToken, nil, 200},
+		{"get repo hidden", "GET", "/repos/octocat/personal", outsiderToken, nil, 404},
+		{"get repo renamed", "GET", "/repos/acme/old-gadgets", octocatToken, nil, 301},
+		{"update repo", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"description": "x", "visibility": "private", "default_branch": "main"}, 200},
+		{"update repo bad branch", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"default_branch": "dev"}, 422},
+		{"update repo archived", "PATCH", "/repos/acme/gadgets", octocatToken, map[string]any{"description": "x"}, 403},
+		{"update repo missing", "PATCH", "/repos/acme/none", octocatToken, map[string]any{"description": "x"}, 404},
+		{"update repo renamed", "PATCH", "/repos/acme/old-gadgets", octocatToken, map[string]any{"archived": false}, 307},
+		{"delete repo", "DELETE", "/repos/acme/widgets", octocatToken, nil, 204},
+		{"delete repo not admin", "DELETE", "/repos/acme/widgets", devToken, nil, 403},
+		{"delete repo missing", "DELETE", "/repos/acme/none", octocatToken, nil, 404},
+		{"delete repo renamed", "DELETE", "/repos/acme/old-gadgets", octocatToken, nil, 307},
+		{"get topics", "GET", "/repos/acme/widgets/topics", octocatToken, nil, 200},
+		{"get topics missing", "GET", "/repos/acme/none/topics", octocatToken, nil, 404},
+		{"replace topics", "PUT", "/repos/acme/widgets/topics", octocatToken, map[string]any{"names": []string{"go", "k8s"}}, 200},
+		{"replace topics invalid", "PUT", "/repos/acme/widgets/topics", octocatToken, map[string]any{"names": []string{"Go"}}, 422},
+		{"replace topics missing", "PUT", "/repos/acme/none/topics", octocatToken, map[string]any{"names": []string{}}, 404},
+	}
+	doc := loadSpec(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, base, _ := start(t)
+			addArchivedRenamed(t, s)
+			// The description names no server; route requests to this fake.
+			doc.Servers = openapi3.Servers{{URL: strings.TrimSuffix(base, "/")}}
+			router, err := gorillamux.NewRouter(doc)
+			if err != nil {
+				t.Fatalf("router: %v", err)
+			}
+			got := call(t, base, tt.method, tt.path, tt.token, tt.body)
+			if got.resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d: %s", got.resp.StatusCode, tt.want, got.body)
+			}
+			validate(t, doc, router, got)
+		})
+	}
+}
+
+// validate checks one exchange against the description. kin-openapi skips
+// redirects, so their bodies are checked against basic-error directly.
+func validate(t *testing.T, doc *openapi3.T, router routers.Router, got exchange) {
+	t.Helper()
+	route, params, err := router.FindRoute(got.resp.Request)
+	if err != nil {
+		t.Fatalf("no operation in the description for %s %s: %v", got.resp.Request.Method, got.resp.Request.URL.Path, err)
+	}
+	if got.resp.StatusCode == http.StatusMovedPermanently || got.resp.StatusCode == http.StatusTemporaryRedirect {
+		var v any = got.json(t)
+		if err := doc.Components.Schemas["basic-error"].Value.VisitJSON(v); err != nil {
+			t.Errorf("redirect body: %v", err)
+		}
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: got.resp.Request, PathParams: params, Route: route,
+		},
+		Status:  got.resp.StatusCode,
+		Header:  got.resp.Header,
+		Body:    io.NopCloser(bytes.NewReader(got.body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Errorf("%s %s -> %d does not conform: %v", route.Method, route.Path, got.resp.StatusCode, err)
+	}
+}
+
+// TestSchemaOfUndescribedOperations checks operations the description
+// leaves out against the schemas GitHub documents for them elsewhere.
+func TestSchemaOfUndescribedOperations(t *testing.T) {
+	doc := loadSpec(t)
+	tests := []struct {
+		path   string
+		schema string
+	}{
+		{"/users/octocat", "public-user"},
+		{"/users/acme", "public-user"},
+		{"/repositories/1001", "full-repository"},
+		{"/api/v3/repos/acme/widgets", "full-repository"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			_, base, _ := start(t)
+			got := call(t, base, "GET", tt.path, octocatToken, nil)
+			if got.resp.StatusCode != http.StatusOK {
+				t.Fatalf("status = %d: %s", got.resp.StatusCode, got.body)
+			}
+			var v any = got.json(t)
+			if err := doc.Components.Schemas[tt.schema].Value.VisitJSON(v, openapi3.MultiErrors()); err != nil {
+				t.Errorf("body is not a %s: %v", tt.schema, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package fake
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// These methods read and change state directly, bypassing authentication,
+// permissions and rate limits: for seeding, and for making the drift a
+// person clicking in GitHub's UI would cause.
+
+// Seed adds accounts, tokens and repositories to the current state. Reset
+// drops them again.
+func (s *Server) Seed(cfg Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.seed(cfg, s.now())
+}
+
+// AddRepo stores r (start from NewRepo) and returns it with its id and
+// timestamps filled in.
+func (s *Server) AddRepo(r Repo) (Repo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stored, err := s.st.addRepo(r, s.now())
+	if err != nil {
+		return Repo{}, fmt.Errorf("add repo %s: %w", r.FullName(), err)
+	}
+	return stored.clone(), nil
+}
+
+// Repo finds a repository by its current name, case-insensitively.
+func (s *Server) Repo(owner, name string) (Repo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, moved := s.st.lookup(owner, name)
+	if r == nil || moved {
+		return Repo{}, false
+	}
+	return r.clone(), true
+}
+
+// RepoByID finds a repository by id.
+func (s *Server) RepoByID(id int64) (Repo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.st.repos[id]
+	if r == nil {
+		return Repo{}, false
+	}
+	return r.clone(), true
+}
+
+// Repos lists every repository by id.
+func (s *Server) Repos() []Repo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.sortedRepos()
+}
+
+var errNoRepo = errors.New("no such repository")
+
+// EditRepo changes a repository in place. A new Name is a rename, leaving
+// the old name redirecting; Owner and ID can't change. UpdatedAt is bumped
+// unless edit sets it.
+func (s *Server) EditRepo(owner, name string, edit func(*Repo) error) (Repo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, moved := s.st.lookup(owner, name)
+	if r == nil || moved {
+		return Repo{}, fmt.Errorf("edit %s/%s: %w", owner, name, errNoRepo)
+	}
+	next := r.clone()
+	before := next.UpdatedAt
+	if err := edit(&next); err != nil {
+		return Repo{}, fmt.Errorf("edit %s: %w", r.FullName(), err)
+	}
+	if next.ID != r.ID || !strings.EqualFold(next.Owner, r.Owner) {
+		return Repo{}, fmt.Errorf("edit %s: id and owner are fixed", r.FullName())
+	}
+	if next.Name != r.Name {
+		if err := s.st.rename(r, next.Name); err != nil {
+			return Repo{}, fmt.Errorf("rename %s: %w", r.FullName(), err)
+		}
+	}
+	if next.UpdatedAt.Equal(before) {
+		next.UpdatedAt = s.now()
+	}
+	next.Owner = r.Owner
+	*r = next
+	return r.clone(), nil
+}
+
+// DeleteRepo removes a repository and any redirects to it.
+func (s *Server) DeleteRepo(owner, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, moved := s.st.lookup(owner, name)
+	if r == nil || moved {
+		return fmt.Errorf("delete %s/%s: %w", owner, name, errNoRepo)
+	}
+	s.st.deleteRepo(r)
+	return nil
+}

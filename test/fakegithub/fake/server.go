@@ -1,0 +1,259 @@
+// Package fake is an in-memory GitHub REST API covering what hookops calls:
+// users, organizations, repositories and their topics, and rate limits. It
+// enforces GitHub's primary and secondary rate limits, redirects renamed
+// repositories, answers conditional requests, and lets tests inject faults
+// and inspect every request.
+package fake
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// Server is a fake GitHub. Its methods are safe for concurrent use.
+type Server struct {
+	cfg                Config
+	now                func() time.Time
+	webURL             string
+	limit              int
+	window             time.Duration
+	maxConcurrent      int
+	mutationsPerMinute int
+	log                *slog.Logger
+	handler            http.Handler
+
+	mu            sync.Mutex
+	st            *state
+	buckets       map[string]*RateLimit // token -> primary budget
+	activity      map[string]*activity  // token -> secondary rate limit bookkeeping
+	faults        []*activeFault
+	lastFault     int
+	requests      []Request
+	lastReqID     int64
+	secondaryHits int
+	minGap        time.Duration
+	gapSeen       bool
+}
+
+// Option configures New.
+type Option func(*Server)
+
+// WithConfig replaces DefaultConfig.
+func WithConfig(cfg Config) Option { return func(s *Server) { s.cfg = cfg } }
+
+// WithNow sets the clock behind timestamps, rate-limit windows and fault
+// expiry, so tests can move time instead of sleeping.
+func WithNow(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithRateLimit sets every token's primary budget per window (default 5000
+// per hour).
+func WithRateLimit(limit int, window time.Duration) Option {
+	return func(s *Server) { s.limit, s.window = limit, window }
+}
+
+// WithSecondaryLimits sets how many requests a token may have in flight
+// (default 100) and how many mutating requests it may make per minute
+// (default 80) before it hits a secondary rate limit.
+func WithSecondaryLimits(maxConcurrent, mutationsPerMinute int) Option {
+	return func(s *Server) { s.maxConcurrent, s.mutationsPerMinute = maxConcurrent, mutationsPerMinute }
+}
+
+// WithWebURL sets the base of html_url, clone_url, ssh_url and git_url
+// (default https://github.com). API URLs in bodies and Location headers
+// follow the host the request was sent to.
+func WithWebURL(u string) Option { return func(s *Server) { s.webURL = strings.TrimSuffix(u, "/") } }
+
+// WithLogger logs every API request at debug level.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// New returns a fake seeded with DefaultConfig unless WithConfig says
+// otherwise.
+func New(opts ...Option) (*Server, error) {
+	s := &Server{
+		cfg:                DefaultConfig(),
+		now:                time.Now,
+		webURL:             "https://github.com",
+		limit:              5000,
+		window:             time.Hour,
+		maxConcurrent:      100,
+		mutationsPerMinute: 80,
+		log:                slog.New(slog.DiscardHandler),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if err := s.Reset(); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/_fake/", s.adminRoutes())
+	mux.Handle("/", s.track(s.apiRoutes()))
+	s.handler = mux
+	return s, nil
+}
+
+// Handler serves the API at / and at /api/v3/ (as GitHub Enterprise Server
+// does), and the admin endpoint at /_fake/.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Reset returns to the configured state: seeded accounts and repositories,
+// full rate-limit budgets, no faults, an empty request log.
+func (s *Server) Reset() error {
+	st := newState()
+	if err := st.seed(s.cfg, s.now()); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st = st
+	s.buckets, s.activity = map[string]*RateLimit{}, map[string]*activity{}
+	s.faults, s.requests = nil, nil
+	s.secondaryHits, s.minGap, s.gapSeen = 0, 0, false
+	return nil
+}
+
+func (s *Server) apiRoutes() http.Handler {
+	r := chi.NewRouter()
+	// Secondary limits come before faults so that a slowed request still
+	// counts as in flight; faults come before the primary limit so that a
+	// failed request costs no budget.
+	r.Use(middleware.GetHead, s.authenticate, s.secondaryLimit, s.injectFaults, s.primaryLimit)
+	// GitHub answers 404, not 405, for a method a path doesn't support.
+	unknown := s.serve(func(*http.Request, *call) reply { return notFound(docRoot) })
+	r.NotFound(unknown)
+	r.MethodNotAllowed(unknown)
+	r.Get("/rate_limit", s.serve(s.getRateLimit))
+	r.Get("/user", s.serve(s.getAuthenticatedUser))
+	r.Get("/users/{login}", s.serve(s.getUser))
+	r.Get("/orgs/{org}", s.serve(s.getOrg))
+	r.Post("/user/repos", s.serve(s.createRepo))
+	r.Post("/orgs/{org}/repos", s.serve(s.createRepo))
+	for _, prefix := range []string{"/repos/{owner}/{repo}", "/repositories/{id}"} {
+		r.Get(prefix, s.repoOp("", permPull, s.getRepo))
+		r.Patch(prefix, s.repoOp("", permAdmin, s.updateRepo))
+		r.Delete(prefix, s.repoOp("", permAdmin, s.deleteRepo))
+		r.Get(prefix+"/topics", s.repoOp("/topics", permPull, s.getTopics))
+		r.Put(prefix+"/topics", s.repoOp("/topics", permPush, s.replaceTopics))
+	}
+	return r
+}
+
+// call is what the middlewares learn about one API request.
+type call struct {
+	id        int64
+	start     time.Time
+	path      string // without the /api/v3 prefix
+	prefix    string // "/api/v3" or ""
+	token     string // only to find budgets; never logged
+	tokenID   string
+	user      string
+	charged   bool // took one from the primary budget
+	status    int
+	remaining int
+	fault     bool
+	dropped   bool
+	limited   string
+	logged    bool
+}
+
+type callKey struct{}
+
+func callFrom(r *http.Request) *call { return r.Context().Value(callKey{}).(*call) }
+
+// apiBase is where the client reached the API, so URLs in bodies and
+// redirects lead back to this fake whichever prefix was used.
+func apiBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + callFrom(r).prefix
+}
+
+// track strips the Enterprise prefix, stamps rate-limit headers on the way
+// out and logs the request.
+func (s *Server) track(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.lastReqID++
+		c := &call{id: s.lastReqID, start: s.now(), path: r.URL.Path}
+		s.mu.Unlock()
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3"); ok && (rest == "" || rest[0] == '/') {
+			c.prefix, c.path = "/api/v3", rest
+		}
+		u := *r.URL
+		u.Path, u.RawPath = c.path, strings.TrimPrefix(u.RawPath, c.prefix)
+		r = r.WithContext(context.WithValue(r.Context(), callKey{}, c))
+		r.URL = &u
+		rec := &recorder{ResponseWriter: w, s: s, c: c}
+		defer s.finish(r, c)
+		next.ServeHTTP(rec, r)
+		if !rec.wrote && !c.dropped {
+			rec.WriteHeader(http.StatusOK)
+		}
+	})
+}
+
+// recorder sets the rate-limit headers once the status is known, because a
+// 304 gives back what the request took from the budget.
+type recorder struct {
+	http.ResponseWriter
+	s     *Server
+	c     *call
+	wrote bool
+}
+
+func (w *recorder) WriteHeader(status int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	w.s.stampRateHeaders(w.Header(), w.c, status)
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection to drop it.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := callFrom(r)
+		token := bearer(r.Header.Get("Authorization"))
+		if token == "" {
+			s.write(w, r, errReply(http.StatusUnauthorized, "Requires authentication", docRoot))
+			return
+		}
+		c.tokenID = fingerprint(token)
+		s.mu.Lock()
+		login, ok := s.st.tokens[token]
+		s.mu.Unlock()
+		if !ok {
+			s.write(w, r, errReply(http.StatusUnauthorized, "Bad credentials", docRoot))
+			return
+		}
+		c.token, c.user = token, login
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bearer accepts both "token X" and "Bearer X", as GitHub does.
+func bearer(header string) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !(strings.EqualFold(scheme, "token") || strings.EqualFold(scheme, "bearer")) {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
