@@ -44,8 +44,11 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, o outcome) (v1.GitHubRepoStatus, t
 		switch {
 		case st.RepoID == 0:
 			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCreating, "the repository is not created yet: "+o.fail.message)
-		case o.fail.reason == v1.ReasonGitHubUnavailable:
-			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUnavailable, "GitHub cannot be reached to check the repository")
+		case o.repo != nil:
+			// Seen this round: it exists, only the spec is not fully applied.
+			cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonAvailable, available(&st, o.note))
+		case o.fail.reason == v1.ReasonGitHubUnavailable || meta.FindStatusCondition(st.Conditions, v1.ConditionReady) == nil:
+			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUnavailable, "the repository cannot be checked: "+o.fail.message)
 		}
 		return st, retryDelay(o.fail, st.ConsecutiveFailures, now, h.Jitter())
 	case o.pending > 0:
