@@ -27,6 +27,7 @@ type config struct {
 	MaxInFlight     int
 	LogLevel        slog.Level
 	GitHubTimeout   time.Duration
+	GitHubURL       string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -44,6 +45,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to drain in-flight requests on SIGTERM")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", 64, "hook requests served at once; more are answered 429 with Retry-After")
 	fs.DurationVar(&c.GitHubTimeout, "github-timeout", 6*time.Second, "deadline for the GitHub calls of one hook request")
+	fs.StringVar(&c.GitHubURL, "github-url", "", "GitHub API base URL used when a credentials Secret has no baseURL key (default https://api.github.com/)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 
 	if err := envDefaults(fs, getenv); err != nil {

@@ -8,5 +8,6 @@ import (
 func controllers(cfg *config) []hookRoute {
 	gh := githubrepo.New()
 	gh.GitHubTimeout = cfg.GitHubTimeout
+	gh.BaseURL = cfg.GitHubURL
 	return compositeRoutes("githubrepo", gh.Customize, gh.Sync, gh.Finalize)
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
+	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/reference"
 )
 
 const parent = `{"apiVersion":"github.hookops.dev/v1","kind":"GitHubRepo","metadata":{"name":"demo","namespace":"team-a"}}`
@@ -269,5 +271,56 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every request fixture, ours and the ones captured from a real
+// Metacontroller, gets a 200 JSON answer from the real controllers.
+func TestFixturesAnswer(t *testing.T) {
+	_, base := fake.Start(t)
+	cfg := testConfig(t, "--github-url", base)
+	ready := &atomic.Bool{}
+	ready.Store(true)
+	h, err := newRouter(routerDeps{cfg: cfg, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), metrics: newMetrics(), hooks: controllers(cfg), ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	type fixture struct{ file, route string }
+	var fixtures []fixture
+	ours, _ := filepath.Glob(filepath.Join(reference.RepoRoot(), "test", "fixtures", "*", "*.request.json"))
+	for _, f := range ours {
+		controller := filepath.Base(filepath.Dir(f))
+		hook, _, _ := strings.Cut(filepath.Base(f), "-")
+		hook = strings.TrimSuffix(hook, ".request.json")
+		fixtures = append(fixtures, fixture{f, "/hooks/" + controller + "/" + hook})
+	}
+	for _, v := range []string{"v1", "v2"} {
+		for _, hook := range []string{"customize", "sync", "finalize"} {
+			fixtures = append(fixtures, fixture{reference.Path(t, "fixtures", "metacontroller-v4.17.2", v, "composite-"+hook+".json"), "/hooks/githubrepo/" + hook})
+		}
+	}
+	if len(ours) == 0 {
+		t.Fatal("no fixtures under test/fixtures")
+	}
+	for _, f := range fixtures {
+		t.Run(filepath.Base(filepath.Dir(f.file))+"/"+filepath.Base(f.file), func(t *testing.T) {
+			body, err := os.ReadFile(f.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var captured struct {
+				Body json.RawMessage `json:"body"`
+			}
+			if json.Unmarshal(body, &captured) == nil && len(captured.Body) > 0 {
+				body = captured.Body
+			}
+			status, resp, _ := call{path: f.route, body: string(body)}.do(t, srv.URL)
+			if status != 200 {
+				t.Errorf("%s: status %d: %v", f.route, status, resp)
+			}
+		})
 	}
 }

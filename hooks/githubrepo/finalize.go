@@ -31,6 +31,9 @@ func (h *Hooks) Finalize(ctx context.Context, req *metacontroller.CompositeReque
 		msg += "; blocked: " + o.fail.message + ". To let the deletion finish without touching GitHub, set spec.deletionPolicy: Orphan"
 	}
 	cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDeleting, msg)
+	if done {
+		cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "deletion policy carried out: "+o.note)
+	}
 	resp := &metacontroller.CompositeResponse{Status: st, Finalized: done}
 	if !done {
 		resp.ResyncAfterSeconds = resync.Seconds()

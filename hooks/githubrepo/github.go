@@ -18,9 +18,13 @@ type gitHub struct {
 
 func (h *Hooks) newGitHub(creds credentials) (*gitHub, error) {
 	c := github.NewClient(h.HTTPClient).WithAuthToken(creds.token)
-	if creds.baseURL != "" {
+	base := creds.baseURL
+	if base == "" {
+		base = h.BaseURL
+	}
+	if base != "" {
 		var err error
-		if c, err = c.WithEnterpriseURLs(creds.baseURL, creds.baseURL); err != nil {
+		if c, err = c.WithEnterpriseURLs(base, base); err != nil {
 			return nil, fmt.Errorf("GitHub base URL: %w", err)
 		}
 	}

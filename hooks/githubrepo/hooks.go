@@ -15,6 +15,9 @@ import (
 type Hooks struct {
 	// HTTPClient carries GitHub requests (default: a client with sane timeouts).
 	HTTPClient *http.Client
+	// BaseURL is the GitHub API used when a credentials Secret names none
+	// ("" for https://api.github.com/).
+	BaseURL string
 	// GitHubTimeout bounds the GitHub calls of one hook request; it must
 	// leave margin under Metacontroller's webhook timeout.
 	GitHubTimeout time.Duration

@@ -1,0 +1,58 @@
+# hookops — `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO            ?= go
+CACHE_DIR     ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hookops
+TOOLS_DIR     := $(CACHE_DIR)/tools
+STATICCHECK   := $(TOOLS_DIR)/staticcheck-v0.8.2
+GOTESTFLAGS   ?= -race -count=1 -timeout 40m
+BIN           := bin
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build the binaries into bin/
+	$(GO) build -o $(BIN)/hookops-server ./server
+	$(GO) build -o $(BIN)/fakegithub ./test/fakegithub
+	$(GO) build -o $(BIN)/localstack ./test/localstack
+
+.PHONY: run
+run: build ## run the local stack: fake GitHub and the hook server, with curl examples
+	$(BIN)/localstack --bin $(BIN) --fixtures test/fixtures
+
+.PHONY: controlplane
+controlplane: ## build etcd, kube-apiserver and kube-controller-manager v1.36.3 (cached)
+	test/controlplane/build.sh
+
+.PHONY: test
+test: controlplane fmt-check vet lint ## all tests: unit, fixtures, component, control plane
+	$(GO) test $(GOTESTFLAGS) ./...
+
+.PHONY: bench
+bench: ## benchmarks (throughput, latency, GitHub requests per sync)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: fmt
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: fmt-check
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: vet
+vet: ## go vet
+	$(GO) vet ./...
+
+.PHONY: lint
+lint: $(STATICCHECK) ## staticcheck (installed at a pinned version into the cache)
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	mkdir -p $(TOOLS_DIR)
+	GOBIN=$(TOOLS_DIR)/.gobin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	mv $(TOOLS_DIR)/.gobin/staticcheck $@
