@@ -24,7 +24,7 @@ const token = "fake-token"
 // each sync sends the parent as it stands and writes back the status and
 // children the hook returned, as Metacontroller does.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	gh     *fake.Server
 	base   string
 	hooks  *githubrepo.Hooks
@@ -52,7 +52,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newHarness(t *testing.T, spec map[string]any, opts ...fake.Option) *harness {
+func newHarness(t testing.TB, spec map[string]any, opts ...fake.Option) *harness {
 	t.Helper()
 	gh, base := fake.Start(t, opts...)
 	logs := &syncBuffer{}
@@ -191,7 +191,7 @@ func names(repos []fake.Repo) []string {
 	return out
 }
 
-func roundTrip(t *testing.T, in, out any) {
+func roundTrip(t testing.TB, in, out any) {
 	t.Helper()
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -204,7 +204,7 @@ func roundTrip(t *testing.T, in, out any) {
 	}
 }
 
-func deepCopy(t *testing.T, o metacontroller.Object) metacontroller.Object {
+func deepCopy(t testing.TB, o metacontroller.Object) metacontroller.Object {
 	var out metacontroller.Object
 	roundTrip(t, o, &out)
 	return out
