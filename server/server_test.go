@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -281,7 +283,10 @@ func TestFixturesAnswer(t *testing.T) {
 	cfg := testConfig(t, "--github-url", base)
 	ready := &atomic.Bool{}
 	ready.Store(true)
-	h, err := newRouter(routerDeps{cfg: cfg, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), metrics: newMetrics(), hooks: controllers(cfg), ready: ready})
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	slog.SetDefault(log)
+	h, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: newMetrics(), hooks: controllers(cfg), ready: ready})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,6 +326,15 @@ func TestFixturesAnswer(t *testing.T) {
 			if status != 200 {
 				t.Errorf("%s: status %d: %v", f.route, status, resp)
 			}
+			if out := fmt.Sprint(resp); strings.Contains(out, "fake-token") || strings.Contains(out, "ghp_exampletoken") {
+				t.Errorf("the response shows the token")
+			}
 		})
+	}
+	if strings.Contains(logs.String(), "fake-token") || strings.Contains(logs.String(), "ghp_exampletoken") {
+		t.Error("the logs show a token")
+	}
+	if !strings.Contains(logs.String(), `"route":"/hooks/githubrepo/sync"`) {
+		t.Error("no access log line captured")
 	}
 }
