@@ -40,8 +40,8 @@ type CompositeRequest struct {
 }
 
 // CompositeResponse is what a CompositeController hook answers. Status
-// replaces the parent's status (nil leaves it alone); Children is the full
-// desired set (an empty list deletes every child).
+// replaces the parent's status (nil leaves only observedGeneration);
+// Children is the full desired set (an empty list deletes every child).
 type CompositeResponse struct {
 	Status             any      `json:"status"`
 	Children           []Object `json:"children"`

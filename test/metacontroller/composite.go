@@ -1,0 +1,231 @@
+package standin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/hookops/hookops/hooks/metacontroller"
+)
+
+// controllerUIDLabel is the label generateSelector puts on every child.
+const controllerUIDLabel = "controller-uid"
+
+// compositeAnswer is Metacontroller's own shape of a sync or finalize answer.
+type compositeAnswer struct {
+	Status             map[string]any   `json:"status"`
+	Children           []map[string]any `json:"children"`
+	ResyncAfterSeconds float64          `json:"resyncAfterSeconds"`
+	Finalized          bool             `json:"finalized"`
+}
+
+func (a *compositeAnswer) result(hookName string) *Result {
+	resp := &metacontroller.CompositeResponse{ResyncAfterSeconds: a.ResyncAfterSeconds, Finalized: a.Finalized}
+	if a.Status != nil {
+		resp.Status = runtime.DeepCopyJSON(a.Status)
+	}
+	for _, ch := range a.Children {
+		resp.Children = append(resp.Children, runtime.DeepCopyJSON(ch))
+	}
+	return &Result{Hook: hookName, Composite: resp, resyncAfter: seconds(a.ResyncAfterSeconds)}
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// syncComposite is one pass of a CompositeController over one parent. It
+// returns nil, nil when the parent does not exist.
+func (c *Controller) syncComposite(ctx context.Context, namespace, name string) (*Result, error) {
+	rule := c.parents[0]
+	r, err := c.s.resources.byResource(rule.apiVersion, rule.resource)
+	if err != nil {
+		return nil, err
+	}
+	parent, err := c.s.client(r, namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", r.kind, objectKey(namespace, name), err)
+	}
+	if !c.wants(rule, parent) {
+		return &Result{}, nil
+	}
+	// The finalizer goes on before anything else, so that whatever follows
+	// can be cleaned up.
+	if parent, err = c.syncFinalizer(ctx, r, parent); err != nil {
+		return nil, err
+	}
+	if !c.wants(rule, parent) {
+		return &Result{}, nil
+	}
+	selector, err := c.childSelector(parent)
+	if err != nil {
+		return nil, err
+	}
+	children, err := c.ownedChildren(ctx, parent, r, selector)
+	if err != nil {
+		return nil, err
+	}
+	related, err := c.related(ctx, parent, r)
+	if err != nil {
+		return nil, err
+	}
+
+	hookName := hookSync
+	if c.hooks[hookFinalize] != nil && (parent.GetDeletionTimestamp() != nil || !rule.matches(parent)) {
+		hookName = hookFinalize
+	}
+	h := c.hooks[hookName]
+	if h == nil {
+		return nil, fmt.Errorf("%s has no sync hook", c.name)
+	}
+	req := metacontroller.CompositeRequest{
+		Controller: c.object,
+		Parent:     parent.Object,
+		Children:   children.forHook(h.version, parent.GetNamespace()),
+		Related:    related.forHook(h.version, parent.GetNamespace()),
+		Finalizing: hookName == hookFinalize,
+	}
+	var ans compositeAnswer
+	if err := c.call(ctx, h, objectKey(namespace, name), &req, &ans); err != nil {
+		return nil, err
+	}
+	res := ans.result(hookName)
+	return res, c.applyComposite(ctx, r, parent, selector, children, &ans)
+}
+
+// applyComposite carries out a sync or finalize answer: finalizer, children,
+// then status. Status is written even when managing children failed.
+func (c *Controller) applyComposite(ctx context.Context, r apiResource, parent *unstructured.Unstructured, selector labels.Selector, observed objectSet, ans *compositeAnswer) error {
+	desired, err := desiredObjects(ans.Children, parent)
+	if err != nil {
+		return err
+	}
+	if ans.Finalized {
+		if parent, err = c.removeFinalizer(ctx, r, parent); err != nil {
+			return err
+		}
+	}
+	for _, objs := range desired {
+		for _, obj := range objs {
+			if err := c.labelChild(obj, parent, selector); err != nil {
+				return err
+			}
+		}
+	}
+	var manageErr error
+	if parent.GetDeletionTimestamp() == nil || c.shouldFinalize(parent) {
+		manageErr = c.manage(ctx, parent, observed, desired)
+	}
+	if err := c.writeStatus(ctx, r, parent, ans.Status); err != nil {
+		return errors.Join(manageErr, err)
+	}
+	return manageErr
+}
+
+// labelChild adds the controller-uid label under generateSelector and
+// refuses a child the parent's selector would not find again.
+func (c *Controller) labelChild(obj, parent *unstructured.Unstructured, selector labels.Selector) error {
+	if c.generateSelector {
+		lbls := obj.GetLabels()
+		if _, ok := lbls[controllerUIDLabel]; !ok {
+			if lbls == nil {
+				lbls = map[string]string{}
+			}
+			lbls[controllerUIDLabel] = string(parent.GetUID())
+			obj.SetLabels(lbls)
+		}
+	}
+	if !selector.Matches(labels.Set(obj.GetLabels())) {
+		return fmt.Errorf("labels of child %s %s do not match the parent's selector", obj.GetKind(), objectKey(obj.GetNamespace(), obj.GetName()))
+	}
+	return nil
+}
+
+// childSelector finds a parent's children: by controller-uid under
+// generateSelector, else by the parent's own spec.selector.
+func (c *Controller) childSelector(parent *unstructured.Unstructured) (labels.Selector, error) {
+	if c.generateSelector {
+		return labels.SelectorFromSet(labels.Set{controllerUIDLabel: string(parent.GetUID())}), nil
+	}
+	var ls metav1.LabelSelector
+	if raw, ok, _ := unstructured.NestedMap(parent.Object, "spec", "selector"); ok {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &ls); err != nil {
+			return nil, fmt.Errorf("spec.selector of %s: %w", parent.GetName(), err)
+		}
+	}
+	// An empty selector would claim everything in the namespace.
+	if len(ls.MatchLabels) == 0 && len(ls.MatchExpressions) == 0 {
+		return nil, fmt.Errorf("spec.selector of %s must have matchLabels or matchExpressions (or set generateSelector)", parent.GetName())
+	}
+	return metav1.LabelSelectorAsSelector(&ls)
+}
+
+// ownedChildren lists the children of every childResources type that the
+// parent controls and its selector still selects. Metacontroller would also
+// adopt matching orphans and release owned children that stopped matching;
+// the stand-in leaves both alone.
+func (c *Controller) ownedChildren(ctx context.Context, parent *unstructured.Unstructured, parentRes apiResource, selector labels.Selector) (objectSet, error) {
+	set := objectSet{}
+	namespace := ""
+	if parentRes.namespaced {
+		namespace = parent.GetNamespace()
+	}
+	for _, rule := range c.children {
+		r, err := c.s.resources.byResource(rule.apiVersion, rule.resource)
+		if err != nil {
+			return nil, err
+		}
+		set.init(r.groupKind())
+		list, err := c.s.client(r, namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", rule.resource, err)
+		}
+		for i := range list.Items {
+			if ref := metav1.GetControllerOf(&list.Items[i]); ref != nil && ref.UID == parent.GetUID() {
+				set.add(&list.Items[i])
+			}
+		}
+	}
+	return set, nil
+}
+
+// writeStatus replaces the parent's status with the hook's, plus
+// observedGeneration. A null status from the hook is written as an empty
+// one, as Metacontroller does. A parent that is gone or changed meanwhile
+// is left for the next sync.
+func (c *Controller) writeStatus(ctx context.Context, r apiResource, parent *unstructured.Unstructured, status map[string]any) error {
+	want := maps.Clone(status)
+	if want == nil {
+		want = map[string]any{}
+	}
+	want["observedGeneration"] = parent.GetGeneration()
+	_, err := c.s.atomicUpdate(ctx, r, parent, true, func(o *unstructured.Unstructured) bool {
+		if sameJSON(o.Object["status"], want) {
+			return false
+		}
+		o.Object["status"] = want
+		return true
+	})
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("write status of %s: %w", objectKey(parent.GetNamespace(), parent.GetName()), err)
+	}
+	return nil
+}
+
+// wants says whether the controller handles obj at all: selected by the
+// rule, or still holding our finalizer.
+func (c *Controller) wants(rule parentRule, obj *unstructured.Unstructured) bool {
+	return rule.matches(obj) || hasFinalizer(obj, c.finalizer)
+}

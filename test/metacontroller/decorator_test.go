@@ -1,0 +1,206 @@
+package standin_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	standin "github.com/hookops/hookops/test/metacontroller"
+)
+
+var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// decoratorController decorates Namespaces labelled <label>/accept: "true"
+// with ConfigMap attachments; hooks are at url.
+func decoratorController(t *testing.T, name, label, url string) *unstructured.Unstructured {
+	return object(t, `
+apiVersion: metacontroller.k8s.io/v1alpha1
+kind: DecoratorController
+metadata: {name: %s}
+spec:
+  resources:
+  - apiVersion: v1
+    resource: namespaces
+    labelSelector: {matchLabels: {%s/accept: "true"}}
+  attachments:
+  - {apiVersion: v1, resource: configmaps, updateStrategy: {method: InPlace}}
+  hooks:
+    customize: {webhook: {url: "%[3]s/customize"}}
+    sync: {webhook: {url: "%[3]s/sync"}}
+    finalize: {webhook: {url: "%[3]s/finalize"}}
+`, name, label, url)
+}
+
+// decoratorHooks labels and annotates each target and gives it one
+// ConfigMap, "note", whose data copies the related ConfigMaps labelled
+// <label>/source; finalize takes all of that back.
+func decoratorHooks(t *testing.T, label string) (*httptest.Server, func() []map[string]any) {
+	var mu sync.Mutex
+	var reqs []map[string]any
+	srv := hookServer(t, func(path string, req map[string]any, _ http.Header) (int, any) {
+		mu.Lock()
+		reqs = append(reqs, req)
+		mu.Unlock()
+		switch path {
+		case "/customize":
+			return 200, map[string]any{"relatedResources": []any{map[string]any{
+				"apiVersion": "v1", "resource": "configmaps",
+				"labelSelector": map[string]any{"matchLabels": map[string]any{label + "/source": "true"}},
+			}}}
+		case "/finalize":
+			return 200, map[string]any{"labels": map[string]any{label + "/decorated": nil}, "attachments": []any{}, "finalized": true}
+		}
+		data := map[string]any{}
+		for _, src := range field(req, "related", "ConfigMap.v1").(map[string]any) {
+			for k, v := range field(src.(map[string]any), "data").(map[string]any) {
+				data[k] = v
+			}
+		}
+		return 200, map[string]any{
+			"labels":      map[string]any{label + "/decorated": "yes", label + "/remove-me": nil},
+			"annotations": map[string]any{label + "/note": "hello"},
+			"attachments": []any{map[string]any{
+				"apiVersion": "v1", "kind": "ConfigMap",
+				"metadata": map[string]any{"name": "note", "namespace": field(req, "object", "metadata", "name")},
+				"data":     data,
+			}},
+		}
+	})
+	return srv, func() []map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(reqs)
+	}
+}
+
+// A DecoratorController driven step by step: labels, annotations and an
+// attachment go on a selected Namespace, and come off again through
+// finalize once the Namespace stops matching the selector.
+func TestDecoratorSyncOnce(t *testing.T) {
+	t.Parallel()
+	e := startCluster(t)
+	const label, target = "once.test.hookops.dev", "deco-once"
+	srv, requests := decoratorHooks(t, label)
+	s, err := standin.New(e.cfg, []*unstructured.Unstructured{decoratorController(t, "deco-once", label, srv.URL)}, standin.Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Controller("deco-once")
+	e.namespace(t, "deco-once-src", nil)
+	e.create(t, configMaps, object(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: src, namespace: deco-once-src, labels: {%s/source: "true"}}, data: {color: blue}}`, label))
+	e.namespace(t, target, map[string]string{label + "/accept": "true", label + "/remove-me": "x"})
+
+	res, err := c.SyncOnce(t.Context(), "", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Hook != "sync" || res.Decorator == nil || len(res.Decorator.Attachments) != 1 {
+		t.Fatalf("result = %+v", res)
+	}
+	ns := e.get(t, namespaces, "", target)
+	if got := ns.GetFinalizers(); !slices.Equal(got, []string{"metacontroller.io/decoratorcontroller-deco-once"}) {
+		t.Errorf("finalizers = %v", got)
+	}
+	lbls := ns.GetLabels()
+	if lbls[label+"/decorated"] != "yes" || lbls[label+"/remove-me"] != "" {
+		t.Errorf("labels = %v, want decorated=yes and no remove-me", lbls)
+	}
+	if got := ns.GetAnnotations()[label+"/note"]; got != "hello" {
+		t.Errorf("annotation = %q", got)
+	}
+	note := e.get(t, configMaps, target, "note")
+	if got := field(note.Object, "data", "color"); got != "blue" {
+		t.Errorf("attachment data = %v", note.Object["data"])
+	}
+	if got := note.GetAnnotations()["metacontroller.k8s.io/decorator-controller"]; got != "deco-once" {
+		t.Errorf("attachment decorator annotation = %q", got)
+	}
+	if ref := metav1.GetControllerOf(note); ref == nil || ref.Kind != "Namespace" || ref.UID != ns.GetUID() {
+		t.Errorf("attachment controller ref = %+v", ref)
+	}
+
+	// The next sync sees the attachment under namespace/name: the target is
+	// cluster-scoped. Related objects are keyed the same way.
+	if _, err := c.SyncOnce(t.Context(), "", target); err != nil {
+		t.Fatal(err)
+	}
+	last := requests()[len(requests())-1]
+	if _, ok := field(last, "attachments", "ConfigMap.v1", target+"/note").(map[string]any); !ok {
+		t.Errorf("attachments = %v", last["attachments"])
+	}
+	if _, ok := field(last, "related", "ConfigMap.v1", "deco-once-src/src").(map[string]any); !ok {
+		t.Errorf("related = %v", last["related"])
+	}
+
+	// Unlabelled, the Namespace is finalized: everything comes off.
+	delete(lbls, label+"/accept")
+	ns.SetLabels(lbls)
+	if _, err := e.dyn.Resource(namespaces).Update(t.Context(), ns, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.SyncOnce(t.Context(), "", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Hook != "finalize" || requests()[len(requests())-1]["finalizing"] != true {
+		t.Fatalf("hook = %q", res.Hook)
+	}
+	ns = e.get(t, namespaces, "", target)
+	if len(ns.GetFinalizers()) != 0 || ns.GetLabels()[label+"/decorated"] != "" {
+		t.Errorf("after finalize: finalizers %v, labels %v", ns.GetFinalizers(), ns.GetLabels())
+	}
+	if !e.gone(t, configMaps, target, "note") {
+		t.Error("attachment still exists after finalize")
+	}
+	// Neither selected nor holding the finalizer: left alone.
+	if res, err := c.SyncOnce(t.Context(), "", target); err != nil || res.Hook != "" {
+		t.Errorf("SyncOnce of an unselected target = %+v, %v", res, err)
+	}
+}
+
+// The watch loop decorates a Namespace as soon as it is labelled, and
+// follows a change of a related object without any resync period.
+func TestDecoratorRun(t *testing.T) {
+	t.Parallel()
+	e := startCluster(t)
+	const label, target = "run.test.hookops.dev", "deco-run"
+	srv, _ := decoratorHooks(t, label)
+	s, err := standin.New(e.cfg, []*unstructured.Unstructured{decoratorController(t, "deco-run", label, srv.URL)}, standin.Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.namespace(t, "deco-run-src", nil)
+	src := e.create(t, configMaps, object(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: src, namespace: deco-run-src, labels: {%s/source: "true"}}, data: {v: "1"}}`, label))
+	run(t, s)
+	e.namespace(t, target, map[string]string{label + "/accept": "true"})
+
+	noteHas := func(v string) func() bool {
+		return func() bool {
+			return !e.gone(t, configMaps, target, "note") && field(e.get(t, configMaps, target, "note").Object, "data", "v") == v
+		}
+	}
+	eventually(t, 10*time.Second, "the attachment", noteHas("1"))
+	src.Object["data"] = map[string]any{"v": "2"}
+	if _, err := e.dyn.Resource(configMaps).Namespace("deco-run-src").Update(t.Context(), src, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the attachment to follow the related ConfigMap", noteHas("2"))
+
+	// As in Metacontroller, a related object's change asks customize of
+	// every Namespace, selected or not.
+	var customized []string
+	for _, c := range calls(s, "customize") {
+		customized = append(customized, c.Parent)
+	}
+	if !slices.Contains(customized, "deco-run-src") {
+		t.Errorf("customize was called for %s, want the unselected deco-run-src among them", strings.Join(customized, ", "))
+	}
+}

@@ -1,0 +1,169 @@
+package standin
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/hookops/hookops/hooks/metacontroller"
+)
+
+// customizeTTL is how long Metacontroller keeps a customize answer for one
+// generation of a parent.
+const customizeTTL = 20 * time.Minute
+
+// relatedRule is one rule of a customize answer, with every field
+// Metacontroller knows so that strict decoding accepts what it accepts.
+type relatedRule struct {
+	APIVersion        string                `json:"apiVersion"`
+	Resource          string                `json:"resource"`
+	LabelSelector     *metav1.LabelSelector `json:"labelSelector"`
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
+	Namespace         string                `json:"namespace"`
+	Names             []string              `json:"names"`
+}
+
+type customizeAnswer struct {
+	RelatedResources []relatedRule `json:"relatedResources"`
+}
+
+type customizeKey struct {
+	uid        types.UID
+	generation int64
+}
+
+type customizeEntry struct {
+	rules   []relatedRule
+	version metacontroller.Version
+	at      time.Time
+}
+
+// customize returns the customize hook's rules for parent, calling the hook
+// only once per parent generation as Metacontroller does.
+func (c *Controller) customize(ctx context.Context, parent *unstructured.Unstructured) (customizeEntry, error) {
+	h := c.hooks[hookCustomize]
+	if h == nil {
+		return customizeEntry{}, nil
+	}
+	key := customizeKey{parent.GetUID(), parent.GetGeneration()}
+	c.mu.Lock()
+	e, ok := c.customized[key]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < customizeTTL {
+		return e, nil
+	}
+	var ans customizeAnswer
+	req := metacontroller.CustomizeRequest{Controller: c.object, Parent: parent.Object}
+	if err := c.call(ctx, h, objectKey(parent.GetNamespace(), parent.GetName()), &req, &ans); err != nil {
+		return customizeEntry{}, err
+	}
+	e = customizeEntry{rules: ans.RelatedResources, version: h.version, at: time.Now()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, old := range c.customized {
+		if time.Since(old.at) >= customizeTTL {
+			delete(c.customized, k)
+		}
+	}
+	c.customized[key] = e
+	return e, nil
+}
+
+// related lists the objects the customize hook asked for.
+func (c *Controller) related(ctx context.Context, parent *unstructured.Unstructured, parentRes apiResource) (objectSet, error) {
+	set := objectSet{}
+	e, err := c.customize(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	for _, rule := range e.rules {
+		r, err := c.s.resources.byResource(rule.APIVersion, rule.Resource)
+		if err != nil {
+			return nil, fmt.Errorf("related %s: %w", rule.Resource, err)
+		}
+		c.watchRelated(r)
+		set.init(r.groupKind())
+		opts := metav1.ListOptions{}
+		if rule.LabelSelector != nil && len(rule.Names) == 0 {
+			sel, err := metav1.LabelSelectorAsSelector(rule.LabelSelector)
+			if err != nil {
+				return nil, fmt.Errorf("related %s: %w", rule.Resource, err)
+			}
+			opts.LabelSelector = sel.String()
+		}
+		list, err := c.s.client(r, listNamespace(e.version, rule, parent, parentRes, r)).List(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list related %s: %w", rule.Resource, err)
+		}
+		for i := range list.Items {
+			obj := &list.Items[i]
+			ok, err := selects(e.version, rule, parent, parentRes, obj, r)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				set.add(obj)
+			}
+		}
+	}
+	return set, nil
+}
+
+// listNamespace narrows the list call to the one namespace a rule can match in.
+func listNamespace(v metacontroller.Version, rule relatedRule, parent *unstructured.Unstructured, parentRes, r apiResource) string {
+	switch {
+	case !r.namespaced:
+		return ""
+	case v != metacontroller.V2 && parentRes.namespaced:
+		return parent.GetNamespace()
+	default:
+		return rule.Namespace
+	}
+}
+
+// selects says whether a related rule from a customize hook of version v
+// selects obj for parent. The rules are Metacontroller's: names cannot be
+// combined with a label selector; with v1 and a namespaced parent only the
+// parent's namespace counts and a rule naming another namespace is an error;
+// otherwise a namespace in the rule restricts, and its absence means every
+// namespace.
+func selects(v metacontroller.Version, rule relatedRule, parent *unstructured.Unstructured, parentRes apiResource, obj *unstructured.Unstructured, r apiResource) (bool, error) {
+	switch {
+	case rule.NamespaceSelector != nil:
+		return false, fmt.Errorf("related %s: namespaceSelector is not supported by the stand-in", rule.Resource)
+	case len(rule.Names) > 0 && rule.LabelSelector != nil:
+		return false, fmt.Errorf("related %s: names cannot be combined with labelSelector", rule.Resource)
+	}
+	if obj.GetAPIVersion() != r.apiVersion || obj.GetKind() != r.kind {
+		return false, nil
+	}
+	if v != metacontroller.V2 && parentRes.namespaced {
+		if rule.Namespace != "" && rule.Namespace != parent.GetNamespace() {
+			return false, fmt.Errorf("related %s: namespace %s differs from the parent's namespace %s, which hook version v1 does not allow",
+				rule.Resource, rule.Namespace, parent.GetNamespace())
+		}
+		if r.namespaced && obj.GetNamespace() != parent.GetNamespace() {
+			return false, nil
+		}
+	}
+	if r.namespaced && rule.Namespace != "" && obj.GetNamespace() != rule.Namespace {
+		return false, nil
+	}
+	if len(rule.Names) > 0 {
+		return slices.Contains(rule.Names, obj.GetName()), nil
+	}
+	sel := labels.Everything()
+	if rule.LabelSelector != nil {
+		var err error
+		if sel, err = metav1.LabelSelectorAsSelector(rule.LabelSelector); err != nil {
+			return false, fmt.Errorf("related %s: %w", rule.Resource, err)
+		}
+	}
+	return sel.Matches(labels.Set(obj.GetLabels())), nil
+}
