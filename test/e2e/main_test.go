@@ -1,0 +1,55 @@
+// Package e2e drives hookops as a user would: kubectl and client-go against
+// a real kube-apiserver, with the hook server, the fake GitHub and a
+// Metacontroller (the stand-in, or a real one from METACONTROLLER_BIN).
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/stack"
+)
+
+// env is the one stack all scenarios share; each scenario works in its own
+// namespace with its own GitHub user and token, so they do not see each other.
+var env *stack.Stack
+
+// users are the fake GitHub's accounts, one per scenario, all admins of acme.
+var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("e2e: skipped under -short")
+		os.Exit(0)
+	}
+	cfg := fake.DefaultConfig()
+	acme := &cfg.Orgs[0]
+	for _, u := range users {
+		cfg.Tokens["token-"+u] = "user-" + u
+		cfg.Users = append(cfg.Users, fake.User{Login: "user-" + u})
+		acme.Members["user-"+u] = fake.RoleAdmin
+	}
+	var err error
+	env, err = stack.Start(context.Background(), stack.Options{
+		GitHub:              &cfg,
+		ResyncPeriodSeconds: 5,
+		MetacontrollerBin:   os.Getenv("METACONTROLLER_BIN"),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start the stack:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, env.Logs())
+	}
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: stop the stack:", err)
+	}
+	os.Exit(code)
+}

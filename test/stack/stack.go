@@ -1,0 +1,281 @@
+// Package stack runs hookops end to end on one machine: a real control
+// plane (etcd, kube-apiserver, kube-controller-manager), the fake GitHub,
+// the hook server binary and a Metacontroller — the project's stand-in, or a
+// real Metacontroller binary when METACONTROLLER_BIN names one. `make run`
+// and the e2e tests both use it, so what users try is what is tested.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/hookops/hookops/test/controlplane"
+	"github.com/hookops/hookops/test/fakegithub/fake"
+	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/reference"
+)
+
+// Options configures a stack. The zero value picks free loopback ports.
+type Options struct {
+	HookAddr   string // default 127.0.0.1:0
+	GitHubAddr string // default 127.0.0.1:0
+	// ResyncPeriodSeconds overrides the shipped controllers' resync period
+	// (0 keeps it), so that tests see drift corrected in seconds.
+	ResyncPeriodSeconds int64
+	// GitHub configures the fake; nil is fake.DefaultConfig plus the samples' token.
+	GitHub *fake.Config
+	// MetacontrollerBin runs a real Metacontroller; "" uses the stand-in.
+	MetacontrollerBin string
+	// Samples applies manifests/samples.
+	Samples bool
+	// Log receives the stand-in's log; default discards it.
+	Log *slog.Logger
+}
+
+// Stack is a running local hookops.
+type Stack struct {
+	ControlPlane *controlplane.ControlPlane
+	GitHub       *fake.Server
+	GitHubURL    string // ends in "/"
+	HookURL      string
+	// Standin is the stand-in Metacontroller; nil when a real one runs.
+	Standin *standin.Standin
+	// Dir holds the logs of the processes the stack started.
+	Dir string
+
+	procs   []*exec.Cmd
+	servers []*http.Server
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// SampleToken is the token in manifests/samples' Secret; the stack's fake
+// GitHub accepts it so that the samples work unchanged.
+const SampleToken = "replace-me"
+
+// Start brings everything up; on error nothing is left running.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	root := reference.RepoRoot()
+	s := &Stack{done: make(chan struct{})}
+	if s.Dir, err = os.MkdirTemp("", "hookops-stack-"); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = s.Stop()
+		}
+	}()
+	if s.ControlPlane, err = controlplane.Start(ctx, controlplane.Options{}); err != nil {
+		return nil, err
+	}
+	if err = s.startGitHub(opts); err != nil {
+		return nil, err
+	}
+	if err = s.startHookServer(ctx, root, opts.HookAddr); err != nil {
+		return nil, err
+	}
+	if err = s.install(ctx, root, opts); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if err = s.startMetacontroller(runCtx, opts); err != nil {
+		return nil, err
+	}
+	if opts.Samples {
+		if err = controlplane.Apply(ctx, s.ControlPlane.Config, yamlFiles(filepath.Join(root, "manifests", "samples"))...); err != nil {
+			return nil, fmt.Errorf("apply samples: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Stack) startGitHub(opts Options) error {
+	cfg := fake.DefaultConfig()
+	if opts.GitHub != nil {
+		cfg = *opts.GitHub
+	}
+	cfg.Tokens[SampleToken] = "octocat"
+	gh, err := fake.New(fake.WithConfig(cfg))
+	if err != nil {
+		return err
+	}
+	s.GitHub = gh
+	url, err := s.serve(opts.GitHubAddr, gh.Handler())
+	s.GitHubURL = url + "/"
+	return err
+}
+
+func (s *Stack) serve(addr string, h http.Handler) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// startHookServer builds and runs the real hook server binary.
+func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
+	bin := filepath.Join(s.Dir, "hookops-server")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./server")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the hook server: %w\n%s", err, out)
+	}
+	if addr == "" {
+		var err error
+		if addr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
+	s.HookURL = "http://" + addr
+	if err := s.exec("hookops-server", bin, nil, "--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug"); err != nil {
+		return err
+	}
+	return waitOK(ctx, s.HookURL+"/readyz", 30*time.Second)
+}
+
+// install applies Metacontroller's CRDs, our CRDs and our controllers, with
+// each webhook pointed at the local hook server.
+func (s *Stack) install(ctx context.Context, root string, opts Options) error {
+	cfg := s.ControlPlane.Config
+	mcCRDs := filepath.Join(reference.Dir(), "metacontroller", "crds-v4.17.2.yaml")
+	if err := controlplane.Apply(ctx, cfg, mcCRDs); err != nil {
+		return fmt.Errorf("apply Metacontroller's CRDs: %w", err)
+	}
+	if err := controlplane.Apply(ctx, cfg, yamlFiles(filepath.Join(root, "manifests", "crds"))...); err != nil {
+		return fmt.Errorf("apply our CRDs: %w", err)
+	}
+	var controllers []*unstructured.Unstructured
+	for _, f := range yamlFiles(filepath.Join(root, "manifests", "controllers")) {
+		objs, err := controlplane.ReadObjects(f)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := localize(o, s.HookURL, opts.ResyncPeriodSeconds); err != nil {
+				return err
+			}
+		}
+		controllers = append(controllers, objs...)
+	}
+	if err := controlplane.ApplyObjects(ctx, cfg, controllers...); err != nil {
+		return fmt.Errorf("apply our controllers: %w", err)
+	}
+	return nil
+}
+
+// localize points a shipped controller's service webhooks at the local hook
+// server: outside a cluster, a Service name does not resolve.
+func localize(o *unstructured.Unstructured, hookURL string, resync int64) error {
+	hooks, found, err := unstructured.NestedMap(o.Object, "spec", "hooks")
+	if err != nil || !found {
+		return err
+	}
+	for name, h := range hooks {
+		hook, _ := h.(map[string]any)
+		wh, _ := hook["webhook"].(map[string]any)
+		if wh == nil || wh["service"] == nil {
+			continue
+		}
+		path, _ := wh["path"].(string)
+		delete(wh, "service")
+		delete(wh, "path")
+		wh["url"] = hookURL + path
+		hooks[name] = hook
+	}
+	if err := unstructured.SetNestedMap(o.Object, hooks, "spec", "hooks"); err != nil {
+		return err
+	}
+	if resync > 0 {
+		return unstructured.SetNestedField(o.Object, resync, "spec", "resyncPeriodSeconds")
+	}
+	return nil
+}
+
+func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
+	if opts.MetacontrollerBin != "" {
+		args := []string{"--kubeconfig=" + s.ControlPlane.KubeconfigPath, "--discovery-interval=2s"}
+		args = append(args, strings.Fields(os.Getenv("METACONTROLLER_ARGS"))...)
+		return s.exec("metacontroller", opts.MetacontrollerBin, []string{"KUBECONFIG=" + s.ControlPlane.KubeconfigPath}, args...)
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	mc, err := standin.FromCluster(ctx, s.ControlPlane.Config, standin.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("start the Metacontroller stand-in: %w", err)
+	}
+	s.Standin = mc
+	go func() {
+		defer close(s.done)
+		if err := mc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("stand-in stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Stop ends everything the stack started and removes its files.
+func (s *Stack) Stop() error {
+	if s.cancel != nil {
+		s.cancel()
+		if s.Standin != nil {
+			<-s.done
+		}
+	}
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		stopProcess(s.procs[i])
+	}
+	for _, srv := range s.servers {
+		_ = srv.Close()
+	}
+	var err error
+	if s.ControlPlane != nil {
+		err = s.ControlPlane.Stop()
+	}
+	return errors.Join(err, os.RemoveAll(s.Dir))
+}
+
+// Logs returns the tail of each process log, for a failing test.
+func (s *Stack) Logs() string {
+	var b strings.Builder
+	files, _ := filepath.Glob(filepath.Join(s.Dir, "*.log"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		if len(data) > 8000 {
+			data = data[len(data)-8000:]
+		}
+		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(f), data)
+	}
+	return b.String()
+}
+
+func yamlFiles(dir string) []string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	out := files[:0]
+	for _, f := range files {
+		if filepath.Base(f) != "kustomization.yaml" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
