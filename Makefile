@@ -18,11 +18,11 @@ help: ## list the targets
 build: ## build the binaries into bin/
 	$(GO) build -o $(BIN)/hookops-server ./server
 	$(GO) build -o $(BIN)/fakegithub ./test/fakegithub
-	$(GO) build -o $(BIN)/localstack ./test/localstack
 
 .PHONY: run
-run: build ## run the local stack: fake GitHub and the hook server, with curl examples
-	$(BIN)/localstack --bin $(BIN) --fixtures test/fixtures
+run: controlplane ## the local stack: control plane, fake GitHub, hook server, Metacontroller, samples
+	$(GO) build -o $(BIN)/localstack ./test/localstack
+	$(BIN)/localstack
 
 .PHONY: controlplane
 controlplane: ## build etcd, kube-apiserver and kube-controller-manager v1.36.3 (cached)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,7 +40,7 @@ type Options struct {
 	MetacontrollerBin string
 	// Samples applies manifests/samples.
 	Samples bool
-	// Log receives the stand-in's log; default discards it.
+	// Log receives the stand-in's log; default: a file in the stack's Dir.
 	Log *slog.Logger
 }
 
@@ -55,6 +56,7 @@ type Stack struct {
 	Dir string
 
 	procs   []*exec.Cmd
+	closers []io.Closer
 	servers []*http.Server
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -218,7 +220,12 @@ func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
 	}
 	log := opts.Log
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		f, err := os.Create(filepath.Join(s.Dir, "metacontroller-standin.log"))
+		if err != nil {
+			return err
+		}
+		s.closers = append(s.closers, f)
+		log = slog.New(slog.NewJSONHandler(f, nil))
 	}
 	mc, err := standin.FromCluster(ctx, s.ControlPlane.Config, standin.Options{Logger: log})
 	if err != nil {
@@ -247,6 +254,9 @@ func (s *Stack) Stop() error {
 	}
 	for _, srv := range s.servers {
 		_ = srv.Close()
+	}
+	for _, c := range s.closers {
+		_ = c.Close()
 	}
 	var err error
 	if s.ControlPlane != nil {
