@@ -214,7 +214,9 @@ func localize(o *unstructured.Unstructured, hookURL string, resync int64) error 
 
 func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
 	if opts.MetacontrollerBin != "" {
-		args := []string{"--kubeconfig=" + s.ControlPlane.KubeconfigPath, "--discovery-interval=2s"}
+		// Metrics and health endpoints off: their default ports are not ours to take.
+		args := []string{"--kubeconfig=" + s.ControlPlane.KubeconfigPath, "--discovery-interval=2s",
+			"--metrics-address=0", "--health-probe-bind-address=0"}
 		args = append(args, strings.Fields(os.Getenv("METACONTROLLER_ARGS"))...)
 		return s.exec("metacontroller", opts.MetacontrollerBin, []string{"KUBECONFIG=" + s.ControlPlane.KubeconfigPath}, args...)
 	}
