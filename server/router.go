@@ -8,6 +8,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookops/hookops/conversion"
 )
 
 // routerDeps is what the router serves.
@@ -38,6 +40,11 @@ func newRouter(d routerDeps) (http.Handler, error) {
 		writeOK(w)
 	})
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(d.metrics.registry, promhttp.HandlerOpts{}))
+
+	// kube-apiserver calls /convert over TLS without hook credentials; it
+	// still gets the body limit and the deadline.
+	r.With(requireJSON, limitBody(d.cfg.MaxBodyBytes), deadline(d.cfg.RequestTimeout), d.metrics.observe("conversion", "convert")).
+		Method(http.MethodPost, "/convert", conversion.Handler{})
 
 	guard, err := hookGuards(d.cfg)
 	if err != nil {

@@ -338,3 +338,25 @@ func TestFixturesAnswer(t *testing.T) {
 		t.Error("no access log line captured")
 	}
 }
+
+// /convert answers ConversionReviews without hook credentials.
+func TestConvertRoute(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	writeFile(t, file, "s3cret")
+	srv := startServer(t, testConfig(t, "--auth-token-file", file))
+	review := `{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview","request":{"uid":"u1","desiredAPIVersion":"github.hookops.dev/v1","objects":[
+	  {"apiVersion":"github.hookops.dev/v1alpha1","kind":"GitHubRepo","metadata":{"name":"a","namespace":"n"},"spec":{"organization":"acme","private":true,"tokenSecretName":"gh"}}]}}`
+	status, body, _ := call{path: "/convert", body: review}.do(t, srv.URL)
+	resp, _ := body["response"].(map[string]any)
+	objs, _ := resp["convertedObjects"].([]any)
+	if status != 200 || resp["uid"] != "u1" || len(objs) != 1 {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+	spec := objs[0].(map[string]any)["spec"].(map[string]any)
+	if spec["owner"] != "acme" || spec["visibility"] != "private" {
+		t.Errorf("converted spec = %v", spec)
+	}
+	if status, body, _ := (call{path: "/convert", body: `{"request":`}).do(t, srv.URL); status != 400 || body["error"] == nil {
+		t.Errorf("malformed review: %d %v", status, body)
+	}
+}

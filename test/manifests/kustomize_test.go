@@ -97,7 +97,7 @@ func TestInstallHangsTogether(t *testing.T) {
 			kinds = append(kinds, kind)
 		}
 		slices.Sort(kinds)
-		want := []string{"CompositeController", "CustomResourceDefinition", "Deployment", "Namespace", "PodDisruptionBudget", "Service", "ServiceAccount"}
+		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "Deployment", "Issuer", "Namespace", "PodDisruptionBudget", "Service", "ServiceAccount"}
 		if !slices.Equal(kinds, want) {
 			t.Errorf("manifests/ builds kinds %v, want %v (samples, RBAC and Secrets stay out)", kinds, want)
 		}
@@ -147,15 +147,21 @@ func TestInstallHangsTogether(t *testing.T) {
 	c := pod.Spec.Containers[0]
 
 	t.Run("Metacontroller reaches the hooks through the Service", func(t *testing.T) {
-		if svc.Name != "hookops" || len(svc.Spec.Ports) != 1 {
-			t.Fatalf("Service %s has ports %v, want hookops with one port", svc.Name, svc.Spec.Ports)
+		if svc.Name != "hookops" || len(svc.Spec.Ports) != 2 {
+			t.Fatalf("Service %s has ports %v, want hookops with http and https", svc.Name, svc.Spec.Ports)
 		}
-		p := svc.Spec.Ports[0]
-		if p.Name != "http" || p.Port != 80 || p.TargetPort.String() != "http" {
-			t.Errorf("Service port = %+v, want http: 80 -> http", p)
-		}
-		if !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.Name == "http" && cp.ContainerPort == 8080 }) {
-			t.Errorf("container ports %v lack http: 8080, the Service's target", c.Ports)
+		for i, want := range []struct {
+			name      string
+			port      int32
+			container int32
+		}{{"http", 80, 8080}, {"https", 443, 8443}} {
+			p := svc.Spec.Ports[i]
+			if p.Name != want.name || p.Port != want.port || p.TargetPort.String() != want.name {
+				t.Errorf("Service port = %+v, want %s: %d -> %s", p, want.name, want.port, want.name)
+			}
+			if !slices.ContainsFunc(c.Ports, func(cp corev1.ContainerPort) bool { return cp.Name == want.name && cp.ContainerPort == want.container }) {
+				t.Errorf("container ports %v lack %s: %d, the Service's target", c.Ports, want.name, want.container)
+			}
 		}
 		cc := in["CompositeController"][0]
 		hooks, _, _ := unstructured.NestedMap(cc.Object, "spec", "hooks")
@@ -169,8 +175,8 @@ func TestInstallHangsTogether(t *testing.T) {
 				t.Errorf("%s hook version = %v, want v1 (Metacontroller then hands it only same-namespace Secrets)", name, v)
 			}
 			service, _, _ := unstructured.NestedMap(hook, "webhook", "service")
-			if service["name"] != svc.Name || service["namespace"] != svc.Namespace || fmt.Sprint(service["port"]) != fmt.Sprint(p.Port) {
-				t.Errorf("%s hook calls service %v, want %s/%s port %d", name, service, svc.Namespace, svc.Name, p.Port)
+			if service["name"] != svc.Name || service["namespace"] != svc.Namespace || fmt.Sprint(service["port"]) != fmt.Sprint(svc.Spec.Ports[0].Port) {
+				t.Errorf("%s hook calls service %v, want %s/%s port %d", name, service, svc.Namespace, svc.Name, svc.Spec.Ports[0].Port)
 			}
 		}
 		parent, _, _ := unstructured.NestedMap(cc.Object, "spec", "parentResource")

@@ -54,8 +54,8 @@ func TestManifestsOnControlPlane(t *testing.T) {
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 
 	mcCRDs := reference.Path(t, "metacontroller", "crds-v4.17.2.yaml")
-	if err := controlplane.Apply(t.Context(), cp.Config, mcCRDs); err != nil {
-		t.Fatalf("apply Metacontroller's CRDs: %v", err)
+	if err := controlplane.Apply(t.Context(), cp.Config, mcCRDs, filepath.Join("testdata", "cert-manager-crds.yaml")); err != nil {
+		t.Fatalf("apply Metacontroller's and cert-manager's CRDs: %v", err)
 	}
 
 	// The install must be warning-free. The hookops-system namespace has

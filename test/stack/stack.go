@@ -7,6 +7,7 @@ package stack
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/fakegithub/fake"
 	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/pki"
 	"github.com/hookops/hookops/test/reference"
 )
 
@@ -50,11 +52,14 @@ type Stack struct {
 	GitHub       *fake.Server
 	GitHubURL    string // ends in "/"
 	HookURL      string
+	// ConvertURL is the hook server's /convert on its HTTPS listener.
+	ConvertURL string
 	// Standin is the stand-in Metacontroller; nil when a real one runs.
 	Standin *standin.Standin
 	// Dir holds the logs of the processes the stack started.
 	Dir string
 
+	caPEM   []byte
 	procs   []*exec.Cmd
 	closers []io.Closer
 	servers []*http.Server
@@ -148,10 +153,38 @@ func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
 		}
 	}
 	s.HookURL = "http://" + addr
-	if err := s.exec("hookops-server", bin, nil, "--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug"); err != nil {
+	tlsArgs, err := s.serverTLS()
+	if err != nil {
+		return err
+	}
+	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug"}, tlsArgs...)
+	if err := s.exec("hookops-server", bin, nil, args...); err != nil {
 		return err
 	}
 	return waitOK(ctx, s.HookURL+"/readyz", 30*time.Second)
+}
+
+// serverTLS makes a CA and a serving certificate for the hook server's
+// HTTPS listener, which kube-apiserver calls for CRD conversion.
+func (s *Stack) serverTLS() ([]string, error) {
+	ca, err := pki.NewCA("hookops-local")
+	if err != nil {
+		return nil, err
+	}
+	pair, err := ca.Server("hookops", "127.0.0.1", "localhost")
+	if err != nil {
+		return nil, err
+	}
+	cert, key, err := pair.Write(s.Dir, "serving")
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s.ConvertURL, s.caPEM = "https://"+addr+"/convert", ca.CertPEM
+	return []string{"--tls-addr", addr, "--tls-cert-file", cert, "--tls-key-file", key}, nil
 }
 
 // install applies Metacontroller's CRDs, our CRDs and our controllers, with
@@ -162,7 +195,20 @@ func (s *Stack) install(ctx context.Context, root string, opts Options) error {
 	if err := controlplane.Apply(ctx, cfg, mcCRDs); err != nil {
 		return fmt.Errorf("apply Metacontroller's CRDs: %w", err)
 	}
-	if err := controlplane.Apply(ctx, cfg, yamlFiles(filepath.Join(root, "manifests", "crds"))...); err != nil {
+	var crds []*unstructured.Unstructured
+	for _, f := range yamlFiles(filepath.Join(root, "manifests", "crds")) {
+		objs, err := controlplane.ReadObjects(f)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := s.localizeConversion(o); err != nil {
+				return err
+			}
+		}
+		crds = append(crds, objs...)
+	}
+	if err := controlplane.ApplyObjects(ctx, cfg, crds...); err != nil {
 		return fmt.Errorf("apply our CRDs: %w", err)
 	}
 	var controllers []*unstructured.Unstructured
@@ -210,6 +256,18 @@ func localize(o *unstructured.Unstructured, hookURL string, resync int64) error 
 		return unstructured.SetNestedField(o.Object, resync, "spec", "resyncPeriodSeconds")
 	}
 	return nil
+}
+
+// localizeConversion points a CRD's conversion webhook at the local hook
+// server's HTTPS listener, trusting the stack's own CA.
+func (s *Stack) localizeConversion(crd *unstructured.Unstructured) error {
+	if _, found, _ := unstructured.NestedMap(crd.Object, "spec", "conversion", "webhook"); !found {
+		return nil
+	}
+	return unstructured.SetNestedMap(crd.Object, map[string]any{
+		"url":      s.ConvertURL,
+		"caBundle": base64.StdEncoding.EncodeToString(s.caPEM),
+	}, "spec", "conversion", "webhook", "clientConfig")
 }
 
 func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
