@@ -24,6 +24,10 @@ run: controlplane ## the local stack: control plane, fake GitHub, hook server, M
 	$(GO) build -o $(BIN)/localstack ./test/localstack
 	$(BIN)/localstack
 
+.PHONY: webhook-cert
+webhook-cert: ## a self-signed CA and serving certificate for /convert, for clusters without cert-manager
+	$(GO) run ./test/pki/webhook-cert --dir $(CACHE_DIR)/webhook-cert
+
 .PHONY: controlplane
 controlplane: ## build etcd, kube-apiserver and kube-controller-manager v1.36.3 (cached)
 	test/controlplane/build.sh
