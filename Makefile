@@ -33,8 +33,16 @@ controlplane: ## build etcd, kube-apiserver and kube-controller-manager v1.36.3 
 	test/controlplane/build.sh
 
 .PHONY: test
-test: controlplane fmt-check vet lint ## all tests: unit, fixtures, component, control plane
+test: controlplane fmt-check vet lint ## all tests: unit, fixtures, component, control plane, e2e, brief fuzzing
 	$(GO) test $(GOTESTFLAGS) ./...
+	$(MAKE) --no-print-directory fuzz
+
+FUZZTIME ?= 5s
+.PHONY: fuzz
+fuzz: ## run each conversion fuzz target for FUZZTIME (default 5s)
+	for target in FuzzRoundTripV1 FuzzRoundTripV1alpha1 FuzzReview; do \
+	  $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./conversion/ || exit 1; \
+	done
 
 .PHONY: bench
 bench: ## benchmarks (throughput, latency, GitHub requests per sync)

@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/hookops/hookops/test/fakegithub/fake"
 	"github.com/hookops/hookops/test/stack"
@@ -19,13 +21,21 @@ import (
 var env *stack.Stack
 
 // users are the fake GitHub's accounts, one per scenario, all admins of acme.
-var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"}
+var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if testing.Short() {
 		fmt.Println("e2e: skipped under -short")
 		os.Exit(0)
+	}
+	// The scenarios spend their time waiting, not computing: unless
+	// -test.parallel says otherwise, all of them may run at once rather
+	// than GOMAXPROCS (2 on a small machine) at a time.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", strconv.Itoa(len(users)))
 	}
 	cfg := fake.DefaultConfig()
 	acme := &cfg.Orgs[0]
@@ -35,6 +45,7 @@ func TestMain(m *testing.M) {
 		acme.Members["user-"+u] = fake.RoleAdmin
 	}
 	var err error
+	started := time.Now()
 	env, err = stack.Start(context.Background(), stack.Options{
 		GitHub:              &cfg,
 		ResyncPeriodSeconds: 5,
@@ -44,12 +55,17 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: start the stack:", err)
 		os.Exit(1)
 	}
+	fmt.Printf("e2e: stack started in %s\n", time.Since(started).Round(100*time.Millisecond))
+	ran := time.Now()
 	code := m.Run()
+	fmt.Printf("e2e: scenarios ran in %s\n", time.Since(ran).Round(100*time.Millisecond))
 	if code != 0 {
 		fmt.Fprintln(os.Stderr, env.Logs())
 	}
+	stopping := time.Now()
 	if err := env.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: stop the stack:", err)
 	}
+	fmt.Printf("e2e: stack stopped in %s\n", time.Since(stopping).Round(100*time.Millisecond))
 	os.Exit(code)
 }

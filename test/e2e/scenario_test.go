@@ -9,13 +9,12 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
@@ -35,16 +34,26 @@ type user struct {
 
 func newUser(t *testing.T, id string) *user {
 	t.Helper()
-	kube, err := kubernetes.NewForConfig(env.ControlPlane.Config)
+	// The test's own reads must not queue behind client-go's default
+	// 5 requests a second.
+	cfg := rest.CopyConfig(env.ControlPlane.Config)
+	cfg.QPS, cfg.Burst = 50, 100
+	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dyn, err := dynamic.NewForConfig(env.ControlPlane.Config)
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := &user{t: t, ns: "e2e-" + id, login: "user-" + id, token: "token-" + id, kube: kube, dyn: dyn}
 	u.kubectlApply(fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n", u.ns))
+	t.Cleanup(func() {
+		if t.Failed() {
+			u.dump()
+		}
+		u.teardown()
+	})
 	return u
 }
 
@@ -145,9 +154,6 @@ func (u *user) waitGone(name string, within time.Duration) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-
-var _ = corev1.Secret{}
-var _ = unstructured.Unstructured{}
 
 // Scenario 1: a Secret and a GitHubRepo → Ready; exactly one repository
 // with the spec's settings; kubectl shows the printer columns.
