@@ -1,12 +1,15 @@
 package main
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hookops/hookops/hooks/githubrepo"
 )
 
-// controllers lists the hooks of every controller the server runs.
-func controllers(cfg *config) []hookRoute {
-	gh := githubrepo.New()
+// controllers lists the hooks of every controller the server runs; their
+// metrics go to reg.
+func controllers(cfg *config, reg prometheus.Registerer) []hookRoute {
+	gh := githubrepo.New(githubrepo.NewMetrics(reg))
 	gh.GitHubTimeout = cfg.GitHubTimeout
 	gh.BaseURL = cfg.GitHubURL
 	return compositeRoutes("githubrepo", gh.Customize, gh.Sync, gh.Finalize)

@@ -59,6 +59,7 @@ func serveHook[Req, Resp any](decode func(io.Reader) (Req, error), fn func(conte
 			writeHookError(w, r, err)
 			return
 		}
+		annotateSubject(r.Context(), req)
 		resp, err := fn(r.Context(), req)
 		if err != nil {
 			writeHookError(w, r, err)

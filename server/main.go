@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hookops/hookops/telemetry"
 )
 
 func main() {
@@ -39,11 +41,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	slog.SetDefault(log)
+	stopTracing, err := telemetry.Setup(ctx, "hookops-server", getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Flush the last spans; the serving context is gone by now.
+		fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(fctx); err != nil {
+			log.Warn("flush traces", "err", err)
+		}
+	}()
 
 	ready := &atomic.Bool{}
-	handler, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: newMetrics(), hooks: controllers(cfg), ready: ready})
+	m := newMetrics()
+	handler, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: controllers(cfg, m.registry), ready: ready})
 	if err != nil {
 		return err
 	}

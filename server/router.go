@@ -23,7 +23,7 @@ type routerDeps struct {
 
 func newRouter(d routerDeps) (http.Handler, error) {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestIDHeader, accessLog(d.log), recoverJSON(d.log))
+	r.Use(middleware.RequestID, requestIDHeader, accessLog(d.log), nameSpan, recoverJSON(d.log))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no route for "+r.URL.Path)
 	})
@@ -53,10 +53,10 @@ func newRouter(d routerDeps) (http.Handler, error) {
 	r.Group(func(r chi.Router) {
 		r.Use(guard...)
 		for _, h := range d.hooks {
-			r.With(d.metrics.observe(h.controller, h.hook)).Post("/hooks/"+h.controller+"/"+h.hook, h.handler.ServeHTTP)
+			r.With(d.metrics.observe(h.controller, h.hook), traceHook(h.controller, h.hook)).Post("/hooks/"+h.controller+"/"+h.hook, h.handler.ServeHTTP)
 		}
 	})
-	return r, nil
+	return traceRequests(r), nil
 }
 
 // hookGuards is the middleware every hook request passes, cheapest refusal first.

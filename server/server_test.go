@@ -286,7 +286,8 @@ func TestFixturesAnswer(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	slog.SetDefault(log)
-	h, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: newMetrics(), hooks: controllers(cfg), ready: ready})
+	m := newMetrics()
+	h, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: controllers(cfg, m.registry), ready: ready})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,11 @@ package githubrepo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-github/v62/github"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
@@ -74,25 +77,43 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, id int64, rel
 	s := &session{h: h, gh: gh, creds: creds, repo: repo}
 	o, done := s.finalize(ctx, id)
 	o.rate = gh.rate
+	h.recordRate(creds, gh.rate)
 	return o, done
 }
 
 func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
-	current, _, _, err := s.gh.getByID(ctx, id, "")
-	if isNotFound(err) {
+	octx, span := tracer.Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", id)))
+	current, _, _, err := s.gh.getByID(octx, id, "")
+	switch {
+	case isNotFound(err):
+		endStep(span, "already-gone", nil)
 		return outcome{note: "the repository is already gone"}, true
+	case err != nil:
+		o := outcome{fail: classify(err, "read the repository before deletion")}
+		endStep(span, decideFail, o.fail)
+		return o, false
 	}
-	if err != nil {
-		return outcome{fail: classify(err, "read the repository before deletion")}, false
-	}
-	owner, name := current.GetOwner().GetLogin(), current.GetName()
+	endStep(span, strings.ToLower(string(policy(s.repo))), nil)
 	if policy(s.repo) == v1.DeletionArchive && current.GetArchived() {
 		return outcome{repo: current, note: "archived"}, true
 	}
 	if wait, ok := s.pace(ctx); !ok {
 		return outcome{repo: current, pending: wait}, false
 	}
+	step := "delete"
 	if policy(s.repo) == v1.DeletionArchive {
+		step = "archive"
+	}
+	sctx, stepSpan := tracer.Start(ctx, step)
+	o, done := s.carryOut(sctx, step, current)
+	endStep(stepSpan, step, o.fail)
+	return o, done
+}
+
+// carryOut archives or deletes the repository.
+func (s *session) carryOut(ctx context.Context, step string, current *github.Repository) (outcome, bool) {
+	owner, name := current.GetOwner().GetLogin(), current.GetName()
+	if step == "archive" {
 		archived, err := s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(true)})
 		if err != nil {
 			return outcome{repo: current, fail: classify(err, "archive the repository")}, false

@@ -30,7 +30,7 @@ func TestGoldenResponses(t *testing.T) {
 	dir := filepath.Join(reference.RepoRoot(), "test", "fixtures", "githubrepo")
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	_, base := fake.Start(t, fake.WithNow(func() time.Time { return now }))
-	hooks := githubrepo.New()
+	hooks := githubrepo.New(nil)
 	hooks.Now = func() time.Time { return now }
 	hooks.Jitter = func() float64 { return 0.5 }
 	hooks.Pacer = githubrepo.NewPacer(0)

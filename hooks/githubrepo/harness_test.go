@@ -56,7 +56,7 @@ func newHarness(t testing.TB, spec map[string]any, opts ...fake.Option) *harness
 	t.Helper()
 	gh, base := fake.Start(t, opts...)
 	logs := &syncBuffer{}
-	hooks := githubrepo.New()
+	hooks := githubrepo.New(nil)
 	hooks.Pacer = githubrepo.NewPacer(0)
 	hooks.Jitter = func() float64 { return 0.5 }
 	hooks.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

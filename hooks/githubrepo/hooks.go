@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/google/go-github/v62/github"
 )
 
 // Hooks serves the GitHubRepo controller's hooks.
@@ -27,16 +29,26 @@ type Hooks struct {
 	Now    func() time.Time
 	Jitter func() float64
 	Log    *slog.Logger
+	// Metrics records GitHub requests and rate-limit readings; nil records nothing.
+	Metrics *Metrics
 }
 
-// New returns Hooks with production defaults.
-func New() *Hooks {
+// New returns Hooks with production defaults; metrics may be nil.
+func New(metrics *Metrics) *Hooks {
 	return &Hooks{
-		HTTPClient:    &http.Client{Timeout: 10 * time.Second},
+		HTTPClient:    &http.Client{Timeout: 10 * time.Second, Transport: newTransport(http.DefaultTransport, metrics)},
+		Metrics:       metrics,
 		GitHubTimeout: 6 * time.Second,
 		Pacer:         NewPacer(time.Second),
 		Now:           time.Now,
 		Jitter:        rand.Float64,
 		Log:           slog.Default(),
+	}
+}
+
+// recordRate publishes a credential's last rate-limit reading.
+func (h *Hooks) recordRate(c credentials, rate github.Rate) {
+	if rate.Limit > 0 {
+		h.Metrics.rateRemaining(c.id(), rate.Remaining)
 	}
 }

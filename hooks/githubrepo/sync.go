@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/hooks/metacontroller"
@@ -57,6 +59,7 @@ func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, id int64, re
 	s := &session{h: h, gh: gh, creds: creds, repo: repo}
 	o := s.run(ctx, id)
 	o.rate = gh.rate
+	h.recordRate(creds, gh.rate)
 	return o
 }
 
@@ -80,6 +83,40 @@ type session struct {
 }
 
 func (s *session) run(ctx context.Context, id int64) outcome {
+	obs := s.observe(ctx, id)
+	switch obs.decision {
+	case decideUpToDate:
+		return outcome{etag: obs.etag}
+	case decideFail:
+		return outcome{fail: obs.fail}
+	case decideCreate:
+		return s.create(ctx, obs.note)
+	}
+	return s.update(ctx, obs.repo, obs.etag, obs.note)
+}
+
+// The decisions observe can take.
+const (
+	decideUpToDate = "up-to-date" // a 304: nothing changed on GitHub or in the spec
+	decideUpdate   = "update"
+	decideAdopt    = "adopt"
+	decideCreate   = "create"
+	decideFail     = "fail"
+)
+
+type observation struct {
+	decision string
+	repo     *github.Repository
+	etag     string
+	note     string
+	fail     *failure
+}
+
+// observe reads the repository: by id once one is recorded (conditionally,
+// so an unchanged repository costs no rate limit), else by name.
+func (s *session) observe(ctx context.Context, id int64) (obs observation) {
+	ctx, span := tracer.Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", id)))
+	defer func() { endStep(span, obs.decision, obs.fail) }()
 	owner, name := s.repo.Spec.Owner, repoName(s.repo)
 	var note string
 	if id != 0 {
@@ -90,33 +127,43 @@ func (s *session) run(ctx context.Context, id int64) outcome {
 		current, newETag, notModified, err := s.gh.getByID(ctx, id, etag)
 		switch {
 		case notModified:
-			return outcome{etag: newETag}
+			return observation{decision: decideUpToDate, etag: newETag}
 		case err == nil:
-			return s.update(ctx, current, newETag, "")
+			return observation{decision: decideUpdate, repo: current, etag: newETag}
 		case !isNotFound(err):
-			return outcome{fail: classify(err, "read the repository")}
+			return observation{decision: decideFail, fail: classify(err, "read the repository")}
 		}
 		note = fmt.Sprintf("re-created: repository id %d was deleted on GitHub", id)
 	}
 
 	existing, etag, err := s.gh.getByName(ctx, owner, name)
 	if err != nil && !isNotFound(err) {
-		return outcome{fail: classify(err, "look up "+owner+"/"+name)}
+		return observation{decision: decideFail, fail: classify(err, "look up "+owner+"/"+name)}
 	}
-	if existing != nil {
-		if !s.repo.Spec.AdoptExisting {
-			return outcome{fail: fail(v1.ReasonAlreadyExists,
-				"repository %s/%s already exists and this GitHubRepo did not create it; nothing was changed. Set spec.adoptExisting: true to manage it, or choose another spec.name", owner, name)}
-		}
-		return s.update(ctx, existing, etag, "adopted an existing repository")
+	if existing == nil {
+		return observation{decision: decideCreate, note: note}
 	}
-	return s.create(ctx, note)
+	if !s.repo.Spec.AdoptExisting {
+		return observation{decision: decideFail, fail: fail(v1.ReasonAlreadyExists,
+			"repository %s/%s already exists and this GitHubRepo did not create it; nothing was changed. Set spec.adoptExisting: true to manage it, or choose another spec.name", owner, name)}
+	}
+	return observation{decision: decideAdopt, repo: existing, etag: etag, note: "adopted an existing repository"}
 }
 
 // create makes the repository under the owner's organization or user
 // account, with the create-only init settings, then applies what creation
 // cannot set (topics, archived, default branch).
 func (s *session) create(ctx context.Context, note string) outcome {
+	o := s.createRepo(ctx, note)
+	if o.fail != nil || o.pending > 0 {
+		return o
+	}
+	return s.update(ctx, o.repo, "", o.note)
+}
+
+func (s *session) createRepo(ctx context.Context, note string) (o outcome) {
+	ctx, span := tracer.Start(ctx, "create")
+	defer func() { endStep(span, decideCreate, o.fail) }()
 	spec := &s.repo.Spec
 	org, err := s.gh.ownerIsOrg(ctx, spec.Owner)
 	if isNotFound(err) {
@@ -151,7 +198,7 @@ func (s *session) create(ctx context.Context, note string) outcome {
 	if note == "" {
 		note = "created"
 	}
-	return s.update(ctx, created, "", note)
+	return outcome{repo: created, note: note}
 }
 
 func createRequest(r *v1.GitHubRepo) *github.Repository {
@@ -170,8 +217,9 @@ func createRequest(r *v1.GitHubRepo) *github.Repository {
 	return req
 }
 
-// update applies the plan, one paced write at a time. After a write the
-// ETag is dropped, so that the next sync reads the repository in full.
+// update applies the plan, one paced write at a time, each its own span.
+// After a write the ETag is dropped, so that the next sync reads the
+// repository in full.
 func (s *session) update(ctx context.Context, current *github.Repository, etag, note string) outcome {
 	p := diff(&s.repo.Spec, repoName(s.repo), current)
 	if p.empty() {
@@ -182,19 +230,19 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 			"repository %s is archived on GitHub, so it is read-only: set spec.archived: false to unarchive it and apply the spec", current.GetFullName())}
 	}
 	o := outcome{repo: current, note: note}
-	owner, name := current.GetOwner().GetLogin(), current.GetName()
+	edit := func(patch *github.Repository) func(context.Context, string, string) (*github.Repository, error) {
+		return func(ctx context.Context, owner, name string) (*github.Repository, error) {
+			return s.gh.edit(ctx, owner, name, patch)
+		}
+	}
 	steps := []struct {
-		needed bool
-		what   string
-		write  func() (*github.Repository, error)
+		needed     bool
+		span, what string
+		write      func(ctx context.Context, owner, name string) (*github.Repository, error)
 	}{
-		{p.unarchive, "unarchive the repository", func() (*github.Repository, error) {
-			return s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(false)})
-		}},
-		{p.patch != nil, "update the repository", func() (*github.Repository, error) {
-			return s.gh.edit(ctx, owner, name, p.patch)
-		}},
-		{p.topics != nil, "replace the topics", func() (*github.Repository, error) {
+		{p.unarchive, "unarchive", "unarchive the repository", edit(&github.Repository{Archived: github.Bool(false)})},
+		{p.patch != nil, updateSpanName(p.patch), "update the repository", edit(p.patch)},
+		{p.topics != nil, "topics", "replace the topics", func(ctx context.Context, owner, name string) (*github.Repository, error) {
 			if err := s.gh.replaceTopics(ctx, owner, name, *p.topics); err != nil {
 				return nil, err
 			}
@@ -202,12 +250,8 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 			r.Topics = *p.topics
 			return &r, nil
 		}},
-		{p.defaultBranch != nil, "set the default branch", func() (*github.Repository, error) {
-			return s.gh.edit(ctx, owner, name, &github.Repository{DefaultBranch: p.defaultBranch})
-		}},
-		{p.archive, "archive the repository", func() (*github.Repository, error) {
-			return s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(true)})
-		}},
+		{p.defaultBranch != nil, "default-branch", "set the default branch", edit(&github.Repository{DefaultBranch: p.defaultBranch})},
+		{p.archive, "archive", "archive the repository", edit(&github.Repository{Archived: github.Bool(true)})},
 	}
 	for _, step := range steps {
 		if !step.needed {
@@ -217,18 +261,28 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 			o.pending = wait
 			return o
 		}
-		updated, err := step.write()
+		stepCtx, span := tracer.Start(ctx, step.span)
+		updated, err := step.write(stepCtx, o.repo.GetOwner().GetLogin(), o.repo.GetName())
 		if err != nil {
 			o.fail = classify(err, step.what)
-			if step.what == "set the default branch" && statusCode(err) == 422 {
+			if step.span == "default-branch" && statusCode(err) == 422 {
 				o.fail = fail(v1.ReasonInvalidSpec, "branch %q does not exist in %s yet; the default branch is set once the branch has been pushed", *p.defaultBranch, current.GetFullName())
 			}
+			endStep(span, step.span, o.fail)
 			return o
 		}
+		endStep(span, step.span, nil)
 		o.repo = updated
-		owner, name = updated.GetOwner().GetLogin(), updated.GetName()
 	}
 	return o
+}
+
+// updateSpanName calls a PATCH that changes the name a rename.
+func updateSpanName(patch *github.Repository) string {
+	if patch != nil && patch.Name != nil {
+		return "rename"
+	}
+	return "update"
 }
 
 // pace waits for the token's next write slot.

@@ -209,7 +209,7 @@ func TestCustomize(t *testing.T) {
 			"metadata": map[string]any{"name": "widgets", "namespace": "team-a"},
 			"spec":     map[string]any{"owner": "acme", "credentialsSecretRef": ref}}
 	}
-	h := New()
+	h := New(nil)
 	resp, err := h.Customize(context.Background(), &metacontroller.CustomizeRequest{Parent: parent(map[string]any{"name": "gh-token"})})
 	if err != nil {
 		t.Fatal(err)

@@ -76,3 +76,13 @@ type (
 	CompositeHook func(context.Context, *CompositeRequest) (*CompositeResponse, error)
 	DecoratorHook func(context.Context, *DecoratorRequest) (*DecoratorResponse, error)
 )
+
+// Subject returns the object a request is about: the parent, or for a
+// decorator the target object. Used to label logs, spans and metrics.
+func (r *CustomizeRequest) Subject() Object { return r.Parent }
+
+// Subject returns the parent.
+func (r *CompositeRequest) Subject() Object { return r.Parent }
+
+// Subject returns the decorated object.
+func (r *DecoratorRequest) Subject() Object { return r.Object }

@@ -1,0 +1,76 @@
+package githubrepo
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// routes maps request paths to GitHub's route templates, so that span
+// names and metric labels stay few and name no repository.
+var routes = []struct {
+	re       *regexp.Regexp
+	template string
+}{
+	{regexp.MustCompile(`^/repos/[^/]+/[^/]+/topics$`), "/repos/{owner}/{repo}/topics"},
+	{regexp.MustCompile(`^/repos/[^/]+/[^/]+$`), "/repos/{owner}/{repo}"},
+	{regexp.MustCompile(`^/repositories/\d+$`), "/repositories/{id}"},
+	{regexp.MustCompile(`^/orgs/[^/]+/repos$`), "/orgs/{org}/repos"},
+	{regexp.MustCompile(`^/users/[^/]+$`), "/users/{username}"},
+	{regexp.MustCompile(`^/user/repos$`), "/user/repos"},
+	{regexp.MustCompile(`^/user$`), "/user"},
+	{regexp.MustCompile(`^/rate_limit$`), "/rate_limit"},
+}
+
+var enterprisePrefix = regexp.MustCompile(`^/api/v3`)
+
+func routeOf(path string) string {
+	path = enterprisePrefix.ReplaceAllString(path, "")
+	for _, r := range routes {
+		if r.re.MatchString(path) {
+			return r.template
+		}
+	}
+	return "other"
+}
+
+// newTransport wraps base so that each GitHub request is a client span,
+// child of the reconcile step in the request's context, and is counted.
+// otelhttp records method, server.address, status and errors; headers, and
+// so the Authorization header, are never recorded.
+func newTransport(base http.RoundTripper, m *Metrics) http.RoundTripper {
+	return otelhttp.NewTransport(observed{base: base, metrics: m},
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+			return r.Method + " " + routeOf(r.URL.Path)
+		}))
+}
+
+type observed struct {
+	base    http.RoundTripper
+	metrics *Metrics
+}
+
+func (o observed) RoundTrip(r *http.Request) (*http.Response, error) {
+	route := routeOf(r.URL.Path)
+	span := trace.SpanFromContext(r.Context())
+	span.SetAttributes(attribute.String("http.route", route))
+	resp, err := o.base.RoundTrip(r)
+	code := "error"
+	if err == nil {
+		code = strconv.Itoa(resp.StatusCode)
+		notModified := resp.StatusCode == http.StatusNotModified
+		span.SetAttributes(attribute.Bool("github.not_modified", notModified))
+		if rem, perr := strconv.Atoi(resp.Header.Get("X-RateLimit-Remaining")); perr == nil {
+			span.SetAttributes(attribute.Int("github.ratelimit.remaining", rem))
+		}
+		if notModified {
+			o.metrics.notModified()
+		}
+	}
+	o.metrics.request(r.Method+" "+route, code)
+	return resp, err
+}
