@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -59,15 +60,38 @@ func testConfig(t *testing.T, args ...string) *config {
 
 func startServer(t *testing.T, cfg *config) *httptest.Server {
 	t.Helper()
+	return serve(t, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), func(*metrics) []hookRoute { return testHooks() })
+}
+
+// startRealServer serves the real controllers.
+func startRealServer(t *testing.T, cfg *config, log *slog.Logger) *httptest.Server {
+	t.Helper()
+	return serve(t, cfg, log, func(m *metrics) []hookRoute { return controllers(cfg, m.registry) })
+}
+
+func serve(t *testing.T, cfg *config, log *slog.Logger, hooks func(*metrics) []hookRoute) *httptest.Server {
+	t.Helper()
 	ready := &atomic.Bool{}
 	ready.Store(true)
-	h, err := newRouter(routerDeps{cfg: cfg, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), metrics: newMetrics(), hooks: testHooks(), ready: ready})
+	m := newMetrics()
+	h, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: hooks(m), ready: ready})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// syncCreate is the sync-create fixture with its Secret pointing at base.
+func syncCreate(t *testing.T, base string) string {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join(reference.RepoRoot(), "test", "fixtures", "githubrepo", "sync-create.request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	return strings.ReplaceAll(string(body), b64("http://127.0.0.1:8090/"), b64(base))
 }
 
 type call struct {
@@ -280,19 +304,10 @@ func writeFile(t *testing.T, path, content string) {
 // Metacontroller, gets a 200 JSON answer from the real controllers.
 func TestFixturesAnswer(t *testing.T) {
 	_, base := fake.Start(t)
-	cfg := testConfig(t, "--github-url", base)
-	ready := &atomic.Bool{}
-	ready.Store(true)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	slog.SetDefault(log)
-	m := newMetrics()
-	h, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: controllers(cfg, m.registry), ready: ready})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := startRealServer(t, testConfig(t, "--github-url", base), log)
 
 	type fixture struct{ file, route string }
 	var fixtures []fixture

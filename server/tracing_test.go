@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"go.opentelemetry.io/otel"
@@ -21,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookops/hookops/test/fakegithub/fake"
-	"github.com/hookops/hookops/test/reference"
 )
 
 // One sync that creates a repository is one trace: the server span, the
@@ -36,26 +30,12 @@ func TestSyncTrace(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
 	_, base := fake.Start(t)
-	cfg := testConfig(t)
-	m := newMetrics()
-	ready := &atomic.Bool{}
-	ready.Store(true)
-	h, err := newRouter(routerDeps{cfg: cfg, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), metrics: m, hooks: controllers(cfg, m.registry), ready: ready})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-
-	body, err := os.ReadFile(filepath.Join(reference.RepoRoot(), "test", "fixtures", "githubrepo", "sync-create.request.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body = []byte(strings.ReplaceAll(string(body), b64("http://127.0.0.1:8090/"), b64(base)))
+	srv := startRealServer(t, testConfig(t), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	body := syncCreate(t, base)
 
 	// The caller's trace is continued.
 	callerTrace, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/hooks/githubrepo/sync", strings.NewReader(string(body)))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/hooks/githubrepo/sync", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	resp, err := http.DefaultClient.Do(req)
@@ -136,22 +116,9 @@ func TestSyncTrace(t *testing.T) {
 // hash of the credential, never the token.
 func TestGitHubMetrics(t *testing.T) {
 	_, base := fake.Start(t)
-	cfg := testConfig(t)
-	m := newMetrics()
-	ready := &atomic.Bool{}
-	ready.Store(true)
-	h, err := newRouter(routerDeps{cfg: cfg, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), metrics: m, hooks: controllers(cfg, m.registry), ready: ready})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	body, err := os.ReadFile(filepath.Join(reference.RepoRoot(), "test", "fixtures", "githubrepo", "sync-create.request.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body = []byte(strings.ReplaceAll(string(body), b64("http://127.0.0.1:8090/"), b64(base)))
-	if status, resp, _ := (call{path: "/hooks/githubrepo/sync", body: string(body)}).do(t, srv.URL); status != 200 {
+	srv := startRealServer(t, testConfig(t), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	body := syncCreate(t, base)
+	if status, resp, _ := (call{path: "/hooks/githubrepo/sync", body: body}).do(t, srv.URL); status != 200 {
 		t.Fatalf("sync: %d %v", status, resp)
 	}
 	res, err := http.Get(srv.URL + "/metrics")
@@ -195,5 +162,3 @@ func attributes(s sdktrace.ReadOnlySpan) map[string]string {
 	}
 	return out
 }
-
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

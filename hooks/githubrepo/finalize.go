@@ -82,7 +82,7 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, id int64, rel
 }
 
 func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
-	octx, span := tracer.Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", id)))
+	octx, span := tracer().Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", id)))
 	current, _, _, err := s.gh.getByID(octx, id, "")
 	switch {
 	case isNotFound(err):
@@ -104,7 +104,7 @@ func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
 	if policy(s.repo) == v1.DeletionArchive {
 		step = "archive"
 	}
-	sctx, stepSpan := tracer.Start(ctx, step)
+	sctx, stepSpan := tracer().Start(ctx, step)
 	o, done := s.carryOut(sctx, step, current)
 	endStep(stepSpan, step, o.fail)
 	return o, done

@@ -115,7 +115,7 @@ type observation struct {
 // observe reads the repository: by id once one is recorded (conditionally,
 // so an unchanged repository costs no rate limit), else by name.
 func (s *session) observe(ctx context.Context, id int64) (obs observation) {
-	ctx, span := tracer.Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", id)))
+	ctx, span := tracer().Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", id)))
 	defer func() { endStep(span, obs.decision, obs.fail) }()
 	owner, name := s.repo.Spec.Owner, repoName(s.repo)
 	var note string
@@ -162,7 +162,7 @@ func (s *session) create(ctx context.Context, note string) outcome {
 }
 
 func (s *session) createRepo(ctx context.Context, note string) (o outcome) {
-	ctx, span := tracer.Start(ctx, "create")
+	ctx, span := tracer().Start(ctx, "create")
 	defer func() { endStep(span, decideCreate, o.fail) }()
 	spec := &s.repo.Spec
 	org, err := s.gh.ownerIsOrg(ctx, spec.Owner)
@@ -261,7 +261,7 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 			o.pending = wait
 			return o
 		}
-		stepCtx, span := tracer.Start(ctx, step.span)
+		stepCtx, span := tracer().Start(ctx, step.span)
 		updated, err := step.write(stepCtx, o.repo.GetOwner().GetLogin(), o.repo.GetName())
 		if err != nil {
 			o.fail = classify(err, step.what)

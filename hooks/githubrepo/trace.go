@@ -7,9 +7,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// tracer makes the reconcile-step spans; it follows whatever provider the
-// process installs.
-var tracer = otel.Tracer("github.com/hookops/hookops/hooks/githubrepo")
+// tracer makes the reconcile-step spans. It is looked up on each use, not
+// kept, so that it follows whichever provider the process installed last.
+func tracer() trace.Tracer { return otel.Tracer("github.com/hookops/hookops/hooks/githubrepo") }
 
 // endStep records the decision a step took and, on failure, the reason.
 func endStep(span trace.Span, decision string, f *failure) {
