@@ -315,7 +315,18 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 	id := h.gh.InjectFault(fake.Fault{Status: 502})
 	var delays []float64
 	for range 4 {
-		delays = append(delays, h.sync().ResyncAfterSeconds)
+		d := h.sync().ResyncAfterSeconds
+		delays = append(delays, d)
+		// Until the retry time, syncs leave GitHub alone and change nothing.
+		before := len(h.gh.Requests(fake.RequestFilter{}))
+		st := h.status()
+		if again := h.sync().ResyncAfterSeconds; again <= 0 || again > d {
+			t.Errorf("a sync during the backoff asked to come back after %vs, want at most %vs", again, d)
+		}
+		if len(h.gh.Requests(fake.RequestFilter{})) != before || h.status().ConsecutiveFailures != st.ConsecutiveFailures {
+			t.Error("a sync during the backoff called GitHub or counted a failure")
+		}
+		h.later(time.Duration(d * float64(time.Second)))
 	}
 	if want := []float64{5, 10, 20, 40}; !slices.Equal(delays, want) {
 		t.Errorf("delays = %v, want %v", delays, want)
@@ -328,6 +339,20 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 	}
 	if len(h.gh.Repos()) != 1 {
 		t.Errorf("repositories: %v", names(h.gh.Repos()))
+	}
+}
+
+// A spec change is tried at once, whatever the backoff.
+func TestSpecChangeSkipsTheBackoff(t *testing.T) {
+	h := newHarness(t, fullSpec())
+	fault := h.gh.InjectFault(fake.Fault{Status: 503})
+	h.sync()
+	h.gh.RemoveFault(fault)
+	h.edit(func(s map[string]any) { s["description"] = "fixed" })
+	h.sync()
+	h.expect(v1.ConditionReady, "True/Available")
+	if r := h.repo("acme", "widgets"); r.Description != "fixed" {
+		t.Errorf("description = %q", r.Description)
 	}
 }
 
@@ -427,6 +452,7 @@ func TestDefaultBranchWaitsForTheBranch(t *testing.T) {
 	if _, err := h.gh.EditRepo("acme", "widgets", func(r *fake.Repo) error { r.Branches = []string{"main", "develop"}; return nil }); err != nil {
 		t.Fatal(err)
 	}
+	h.later(time.Minute)
 	h.sync()
 	h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
 	if r := h.repo("acme", "widgets"); r.DefaultBranch != "develop" {
@@ -489,6 +515,7 @@ func TestFinalizeFailureAndRecovery(t *testing.T) {
 		t.Errorf("Ready message %q does not say how to unstick the deletion", h.message(v1.ConditionReady))
 	}
 	h.gh.RemoveFault(fault)
+	h.later(time.Minute)
 	if !h.finalize().Finalized {
 		t.Fatal("not finalized after GitHub recovered")
 	}

@@ -68,6 +68,9 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, id int64, rel
 	if f := h.rateGate(repo); f != nil {
 		return outcome{fail: f}, false
 	}
+	if wait := h.backoffGate(repo); wait > 0 {
+		return outcome{wait: wait}, false
+	}
 	gh, err := h.newGitHub(creds)
 	if err != nil {
 		return outcome{fail: fail(v1.ReasonInvalidSpec, "%s", err)}, false
@@ -97,9 +100,11 @@ func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
 	if policy(s.repo) == v1.DeletionArchive && current.GetArchived() {
 		return outcome{repo: current, note: "archived"}, true
 	}
-	if wait, ok := s.pace(ctx); !ok {
+	release, wait, ok := s.pace(ctx)
+	if !ok {
 		return outcome{repo: current, pending: wait}, false
 	}
+	defer release()
 	step := "delete"
 	if policy(s.repo) == v1.DeletionArchive {
 		step = "archive"

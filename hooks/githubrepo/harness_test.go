@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -33,6 +34,7 @@ type harness struct {
 	secret metacontroller.Object
 	kids   metacontroller.ObjectMap
 	last   *metacontroller.CompositeResponse
+	now    time.Time // the hooks' clock; see later
 }
 
 type syncBuffer struct {
@@ -60,7 +62,8 @@ func newHarness(t testing.TB, spec map[string]any, opts ...fake.Option) *harness
 	hooks.Pacer = githubrepo.NewPacer(0)
 	hooks.Jitter = func() float64 { return 0.5 }
 	hooks.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := &harness{t: t, gh: gh, base: base, hooks: hooks, logs: logs, kids: metacontroller.ObjectMap{}}
+	h := &harness{t: t, gh: gh, base: base, hooks: hooks, logs: logs, kids: metacontroller.ObjectMap{}, now: time.Now()}
+	hooks.Now = func() time.Time { return h.now }
 	if _, ok := spec["credentialsSecretRef"]; !ok {
 		spec["credentialsSecretRef"] = map[string]any{"name": "gh-token"}
 	}
@@ -118,6 +121,9 @@ func (h *harness) apply(resp *metacontroller.CompositeResponse, err error) *meta
 	h.last = resp
 	return resp
 }
+
+// later moves the hooks' clock forward, as time passing between syncs.
+func (h *harness) later(d time.Duration) { h.now = h.now.Add(d) }
 
 // edit changes the spec as a user would, bumping the generation.
 func (h *harness) edit(change func(spec map[string]any)) {

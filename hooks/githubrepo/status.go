@@ -17,6 +17,7 @@ type outcome struct {
 	etag    string             // ETag of the last full read, "" after a write
 	fail    *failure
 	pending time.Duration // paced: come back after this long
+	wait    time.Duration // backing off: nothing was tried, come back after this long
 	note    string        // what happened worth telling, e.g. "created"
 	rate    github.Rate
 }
@@ -25,6 +26,9 @@ type outcome struct {
 // says when Metacontroller should call again (0: at the resync period).
 func (h *Hooks) buildStatus(r *v1.GitHubRepo, o outcome) (v1.GitHubRepoStatus, time.Duration) {
 	st := *r.Status.DeepCopy()
+	if o.wait > 0 {
+		return st, o.wait
+	}
 	now := h.Now()
 	st.ObservedGeneration = r.Generation
 	if o.repo != nil {
@@ -39,8 +43,11 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, o outcome) (v1.GitHubRepoStatus, t
 	switch {
 	case o.fail != nil:
 		st.ConsecutiveFailures++
-		cond(v1.ConditionError, metav1.ConditionTrue, o.fail.reason, o.fail.message)
-		cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcileError, o.fail.message)
+		delay := retryDelay(o.fail, st.ConsecutiveFailures, now, h.Jitter())
+		st.RetryTime = &metav1.Time{Time: now.Add(delay).Truncate(time.Second)}
+		msg := fmt.Sprintf("%s (next attempt at %s)", o.fail.message, st.RetryTime.UTC().Format(time.RFC3339))
+		cond(v1.ConditionError, metav1.ConditionTrue, o.fail.reason, msg)
+		cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcileError, msg)
 		switch {
 		case st.RepoID == 0:
 			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCreating, "the repository is not created yet: "+o.fail.message)
@@ -50,8 +57,9 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, o outcome) (v1.GitHubRepoStatus, t
 		case o.fail.reason == v1.ReasonGitHubUnavailable || meta.FindStatusCondition(st.Conditions, v1.ConditionReady) == nil:
 			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUnavailable, "the repository cannot be checked: "+o.fail.message)
 		}
-		return st, retryDelay(o.fail, st.ConsecutiveFailures, now, h.Jitter())
+		return st, delay
 	case o.pending > 0:
+		st.RetryTime = nil
 		cond(v1.ConditionError, metav1.ConditionFalse, v1.ReasonNoError, "")
 		cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcilePending,
 			fmt.Sprintf("writes to GitHub are paced to one a second per token; continuing in %s", o.pending.Round(time.Second)))
@@ -63,6 +71,7 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, o outcome) (v1.GitHubRepoStatus, t
 		return st, o.pending
 	}
 	st.ConsecutiveFailures = 0
+	st.RetryTime = nil
 	st.LastSyncTime = &metav1.Time{Time: now}
 	cond(v1.ConditionError, metav1.ConditionFalse, v1.ReasonNoError, "")
 	cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "the repository matches the spec")

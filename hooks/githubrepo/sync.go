@@ -50,6 +50,9 @@ func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, id int64, re
 	if f := h.rateGate(repo); f != nil {
 		return outcome{fail: f}
 	}
+	if wait := h.backoffGate(repo); wait > 0 {
+		return outcome{wait: wait}
+	}
 	gh, err := h.newGitHub(creds)
 	if err != nil {
 		return outcome{fail: fail(v1.ReasonInvalidSpec, "%s", err)}
@@ -72,6 +75,17 @@ func (h *Hooks) rateGate(repo *v1.GitHubRepo) *failure {
 	}
 	return &failure{reason: v1.ReasonRateLimited, resetAt: rl.Reset.Time,
 		message: fmt.Sprintf("GitHub's rate limit for this token is spent; nothing is sent to GitHub until it resets at %s", rl.Reset.UTC().Format(time.RFC3339))}
+}
+
+// backoffGate holds GitHub calls back until status.retryTime after a
+// failure: Metacontroller also syncs on its resync period and on events,
+// and those calls must not undo the backoff. A spec change retries at once.
+func (h *Hooks) backoffGate(repo *v1.GitHubRepo) time.Duration {
+	st := &repo.Status
+	if st.ConsecutiveFailures == 0 || st.RetryTime == nil || repo.Generation != st.ObservedGeneration {
+		return 0
+	}
+	return st.RetryTime.Sub(h.Now())
 }
 
 // session is one sync's conversation with GitHub.
@@ -184,10 +198,12 @@ func (s *session) createRepo(ctx context.Context, note string) (o outcome) {
 	if spec.Visibility != nil && *spec.Visibility == v1.Internal && !org {
 		return outcome{fail: fail(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
 	}
-	if wait, ok := s.pace(ctx); !ok {
+	done, wait, ok := s.pace(ctx)
+	if !ok {
 		return outcome{pending: wait}
 	}
 	created, err := s.gh.create(ctx, orgName, createRequest(s.repo))
+	done()
 	if statusCode(err) == 422 && strings.Contains(strings.ToLower(err.Error()), "already exists") {
 		return outcome{fail: fail(v1.ReasonAlreadyExists,
 			"repository %s/%s was created by someone else at the same time; nothing was changed. Set spec.adoptExisting: true to manage it, or choose another spec.name", spec.Owner, repoName(s.repo))}
@@ -257,12 +273,14 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 		if !step.needed {
 			continue
 		}
-		if wait, ok := s.pace(ctx); !ok {
+		done, wait, ok := s.pace(ctx)
+		if !ok {
 			o.pending = wait
 			return o
 		}
 		stepCtx, span := tracer().Start(ctx, step.span)
 		updated, err := step.write(stepCtx, o.repo.GetOwner().GetLogin(), o.repo.GetName())
+		done()
 		if err != nil {
 			o.fail = classify(err, step.what)
 			if step.span == "default-branch" && statusCode(err) == 422 {
@@ -285,9 +303,9 @@ func updateSpanName(patch *github.Repository) string {
 	return "update"
 }
 
-// pace waits for the token's next write slot.
-func (s *session) pace(ctx context.Context) (time.Duration, bool) {
-	return s.h.Pacer.Wait(ctx, s.creds.id(), writeMargin)
+// pace waits for the token's turn to write.
+func (s *session) pace(ctx context.Context) (done func(), retryAfter time.Duration, ok bool) {
+	return s.h.Pacer.Acquire(ctx, s.creds.id(), writeMargin)
 }
 
 func (h *Hooks) logOutcome(ctx context.Context, repo *v1.GitHubRepo, hook string, o outcome) {

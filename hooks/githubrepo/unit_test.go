@@ -121,23 +121,37 @@ func TestRetryDelay(t *testing.T) {
 func TestPacer(t *testing.T) {
 	p := NewPacer(200 * time.Millisecond)
 	ctx := context.Background()
-	if _, ok := p.Wait(ctx, "a", 0); !ok {
+	done, _, ok := p.Acquire(ctx, "a", 0)
+	if !ok {
 		t.Fatal("first write must not wait")
 	}
-	start := time.Now()
-	if _, ok := p.Wait(ctx, "a", 0); !ok {
+	time.Sleep(100 * time.Millisecond) // a slow write: spacing counts from its end
+	done()
+	ended := time.Now()
+	done, _, ok = p.Acquire(ctx, "a", 0)
+	if !ok {
 		t.Fatal("second write refused without a deadline")
 	}
-	if waited := time.Since(start); waited < 150*time.Millisecond {
-		t.Errorf("second write of one token waited %s, want about 200ms", waited)
+	if gap := time.Since(ended); gap < 190*time.Millisecond {
+		t.Errorf("second write of one token started %s after the first ended, want ≥ 200ms", gap)
 	}
-	if _, ok := p.Wait(ctx, "b", 0); !ok {
+	other, _, ok := p.Acquire(ctx, "b", 0)
+	if !ok {
 		t.Error("another token must not wait for the first")
 	}
+	other()
+
+	// While "a" is writing, a second writer of "a" waits its turn.
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if after, ok := p.Wait(short, "a", 0); ok || after <= 0 {
-		t.Errorf("a wait past the deadline = (%s, %v), want a retry-after and false", after, ok)
+	if _, after, ok := p.Acquire(short, "a", 0); ok || after <= 0 {
+		t.Errorf("a write during another = (%s, %v), want a retry-after and false", after, ok)
+	}
+	done()
+	short2, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	if _, after, ok := p.Acquire(short2, "a", 0); ok || after < 100*time.Millisecond {
+		t.Errorf("a write due after the deadline = (%s, %v), want a retry-after and false", after, ok)
 	}
 }
 

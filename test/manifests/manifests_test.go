@@ -330,6 +330,7 @@ func fullStatus(t *testing.T, generation int64) githubv1.GitHubRepoStatus {
 		ETag:                `W/"6f1ed002ab5595859014ebf0951522d9"`,
 		LastSyncTime:        &at,
 		ConsecutiveFailures: 3,
+		RetryTime:           &metav1.Time{Time: at.Add(40 * time.Second)},
 		RateLimit:           &githubv1.RateLimit{Limit: 5000, Remaining: 7, Reset: metav1.NewTime(at.Add(30 * time.Minute))},
 	}
 	requireAllSet(t, "status", reflect.ValueOf(s))

@@ -52,6 +52,9 @@ type Controller struct {
 type parentRule struct {
 	apiVersion, resource string
 	labels, annotations  labels.Selector
+	// ignoreStatus skips updates that change only the status, as
+	// Metacontroller's ignoreStatusChanges does.
+	ignoreStatus bool
 }
 
 // childRule is one childResources or attachments entry.
@@ -90,6 +93,7 @@ type resourceRule struct {
 		MatchAnnotations map[string]string                 `json:"matchAnnotations"`
 		MatchExpressions []metav1.LabelSelectorRequirement `json:"matchExpressions"`
 	} `json:"annotationSelector"`
+	IgnoreStatusChanges bool `json:"ignoreStatusChanges"`
 }
 
 type childSpec struct {
@@ -215,7 +219,8 @@ func (c *Controller) parseResources(sp spec) error {
 }
 
 func newParentRule(r resourceRule) (parentRule, error) {
-	pr := parentRule{apiVersion: r.APIVersion, resource: r.Resource, labels: labels.Everything(), annotations: labels.Everything()}
+	pr := parentRule{apiVersion: r.APIVersion, resource: r.Resource, labels: labels.Everything(), annotations: labels.Everything(),
+		ignoreStatus: r.IgnoreStatusChanges}
 	var err error
 	if r.LabelSelector != nil {
 		if pr.labels, err = metav1.LabelSelectorAsSelector(r.LabelSelector); err != nil {

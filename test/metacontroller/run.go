@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"sync"
 	"time"
 
@@ -107,8 +108,13 @@ func (c *Controller) start(ctx context.Context, wg *sync.WaitGroup) error {
 		inf := c.s.informer(r, c.resync)
 		enqueue := func(obj any) { c.enqueue(rs, i, obj) }
 		_, err = inf.AddEventHandlerWithResyncPeriod(cache.ResourceEventHandlerFuncs{
-			AddFunc:    enqueue,
-			UpdateFunc: func(_, obj any) { enqueue(obj) },
+			AddFunc: enqueue,
+			UpdateFunc: func(old, obj any) {
+				if rule.ignoreStatus && onlyStatusChanged(old, obj) {
+					return
+				}
+				enqueue(obj)
+			},
 			DeleteFunc: enqueue,
 		}, c.resync)
 		if err != nil {
@@ -324,4 +330,23 @@ func (c *Controller) processNext(rs *runState) bool {
 		rs.queue.Forget(it)
 	}
 	return true
+}
+
+// onlyStatusChanged reports whether an update changed nothing but status
+// (and the bookkeeping that comes with any write). A resync delivers the
+// same object twice and still counts as a change, so resyncs go through.
+func onlyStatusChanged(old, cur any) bool {
+	o, ok1 := old.(*unstructured.Unstructured)
+	c, ok2 := cur.(*unstructured.Unstructured)
+	if !ok1 || !ok2 || o.GetResourceVersion() == c.GetResourceVersion() {
+		return false
+	}
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		m := u.DeepCopy().Object
+		delete(m, "status")
+		unstructured.RemoveNestedField(m, "metadata", "resourceVersion")
+		unstructured.RemoveNestedField(m, "metadata", "managedFields")
+		return m
+	}
+	return equality.Semantic.DeepEqual(strip(o), strip(c))
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/fakegithub/fake"
@@ -287,7 +288,11 @@ func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
 		s.closers = append(s.closers, f)
 		log = slog.New(slog.NewJSONHandler(f, nil))
 	}
-	mc, err := standin.FromCluster(ctx, s.ControlPlane.Config, standin.Options{Logger: log})
+	// Client-go's default 5 requests/s would make the stand-in, which reads
+	// fresh rather than from caches, the bottleneck of every test.
+	cfg := rest.CopyConfig(s.ControlPlane.Config)
+	cfg.QPS, cfg.Burst = 100, 200
+	mc, err := standin.FromCluster(ctx, cfg, standin.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("start the Metacontroller stand-in: %w", err)
 	}

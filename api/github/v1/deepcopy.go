@@ -10,6 +10,10 @@ func (in *GitHubRepoStatus) DeepCopy() *GitHubRepoStatus {
 		t := *in.LastSyncTime
 		out.LastSyncTime = &t
 	}
+	if in.RetryTime != nil {
+		t := *in.RetryTime
+		out.RetryTime = &t
+	}
 	if in.RateLimit != nil {
 		rl := *in.RateLimit
 		out.RateLimit = &rl

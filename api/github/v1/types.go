@@ -109,7 +109,10 @@ type GitHubRepoStatus struct {
 	ETag                string       `json:"etag,omitempty"`
 	LastSyncTime        *metav1.Time `json:"lastSyncTime,omitempty"`
 	ConsecutiveFailures int32        `json:"consecutiveFailures,omitempty"`
-	RateLimit           *RateLimit   `json:"rateLimit,omitempty"`
+	// RetryTime is when, after a failure, the next attempt may call GitHub:
+	// syncs before it (resyncs, other events) leave GitHub alone.
+	RetryTime *metav1.Time `json:"retryTime,omitempty"`
+	RateLimit *RateLimit   `json:"rateLimit,omitempty"`
 }
 
 // RateLimit is the last primary rate-limit reading for the credential.
