@@ -24,6 +24,12 @@ run: controlplane ## the local stack: control plane, fake GitHub, hook server, M
 	$(GO) build -o $(BIN)/localstack ./test/localstack
 	$(BIN)/localstack
 
+POLICY_TOOLS := kyverno gator opa
+
+.PHONY: policy-tools
+policy-tools: ## build the policy engines' CLIs (kyverno v1.19.1, gator v3.23.1, opa v1.22.2; cached)
+	for tool in $(POLICY_TOOLS); do test/policy/tools.sh $$tool >/dev/null; done
+
 .PHONY: webhook-cert
 webhook-cert: ## a self-signed CA and serving certificate for /convert, for clusters without cert-manager
 	$(GO) run ./test/pki/webhook-cert --dir $(CACHE_DIR)/webhook-cert
@@ -33,7 +39,7 @@ controlplane: ## build etcd, kube-apiserver and kube-controller-manager v1.36.3 
 	test/controlplane/build.sh
 
 .PHONY: test
-test: controlplane fmt-check vet lint ## all tests: unit, fixtures, component, control plane, e2e, brief fuzzing
+test: controlplane policy-tools fmt-check vet lint ## all tests: unit, fixtures, component, control plane, e2e, brief fuzzing
 	$(GO) test $(GOTESTFLAGS) ./...
 	$(MAKE) --no-print-directory fuzz
 

@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	v1 "github.com/hookops/hookops/api/github/v1"
+	"github.com/hookops/hookops/conversion"
+)
+
+var ghrV1alpha1 = schema.GroupVersionResource{Group: v1.Group, Version: "v1alpha1", Resource: v1.Resource}
+
+// The CRD serves v1alpha1 and v1, converted by the hook server's /convert,
+// which kube-apiserver calls over TLS. These steps run one after the other
+// (and before the parallel scenarios), since one of them takes the webhook away.
+func TestConversionThroughTheAPIServer(t *testing.T) {
+	timed(t)
+	u := newUser(t, "c1")
+	u.secret()
+	ctx := context.Background()
+
+	t.Run("create as v1alpha1, read as v1", func(t *testing.T) {
+		out := u.apply(t, fmt.Sprintf(`apiVersion: github.hookops.dev/v1alpha1
+kind: GitHubRepo
+metadata: {name: legacy, namespace: %s, labels: {team: a}}
+spec: {organization: acme, repoName: c1-legacy, private: true, description: from the old API, tokenSecretName: gh-token}
+`, u.ns))
+		if !strings.Contains(out, "github.hookops.dev/v1alpha1 GitHubRepo is deprecated") {
+			t.Errorf("kubectl did not show the deprecation warning:\n%s", out)
+		}
+		r := u.get("legacy")
+		s := r.Spec
+		if s.Owner != "acme" || s.Name != "c1-legacy" || s.Visibility == nil || *s.Visibility != v1.Private ||
+			s.Description == nil || *s.Description != "from the old API" || s.CredentialsSecretRef.Name != "gh-token" ||
+			s.CredentialsSecretRef.Key != "token" || r.Labels["team"] != "a" {
+			t.Errorf("read as v1: %+v labels %v", s, r.Labels)
+		}
+	})
+
+	t.Run("the hooks work for it", func(t *testing.T) {
+		r := u.waitCondition("legacy", v1.ConditionReady, "True", v1.ReasonAvailable, 30*time.Second)
+		repo, ok := env.GitHub.RepoByID(r.Status.RepoID)
+		if !ok || repo.FullName() != "acme/c1-legacy" || repo.Visibility != "private" {
+			t.Errorf("repository %+v (found %v)", repo, ok)
+		}
+	})
+
+	t.Run("patch as v1, read as v1alpha1", func(t *testing.T) {
+		u.patch("legacy", `{"spec":{"visibility":"public","topics":["go"]}}`)
+		old := u.getVersion(t, ghrV1alpha1, "legacy")
+		if p, _, _ := unstructured.NestedBool(old.Object, "spec", "private"); p {
+			t.Errorf("v1alpha1 spec.private = true after visibility public: %v", old.Object["spec"])
+		}
+		if ann := old.GetAnnotations()[conversion.SpecAnnotation]; !strings.Contains(ann, `"topics":["go"]`) {
+			t.Errorf("v1-only fields not kept in %s: %q", conversion.SpecAnnotation, ann)
+		}
+		if _, found, _ := unstructured.NestedFieldNoCopy(old.Object, "status", "repoID"); !found {
+			t.Error("status lost in conversion")
+		}
+		// And back: nothing was lost on the way.
+		if r := u.get("legacy"); r.Spec.Topics == nil || strings.Join(*r.Spec.Topics, ",") != "go" {
+			t.Errorf("v1 topics = %v", r.Spec.Topics)
+		}
+	})
+
+	t.Run("list a mix", func(t *testing.T) {
+		u.repo("modern", "  name: c1-modern\n")
+		for _, gvr := range []schema.GroupVersionResource{ghrGVR, ghrV1alpha1} {
+			list, err := u.dyn.Resource(gvr).Namespace(u.ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatalf("list as %s: %v", gvr.Version, err)
+			}
+			if len(list.Items) != 2 {
+				t.Errorf("list as %s: %d items, want 2", gvr.Version, len(list.Items))
+			}
+			for _, it := range list.Items {
+				if it.GetAPIVersion() != v1.Group+"/"+gvr.Version {
+					t.Errorf("list as %s returned %s", gvr.Version, it.GetAPIVersion())
+				}
+			}
+		}
+	})
+
+	t.Run("webhook down: a clear error and nothing written", func(t *testing.T) {
+		setConversionURL(t, u, "https://127.0.0.1:1/convert", false)
+		defer setConversionURL(t, u, env.ConvertURL, true)
+		out, err := u.applyErr(fmt.Sprintf(`apiVersion: github.hookops.dev/v1alpha1
+kind: GitHubRepo
+metadata: {name: while-down, namespace: %s}
+spec: {organization: acme, tokenSecretName: gh-token}
+`, u.ns))
+		if err == nil || !strings.Contains(out, "conversion webhook") {
+			t.Errorf("apply while the webhook is down: err %v, output:\n%s", err, out)
+		}
+		if u.exists("while-down") {
+			t.Error("an object was written while the webhook was down")
+		}
+	})
+
+	t.Run("storage migration", func(t *testing.T) {
+		// An object written while v1alpha1 was the storage version, as in a
+		// cluster that started on an older release.
+		setStorage(t, u, "v1alpha1")
+		u.repo("stored-old", "  name: c1-stored-old\n")
+		setStorage(t, u, "v1")
+		if stored := storedVersions(t, u); !strings.Contains(stored, "v1alpha1") {
+			t.Fatalf("storedVersions = %s, want v1alpha1 among them", stored)
+		}
+		before := u.get("stored-old").ResourceVersion
+
+		migrate(t, u)
+		if stored := storedVersions(t, u); stored != `["v1"]` {
+			t.Errorf("storedVersions = %s, want [\"v1\"]", stored)
+		}
+		if after := u.get("stored-old"); after.ResourceVersion == before || after.Spec.Name != "c1-stored-old" {
+			t.Errorf("the object stored as v1alpha1 was not rewritten (resourceVersion %s → %s)", before, after.ResourceVersion)
+		}
+	})
+}
+
+// setStorage makes one served version the storage version, and waits until
+// kube-apiserver writes with it. With the webhook unreachable, creating a
+// v1 object fails exactly when the storage version is v1alpha1 (it would
+// need converting), which tells the two apart without noise.
+func setStorage(t *testing.T, u *user, version string) {
+	t.Helper()
+	// versions[0] is v1, versions[1] is v1alpha1 in manifests/crds.
+	v1Storage := version == "v1"
+	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p", fmt.Sprintf(
+		`[{"op":"replace","path":"/spec/versions/0/storage","value":%t},{"op":"replace","path":"/spec/versions/1/storage","value":%t}]`,
+		v1Storage, !v1Storage))
+	setConversionURL(t, u, "https://127.0.0.1:1/convert", false)
+	defer setConversionURL(t, u, env.ConvertURL, true)
+	probe := 0
+	eventually(t, 30*time.Second, "storage version "+version, func() (bool, string) {
+		probe++
+		name := fmt.Sprintf("probe-%s-%d", version, probe)
+		out, err := u.applyErr(fmt.Sprintf("apiVersion: github.hookops.dev/v1\nkind: GitHubRepo\nmetadata: {name: %s, namespace: %s}\nspec: {owner: acme, deletionPolicy: Orphan, credentialsSecretRef: {name: gh-token}}\n", name, u.ns))
+		if err == nil {
+			u.deleteRepos(name)
+		}
+		return (err == nil) == v1Storage, out
+	})
+}
+
+func storedVersions(t *testing.T, u *user) string {
+	t.Helper()
+	return u.kubectlOK("get", "crd", "githubrepos.github.hookops.dev", "-o", "jsonpath={.status.storedVersions}")
+}
+
+// migrate is the README's storage migration, run with kubectl: an empty
+// patch rewrites each object at the storage version (the stored bytes
+// change, so the apiserver writes), then v1alpha1 leaves storedVersions.
+func migrate(t *testing.T, u *user) {
+	t.Helper()
+	list := u.kubectlOK("get", "githubrepos.v1.github.hookops.dev", "-A", "-o",
+		`jsonpath={range .items[*]}{.metadata.namespace} {.metadata.name}{"\n"}{end}`)
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		ns, name, _ := strings.Cut(line, " ")
+		u.kubectlOK("patch", "githubrepos.v1.github.hookops.dev", "-n", ns, name, "--type=merge", "-p", "{}")
+	}
+	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--subresource=status", "--type=merge",
+		"-p", `{"status":{"storedVersions":["v1"]}}`)
+}
+
+func (u *user) getVersion(t *testing.T, gvr schema.GroupVersionResource, name string) *unstructured.Unstructured {
+	t.Helper()
+	obj, err := u.dyn.Resource(gvr).Namespace(u.ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get %s as %s: %v", name, gvr.Version, err)
+	}
+	return obj
+}
+
+func (u *user) apply(t *testing.T, manifest string) string {
+	t.Helper()
+	out, err := u.applyErr(manifest)
+	if err != nil {
+		t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+	return out
+}
+
+func (u *user) applyErr(manifest string) (string, error) {
+	return u.kubectlIn(manifest, "apply", "-f", "-")
+}
+
+// setConversionURL points the CRD's conversion webhook somewhere else and
+// waits until kube-apiserver converts through it (or fails to).
+func setConversionURL(t *testing.T, u *user, url string, working bool) {
+	t.Helper()
+	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p",
+		`[{"op":"replace","path":"/spec/conversion/webhook/clientConfig/url","value":"`+url+`"}]`)
+	eventually(t, 30*time.Second, "the apiserver to use "+url, func() (bool, string) {
+		_, err := u.dyn.Resource(ghrV1alpha1).Namespace(u.ns).Get(context.Background(), "legacy", metav1.GetOptions{})
+		return (err == nil) == working, fmt.Sprint(err)
+	})
+}
+
+func (u *user) kubectlIn(stdin string, args ...string) (string, error) {
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", env.ControlPlane.KubeconfigPath}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
