@@ -3,10 +3,9 @@ package fake_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/hookops/hookops/test/reference"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,28 +105,10 @@ func call(t *testing.T, base, method, path, token string, body any, header ...st
 	return exchange{resp: resp, body: data}
 }
 
-// sharedDir is <module root>/../shared, where the reference data lives.
+// sharedDir is the recorded GitHub reference data (see package reference).
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("module root (go.mod) not found above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared", "github")
-	if _, err := os.Stat(shared); err != nil {
-		t.Fatalf("reference data missing: expected %s (<repo>/../shared/github): %v", shared, err)
-	}
-	return shared
+	return reference.Path(t, "github")
 }
 
 // addArchivedRenamed adds acme/gadgets, archived, and once called
