@@ -158,7 +158,7 @@ func one(t *testing.T, byName map[string][]sdktrace.ReadOnlySpan, name string) s
 func attributes(s sdktrace.ReadOnlySpan) map[string]string {
 	out := map[string]string{}
 	for _, kv := range s.Attributes() {
-		out[string(kv.Key)] = kv.Value.Emit()
+		out[string(kv.Key)] = kv.Value.String()
 	}
 	return out
 }

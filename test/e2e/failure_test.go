@@ -185,7 +185,7 @@ func TestSecretCreatedLater(t *testing.T) {
 
 	created := time.Now()
 	u.secret()
-	r = u.waitCondition("patient", v1.ConditionReady, "True", v1.ReasonAvailable, 20*time.Second)
+	u.waitCondition("patient", v1.ConditionReady, "True", v1.ReasonAvailable, 20*time.Second)
 	t.Logf("Ready %s after the Secret was created", time.Since(created).Round(100*time.Millisecond))
 	r = u.waitCondition("patient", v1.ConditionSynced, "True", v1.ReasonReconcileSuccess, 10*time.Second)
 	if !hasCondition(r, v1.ConditionError, "False", v1.ReasonNoError) {
