@@ -44,7 +44,9 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, o outcome) (v1.GitHubRepoStatus, t
 	case o.fail != nil:
 		st.ConsecutiveFailures++
 		delay := retryDelay(o.fail, st.ConsecutiveFailures, now, h.Jitter())
-		st.RetryTime = &metav1.Time{Time: now.Add(delay).Truncate(time.Second)}
+		// Status times have whole seconds; round up so that the gate never
+		// opens before the delay has passed.
+		st.RetryTime = &metav1.Time{Time: now.Add(delay + time.Second - 1).Truncate(time.Second)}
 		msg := fmt.Sprintf("%s (next attempt at %s)", o.fail.message, st.RetryTime.UTC().Format(time.RFC3339))
 		cond(v1.ConditionError, metav1.ConditionTrue, o.fail.reason, msg)
 		cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcileError, msg)
