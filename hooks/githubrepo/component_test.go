@@ -320,13 +320,14 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 		// Until the retry time, syncs leave GitHub alone and change nothing.
 		before := len(h.gh.Requests(fake.RequestFilter{}))
 		st := h.status()
-		if again := h.sync().ResyncAfterSeconds; again <= 0 || again > d {
-			t.Errorf("a sync during the backoff asked to come back after %vs, want at most %vs", again, d)
+		// retryTime is rounded up to the second.
+		if again := h.sync().ResyncAfterSeconds; again <= 0 || again > d+1 {
+			t.Errorf("a sync during the backoff asked to come back after %vs, want at most %vs", again, d+1)
 		}
 		if len(h.gh.Requests(fake.RequestFilter{})) != before || h.status().ConsecutiveFailures != st.ConsecutiveFailures {
 			t.Error("a sync during the backoff called GitHub or counted a failure")
 		}
-		h.later(time.Duration(d * float64(time.Second)))
+		h.later(time.Duration(d*float64(time.Second)) + time.Second)
 	}
 	if want := []float64{5, 10, 20, 40}; !slices.Equal(delays, want) {
 		t.Errorf("delays = %v, want %v", delays, want)
