@@ -17,6 +17,7 @@ help: ## list the targets
 .PHONY: build
 build: ## build the binaries into bin/
 	$(GO) build -o $(BIN)/hookops-server ./server
+	$(GO) build -o $(BIN)/clientgo-mirror ./clientgo-mirror
 	$(GO) build -o $(BIN)/fakegithub ./test/fakegithub
 
 .PHONY: run

@@ -97,14 +97,14 @@ func TestInstallHangsTogether(t *testing.T) {
 			kinds = append(kinds, kind)
 		}
 		slices.Sort(kinds)
-		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "Deployment", "Issuer", "Namespace", "PodDisruptionBudget", "Service", "ServiceAccount"}
+		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "DecoratorController", "Deployment", "Issuer", "Namespace", "PodDisruptionBudget", "Service", "ServiceAccount"}
 		if !slices.Equal(kinds, want) {
 			t.Errorf("manifests/ builds kinds %v, want %v (samples, RBAC and Secrets stay out)", kinds, want)
 		}
 		for kind, objs := range in {
 			for _, o := range objs {
 				switch kind {
-				case "Namespace", "CustomResourceDefinition", "CompositeController":
+				case "Namespace", "CustomResourceDefinition", "CompositeController", "DecoratorController":
 					if o.GetNamespace() != "" {
 						t.Errorf("cluster-scoped %s %s has namespace %q", kind, o.GetName(), o.GetNamespace())
 					}

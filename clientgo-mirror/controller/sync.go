@@ -1,0 +1,223 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+
+	"github.com/hookops/hookops/mirror"
+)
+
+// sync brings the copies of one source in line with the plan: created,
+// updated, replaced or deleted; conflicts are reported. The source may be
+// gone: its key then only deletes its copies.
+func (c *Controller) sync(ctx context.Context, key mirror.Ref) error {
+	rivals, err := c.sourcesNamed(key.Kind, key.Name)
+	if err != nil {
+		return err
+	}
+	namespaces, err := c.namespaces()
+	if err != nil {
+		return err
+	}
+	standing, err := c.copiesNamed(key.Kind, key.Name)
+	if err != nil {
+		return err
+	}
+	plan := mirror.PlanSource(key, rivals, namespaces, standing)
+	var errs []error
+	conflicts := plan.Conflicts
+	for _, step := range plan.Steps {
+		conflict, err := c.carryOut(ctx, step)
+		errs = append(errs, err)
+		if conflict != nil {
+			conflicts = append(conflicts, *conflict)
+		}
+	}
+	c.report(ctx, key, conflicts)
+	return errors.Join(errs...)
+}
+
+func (c *Controller) namespaces() ([]mirror.Namespace, error) {
+	list, err := c.nsLister.List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("list namespaces: %w", err)
+	}
+	out := make([]mirror.Namespace, len(list))
+	for i, ns := range list {
+		out[i] = mirror.NamespaceFrom(ns)
+	}
+	return out, nil
+}
+
+// copiesNamed maps each namespace to the copy of that kind and name
+// standing there, whichever source it came from.
+func (c *Controller) copiesNamed(kind mirror.Kind, name string) (map[string]*mirror.Object, error) {
+	objs, err := c.copies[kind].ByIndex(byName, name)
+	if err != nil {
+		return nil, fmt.Errorf("list copies named %s: %w", name, err)
+	}
+	out := make(map[string]*mirror.Object, len(objs))
+	for _, obj := range objs {
+		o := reduce(obj)
+		out[o.Namespace] = &o
+	}
+	return out, nil
+}
+
+// carryOut makes one step. A create that finds the name taken looks at
+// what stands there, since the cache only knows copies: a copy not cached
+// yet is updated instead; anything else is a conflict, returned.
+func (c *Controller) carryOut(ctx context.Context, step mirror.Step) (*mirror.Conflict, error) {
+	switch step.Action {
+	case mirror.Update:
+		updated := mirror.Apply(&step.Want, step.Current)
+		return nil, c.update(ctx, &updated)
+	case mirror.Delete:
+		return nil, c.delete(ctx, step.Current)
+	case mirror.Replace:
+		if err := c.delete(ctx, step.Current); err != nil {
+			return nil, err
+		}
+	}
+	err := c.create(ctx, &step.Want)
+	if !apierrors.IsAlreadyExists(err) {
+		return nil, err
+	}
+	cur, err := c.get(ctx, step.Want.Ref())
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("%s was there a moment ago; retrying: %w", step.Want.Ref(), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch action, reason := mirror.Decide(&step.Want, cur, mirror.IsCopy(cur)); action {
+	case mirror.Block:
+		return &mirror.Conflict{Reason: reason, Target: step.Want.Ref(), Source: sourceOf(&step.Want)}, nil
+	case mirror.Update:
+		updated := mirror.Apply(&step.Want, cur)
+		return nil, c.update(ctx, &updated)
+	case mirror.Replace:
+		// Retried from the cache, which will know that copy by then.
+		return nil, fmt.Errorf("%s: a copy of another type appeared meanwhile; retrying", step.Want.Ref())
+	}
+	return nil, nil
+}
+
+func sourceOf(o *mirror.Object) mirror.Ref {
+	ref, _ := mirror.CopyOf(o)
+	return ref
+}
+
+func (c *Controller) create(ctx context.Context, o *mirror.Object) error {
+	var err error
+	opts := metav1.CreateOptions{FieldManager: FieldManager}
+	switch o.Kind {
+	case mirror.ConfigMap:
+		_, err = c.client.CoreV1().ConfigMaps(o.Namespace).Create(ctx, o.ConfigMap(), opts)
+	case mirror.Secret:
+		_, err = c.client.CoreV1().Secrets(o.Namespace).Create(ctx, o.Secret(), opts)
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", o.Ref(), err)
+	}
+	c.metrics.wrote("create")
+	c.log.DebugContext(ctx, "created copy", "copy", o.Ref().String())
+	return nil
+}
+
+// update writes o with its resourceVersion, so that a change made since it
+// was read fails and is looked at again rather than overwritten.
+func (c *Controller) update(ctx context.Context, o *mirror.Object) error {
+	var err error
+	opts := metav1.UpdateOptions{FieldManager: FieldManager}
+	switch o.Kind {
+	case mirror.ConfigMap:
+		_, err = c.client.CoreV1().ConfigMaps(o.Namespace).Update(ctx, o.ConfigMap(), opts)
+	case mirror.Secret:
+		_, err = c.client.CoreV1().Secrets(o.Namespace).Update(ctx, o.Secret(), opts)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s: %w", o.Ref(), err)
+	}
+	c.metrics.wrote("update")
+	c.log.DebugContext(ctx, "updated copy", "copy", o.Ref().String())
+	return nil
+}
+
+// delete removes exactly the copy that was looked at: if it was replaced
+// or changed since (say, its copy label removed by hand), the preconditions
+// fail and the source is synced again.
+func (c *Controller) delete(ctx context.Context, o *mirror.Object) error {
+	var err error
+	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: ptr.To(o.UID), ResourceVersion: ptr.To(o.ResourceVersion)}}
+	switch o.Kind {
+	case mirror.ConfigMap:
+		err = c.client.CoreV1().ConfigMaps(o.Namespace).Delete(ctx, o.Name, opts)
+	case mirror.Secret:
+		err = c.client.CoreV1().Secrets(o.Namespace).Delete(ctx, o.Name, opts)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", o.Ref(), err)
+	}
+	c.metrics.wrote("delete")
+	c.log.DebugContext(ctx, "deleted copy", "copy", o.Ref().String())
+	return nil
+}
+
+func (c *Controller) get(ctx context.Context, ref mirror.Ref) (*mirror.Object, error) {
+	var o mirror.Object
+	switch ref.Kind {
+	case mirror.ConfigMap:
+		cm, err := c.client.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		o = mirror.FromConfigMap(cm)
+	case mirror.Secret:
+		s, err := c.client.CoreV1().Secrets(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		o = mirror.FromSecret(s)
+	}
+	return &o, nil
+}
+
+// report turns conflicts into Warning Events on the source and log lines.
+// A source blocked by an object that is not a copy is looked at again
+// after ConflictRecheck, because that object's going is not watched.
+func (c *Controller) report(ctx context.Context, key mirror.Ref, conflicts []mirror.Conflict) {
+	src := c.sourceObject(key)
+	recheck := false
+	for _, cf := range conflicts {
+		c.metrics.conflict(cf.Reason)
+		c.log.WarnContext(ctx, "copy blocked", "reason", cf.Reason, "copy", cf.Target.String(), "source", cf.Source.String(), "detail", cf.String())
+		if src != nil {
+			c.opts.Recorder.Event(src, corev1.EventTypeWarning, string(cf.Reason), cf.String())
+		}
+		recheck = recheck || cf.Reason == mirror.Occupied
+	}
+	if recheck {
+		c.queue.AddAfter(key, c.opts.ConflictRecheck)
+	}
+}
+
+func (c *Controller) sourceObject(key mirror.Ref) runtime.Object {
+	obj, ok, err := c.sources[key.Kind].GetByKey(key.Path())
+	if err != nil || !ok {
+		return nil
+	}
+	ro, _ := obj.(runtime.Object)
+	return ro
+}

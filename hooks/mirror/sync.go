@@ -1,0 +1,188 @@
+package mirror
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/hookops/hookops/hooks/metacontroller"
+	mirrorplan "github.com/hookops/hookops/mirror"
+)
+
+// decoratorAnnotation is how Metacontroller marks the attachments of a
+// DecoratorController; with a controller reference to the target it makes
+// an object Metacontroller's to update and delete.
+const decoratorAnnotation = "metacontroller.k8s.io/decorator-controller"
+
+// Sync returns the copies that should stand in the namespace and records
+// the conflicts on it (removing the annotation when there are none).
+func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
+	if req.Finalizing {
+		return h.Finalize(ctx, req)
+	}
+	ns, err := namespace(req.Object)
+	if err != nil {
+		return nil, err
+	}
+	in, err := observe(req, ns.Name)
+	if err != nil {
+		return nil, err
+	}
+	plan := mirrorplan.PlanNamespace(ns, in.sources, in.standing, in.ours)
+	for _, c := range plan.Conflicts {
+		h.log().DebugContext(ctx, "mirror conflict", "namespace", ns.Name, "reason", c.Reason, "target", c.Target.String(), "source", c.Source.String())
+	}
+	resp := &metacontroller.DecoratorResponse{
+		Annotations: map[string]*string{mirrorplan.AnnotationConflicts: mirrorplan.ConflictsAnnotation(plan.Conflicts)},
+		Attachments: make([]metacontroller.Object, 0, len(plan.Copies)),
+	}
+	for i := range plan.Copies {
+		resp.Attachments = append(resp.Attachments, attachment(&plan.Copies[i]))
+	}
+	return resp, nil
+}
+
+// Finalize runs when the namespace stops accepting copies or is deleted:
+// no attachments, so Metacontroller deletes the copies it owns, and no
+// conflicts. It is done once no copy is left.
+func (h *Hooks) Finalize(_ context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
+	if _, err := namespace(req.Object); err != nil {
+		return nil, err
+	}
+	left := len(req.Attachments.All(string(mirrorplan.ConfigMap), "v1")) + len(req.Attachments.All(string(mirrorplan.Secret), "v1"))
+	return &metacontroller.DecoratorResponse{
+		Annotations: map[string]*string{mirrorplan.AnnotationConflicts: nil},
+		Attachments: []metacontroller.Object{},
+		Finalized:   left == 0,
+	}, nil
+}
+
+func namespace(o metacontroller.Object) (mirrorplan.Namespace, error) {
+	if o.Kind() != "Namespace" {
+		return mirrorplan.Namespace{}, &metacontroller.RequestError{Msg: "the mirror decorates Namespaces, got a " + o.Kind()}
+	}
+	var ns corev1.Namespace
+	if err := o.Into(&ns); err != nil {
+		return mirrorplan.Namespace{}, &metacontroller.RequestError{Msg: "object is not a valid Namespace: " + err.Error()}
+	}
+	return mirrorplan.NamespaceFrom(&ns), nil
+}
+
+// observed is a sync request in the planner's terms.
+type observed struct {
+	sources  []mirrorplan.Source
+	standing map[mirrorplan.Ref]*mirrorplan.Object
+	owned    map[mirrorplan.Ref]bool
+	nsUID    string
+	name     string // the DecoratorController's name
+}
+
+func observe(req *metacontroller.DecoratorRequest, ns string) (*observed, error) {
+	in := &observed{
+		standing: map[mirrorplan.Ref]*mirrorplan.Object{},
+		owned:    map[mirrorplan.Ref]bool{},
+		nsUID:    req.Object.UID(),
+		name:     req.Controller.Name(),
+	}
+	for _, kind := range []mirrorplan.Kind{mirrorplan.ConfigMap, mirrorplan.Secret} {
+		for _, raw := range req.Related.All(string(kind), "v1") {
+			o, err := reduce(kind, raw)
+			if err != nil {
+				return nil, err
+			}
+			if s, ok := mirrorplan.ParseSource(o); ok {
+				in.sources = append(in.sources, s)
+			}
+			if o.Namespace == ns {
+				in.standing[o.Ref()] = &o
+			}
+		}
+		// Attachments win over related objects of the same name: they are
+		// what Metacontroller will compare our answer with.
+		for _, raw := range req.Attachments.All(string(kind), "v1") {
+			o, err := reduce(kind, raw)
+			if err != nil {
+				return nil, err
+			}
+			in.standing[o.Ref()] = &o
+			in.owned[o.Ref()] = true
+		}
+	}
+	return in, nil
+}
+
+// ours says whether Metacontroller already owns o as an attachment of this
+// namespace, by the request's attachments or, when its informers lag, by the
+// same marks Metacontroller itself checks.
+func (in *observed) ours(o *mirrorplan.Object) bool {
+	if in.owned[o.Ref()] {
+		return true
+	}
+	ref := metav1.GetControllerOfNoCopy(o)
+	return ref != nil && string(ref.UID) == in.nsUID && o.Annotations[decoratorAnnotation] == in.name
+}
+
+func reduce(kind mirrorplan.Kind, raw metacontroller.Object) (mirrorplan.Object, error) {
+	switch kind {
+	case mirrorplan.ConfigMap:
+		var cm corev1.ConfigMap
+		if err := raw.Into(&cm); err != nil {
+			return mirrorplan.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("ConfigMap %s/%s is not valid: %v", raw.Namespace(), raw.Name(), err)}
+		}
+		return mirrorplan.FromConfigMap(&cm), nil
+	default:
+		var s corev1.Secret
+		if err := raw.Into(&s); err != nil {
+			// Never the error's text: it could quote Secret data.
+			return mirrorplan.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("Secret %s/%s is not valid", raw.Namespace(), raw.Name())}
+		}
+		return mirrorplan.FromSecret(&s), nil
+	}
+}
+
+// attachment renders a copy with only the fields the mirror manages, so
+// that Metacontroller's apply neither claims nor resets anything else.
+func attachment(o *mirrorplan.Object) metacontroller.Object {
+	out := metacontroller.Object{
+		"apiVersion": "v1",
+		"kind":       string(o.Kind),
+		"metadata": map[string]any{
+			"name":        o.Name,
+			"namespace":   o.Namespace,
+			"labels":      generic(o.Labels),
+			"annotations": generic(o.Annotations),
+		},
+	}
+	switch o.Kind {
+	case mirrorplan.ConfigMap:
+		out["data"] = generic(o.Data)
+		if len(o.BinaryData) > 0 {
+			out["binaryData"] = encode(o.BinaryData)
+		}
+	case mirrorplan.Secret:
+		out["type"] = string(o.Type)
+		out["data"] = encode(o.BinaryData)
+	}
+	return out
+}
+
+// generic gives string maps the JSON shape that metacontroller.Object's
+// accessors read; a nil map becomes empty, so it is written as {}.
+func generic(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func encode(m map[string][]byte) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = base64.StdEncoding.EncodeToString(v)
+	}
+	return out
+}

@@ -1,0 +1,236 @@
+package mirror
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Reason says why a copy cannot be written.
+type Reason string
+
+// The conflicts the mirror reports.
+const (
+	// Occupied: an object that is not the mirror's stands where the copy
+	// would go. It is never touched; the copy appears once it is gone.
+	Occupied Reason = "Occupied"
+	// TypeMismatch: the copy has another Secret type than its source, and
+	// a Secret's type cannot change.
+	TypeMismatch Reason = "TypeMismatch"
+	// Contended: another source of the same kind and name wants the same
+	// namespace and wins (see Claimants).
+	Contended Reason = "Contended"
+)
+
+// Conflict is a copy that cannot be written.
+type Conflict struct {
+	Reason Reason
+	// Target is where the copy would go.
+	Target Ref
+	// Source is the source whose copy it is.
+	Source Ref
+	// Winner is the source that gets the place instead (Contended only).
+	Winner Ref
+}
+
+func (c Conflict) String() string {
+	switch c.Reason {
+	case Occupied:
+		return fmt.Sprintf("%s: exists and is not a mirror copy, left alone; no copy of %s there", c.Target, c.Source.Path())
+	case TypeMismatch:
+		return fmt.Sprintf("%s: the copy of %s has another Secret type than its source and a type cannot change; delete the copy to have it recreated", c.Target, c.Source.Path())
+	case Contended:
+		return fmt.Sprintf("%s: wanted by %s and %s; %s wins as the older source", c.Target, c.Winner.Path(), c.Source.Path(), c.Winner.Path())
+	}
+	return fmt.Sprintf("%s: %s (source %s)", c.Target, c.Reason, c.Source.Path())
+}
+
+// Step is one write the client-go controller makes for a source.
+type Step struct {
+	// Action is Create, Update, Replace or Delete.
+	Action Action
+	// Want is the copy to create or update to; unset for Delete.
+	Want Object
+	// Current is the standing object to update, replace or delete.
+	Current *Object
+}
+
+// SourcePlan is what one source needs done across all namespaces.
+type SourcePlan struct {
+	Steps     []Step
+	Conflicts []Conflict
+}
+
+// PlanSource decides what the source named key needs in every namespace.
+// sources holds every current source of key's kind and name (key itself
+// among them unless it is gone or no longer a source); standing maps a
+// namespace to the copy of that kind and name standing there, whichever
+// source it came from. A copy is deleted by the source it names where no
+// source wants that place any more; where another source wins the place, the
+// winner takes the copy over (or replaces it when the Secret type differs),
+// so that a namespace is not left without the object in between.
+func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[string]*Object) SourcePlan {
+	var plan SourcePlan
+	for _, ns := range namespaces {
+		if ns.Terminating {
+			continue
+		}
+		claimants := Claimants(sources, ns)
+		cur := standing[ns.Name]
+		switch i := slices.IndexFunc(claimants, func(s Source) bool { return s.Ref() == key }); {
+		case i == 0:
+			plan.add(ns, &claimants[0], cur)
+		case i > 0:
+			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Contended, Target: target(key, ns), Source: key, Winner: claimants[0].Ref()})
+		case len(claimants) == 0 && cur != nil && isCopyOf(cur, key):
+			plan.Steps = append(plan.Steps, Step{Action: Delete, Current: cur})
+		}
+	}
+	return plan
+}
+
+func (p *SourcePlan) add(ns Namespace, src *Source, cur *Object) {
+	want := src.CopyFor(ns.Name)
+	// The controller only knows copies (its watch is filtered by the copy
+	// label), so whatever it knows of is its own.
+	switch action, reason := Decide(&want, cur, cur != nil && IsCopy(cur)); action {
+	case Create, Update, Replace:
+		p.Steps = append(p.Steps, Step{Action: action, Want: want, Current: cur})
+	case Block:
+		p.Conflicts = append(p.Conflicts, Conflict{Reason: reason, Target: want.Ref(), Source: src.Ref()})
+	}
+}
+
+func target(key Ref, ns Namespace) Ref {
+	return Ref{Kind: key.Kind, Namespace: ns.Name, Name: key.Name}
+}
+
+func isCopyOf(o *Object, key Ref) bool {
+	ref, ok := CopyOf(o)
+	return ok && ref == key
+}
+
+// NamespacePlan is what should stand in one namespace.
+type NamespacePlan struct {
+	// Copies are the objects that should stand in the namespace, for the
+	// hooks to return as attachments: the wanted copies, and copies kept as
+	// they are because of a TypeMismatch.
+	Copies    []Object
+	Conflicts []Conflict
+}
+
+// PlanNamespace decides which copies should stand in ns, given every
+// source and the objects standing in ns by kind and name. ours says which
+// standing objects the caller may change. An object that is not ours is
+// never in the plan, so returning the plan can neither overwrite nor adopt it.
+func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, ours func(*Object) bool) NamespacePlan {
+	var plan NamespacePlan
+	for _, group := range byKindAndName(sources) {
+		claimants := Claimants(group, ns)
+		if len(claimants) == 0 {
+			continue
+		}
+		winner := &claimants[0]
+		for _, loser := range claimants[1:] {
+			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Contended, Target: target(loser.Ref(), ns), Source: loser.Ref(), Winner: winner.Ref()})
+		}
+		want := winner.CopyFor(ns.Name)
+		cur := standing[want.Ref()]
+		action, reason := Decide(&want, cur, cur != nil && ours(cur))
+		if action == Update && hasKeysBeyond(cur, &want) {
+			// Metacontroller merges the answer into the object, so keys
+			// added by hand would survive an update: recreate it instead.
+			action = Replace
+		}
+		switch action {
+		case Create, Update, Keep:
+			plan.Copies = append(plan.Copies, want)
+		case Replace:
+			// Left out, so Metacontroller deletes it; the next sync creates it.
+		case Block:
+			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: reason, Target: want.Ref(), Source: winner.Ref()})
+			if reason == TypeMismatch {
+				plan.Copies = append(plan.Copies, asIs(cur))
+			}
+		}
+	}
+	return plan
+}
+
+// hasKeysBeyond reports whether o holds data keys that want does not.
+func hasKeysBeyond(o, want *Object) bool {
+	for k := range o.Data {
+		if _, ok := want.Data[k]; !ok {
+			return true
+		}
+	}
+	for k := range o.BinaryData {
+		if _, ok := want.BinaryData[k]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// asIs is a standing copy reduced to the fields the mirror writes, so that
+// returning it changes nothing.
+func asIs(o *Object) Object {
+	return Object{
+		Kind: o.Kind,
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      o.Name,
+			Namespace: o.Namespace,
+			Labels:    o.Labels,
+			Annotations: map[string]string{
+				AnnotationSource:      o.Annotations[AnnotationSource],
+				AnnotationContentHash: o.Annotations[AnnotationContentHash],
+			},
+		},
+		Type:       o.Type,
+		Data:       o.Data,
+		BinaryData: o.BinaryData,
+	}
+}
+
+// byKindAndName groups sources that compete for the same objects, in a
+// stable order so that answers do not change between identical calls.
+func byKindAndName(sources []Source) [][]Source {
+	type group struct {
+		kind Kind
+		name string
+	}
+	index := map[group]int{}
+	var out [][]Source
+	for _, s := range sources {
+		g := group{s.Kind, s.Name}
+		i, ok := index[g]
+		if !ok {
+			i = len(out)
+			index[g] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], s)
+	}
+	slices.SortFunc(out, func(a, b []Source) int {
+		return cmp.Or(cmp.Compare(a[0].Kind, b[0].Kind), cmp.Compare(a[0].Name, b[0].Name))
+	})
+	return out
+}
+
+// ConflictsAnnotation renders conflicts for the namespace annotation, one
+// per line in a stable order; nil when there are none, which removes it.
+func ConflictsAnnotation(conflicts []Conflict) *string {
+	if len(conflicts) == 0 {
+		return nil
+	}
+	lines := make([]string, len(conflicts))
+	for i, c := range conflicts {
+		lines[i] = c.String()
+	}
+	slices.Sort(lines)
+	s := strings.Join(lines, "\n")
+	return &s
+}

@@ -1,0 +1,168 @@
+package mirror_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/test/controlplane"
+)
+
+const (
+	benchSources    = 50
+	benchNamespaces = 50
+)
+
+// BenchmarkPropagation measures, for 50 sources copied into 50 namespaces
+// (2500 copies), how long it takes from updating every source until every
+// copy holds the new content, and how many requests the implementation
+// sent the API server for it (counted at its client's transport: the
+// controller's, or the Metacontroller stand-in's for the hooks, which make
+// none themselves). Client-side rate limiting is off on both sides.
+func BenchmarkPropagation(b *testing.B) {
+	b.Run("clientgo", func(b *testing.B) {
+		benchPropagation(b, func(cp *controlplane.ControlPlane, opts implOptions) (impl, func() int) {
+			return newClientgoImpl(b, cp, opts), nil
+		})
+	})
+	b.Run("hooks", func(b *testing.B) {
+		benchPropagation(b, func(cp *controlplane.ControlPlane, opts implOptions) (impl, func() int) {
+			h := newHooksImpl(b, cp, opts)
+			return h, func() int { return len(h.mc.Calls()) }
+		})
+	})
+}
+
+func benchPropagation(b *testing.B, newImpl func(*controlplane.ControlPlane, implOptions) (impl, func() int)) {
+	cp := startControlPlane(b)
+	counter := &requestCounter{}
+	im, hookCalls := newImpl(cp, implOptions{unlimited: true, counter: counter})
+	admin := kubernetes.NewForConfigOrDie(implOptions{unlimited: true}.config(cp.Config))
+	ctx := context.Background()
+	for i := range benchNamespaces {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-%02d", i), Labels: map[string]string{mirror.LabelAccept: "true"}}}
+		if _, err := admin.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-src"}}, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	copies := watchCopies(b, admin)
+	for i := range benchSources {
+		if _, err := admin.CoreV1().ConfigMaps("bench-src").Create(ctx, cmSource("bench-src", fmt.Sprintf("source-%02d", i), "bench-*", benchData(0)), metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	start := time.Now()
+	im.start(b)
+	b.Cleanup(func() { im.stop(b) })
+	copies.wait(b, benchData(0))
+	b.Logf("%d copies created in %s with %d API requests", benchSources*benchNamespaces, time.Since(start).Round(time.Millisecond), quiesce(counter))
+
+	var requests, calls int64
+	round := 0
+	for b.Loop() {
+		round++
+		b.StopTimer()
+		before, callsBefore := counter.n.Load(), count(hookCalls)
+		b.StartTimer()
+		data := benchData(round)
+		for i := range benchSources {
+			patch := fmt.Sprintf(`{"data":{"value":%q}}`, data["value"])
+			if _, err := admin.CoreV1().ConfigMaps("bench-src").Patch(ctx, fmt.Sprintf("source-%02d", i), types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		copies.wait(b, data)
+		b.StopTimer()
+		requests += quiesce(counter) - before
+		calls += int64(count(hookCalls) - callsBefore)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(requests)/float64(b.N), "apireqs/op")
+	if hookCalls != nil {
+		b.ReportMetric(float64(calls)/float64(b.N), "hookcalls/op")
+	}
+}
+
+func count(f func() int) int {
+	if f == nil {
+		return 0
+	}
+	return f()
+}
+
+// benchData is a source's content in a round: a changing value and a
+// payload the size of a small CA bundle.
+func benchData(round int) map[string]string {
+	return map[string]string{"value": fmt.Sprint(round), "ca.crt": strings.Repeat("x", 2048)}
+}
+
+// quiesce waits until the implementation has sent no request for a second
+// (the tail of a round counts towards it) and returns the count.
+func quiesce(c *requestCounter) int64 {
+	last := c.n.Load()
+	for still := 0; still < 4; {
+		time.Sleep(250 * time.Millisecond)
+		if n := c.n.Load(); n != last {
+			last, still = n, 0
+			continue
+		}
+		still++
+	}
+	return last
+}
+
+// copyWatch follows every copy through a watch of the test's own, so that
+// checking costs the implementations nothing.
+type copyWatch struct{ store cache.Store }
+
+func watchCopies(b *testing.B, client kubernetes.Interface) *copyWatch {
+	f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = mirror.LabelCopy + "=true"
+	}))
+	inf := f.Core().V1().ConfigMaps().Informer()
+	stop := make(chan struct{})
+	f.Start(stop)
+	b.Cleanup(func() {
+		close(stop)
+		f.Shutdown()
+	})
+	if !cache.WaitForCacheSync(stop, inf.HasSynced) {
+		b.Fatal("copy watch did not sync")
+	}
+	return &copyWatch{store: inf.GetStore()}
+}
+
+// wait returns once every source has an up-to-date copy in every namespace.
+func (w *copyWatch) wait(b *testing.B, data map[string]string) {
+	want := mirror.Hash(&mirror.Object{Kind: mirror.ConfigMap, Data: data})
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		done := 0
+		for _, obj := range w.store.List() {
+			if cm := obj.(*corev1.ConfigMap); cm.Annotations[mirror.AnnotationContentHash] == want {
+				done++
+			}
+		}
+		if done == benchSources*benchNamespaces {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d copies up to date after 10 minutes", done, benchSources*benchNamespaces)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

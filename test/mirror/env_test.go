@@ -1,0 +1,419 @@
+// Package mirror_test is the conformance suite of the mirror: one table of
+// scenarios, run on a real kube-apiserver against both implementations,
+// the client-go controller (in-process, as the ServiceAccount its manifests
+// grant) and the Metacontroller hooks (the hook server binary called by the
+// Metacontroller stand-in with the shipped DecoratorController).
+package mirror_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/hookops/hookops/clientgo-mirror/controller"
+	"github.com/hookops/hookops/test/controlplane"
+	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/reference"
+)
+
+// serviceAccount is the identity manifests/clientgo-mirror grants; the
+// in-process controller authenticates as it, so the suite checks the RBAC.
+const serviceAccount = "system:serviceaccount:hookops-system:clientgo-mirror"
+
+// impl is one implementation of the mirror, started and stopped on a
+// control plane.
+type impl interface {
+	// start runs the implementation until stop.
+	start(t testing.TB)
+	stop(t testing.TB)
+	// conflict reports whether the implementation has reported a conflict
+	// of the given reason about the copy kind/name in namespace ns, coming
+	// from the source srcNS/name.
+	conflict(ctx context.Context, reason, kind, ns, srcNS, name string) (bool, string)
+	// logs returns what it logged, for a failing test.
+	logs() string
+}
+
+// env is a control plane with one implementation of the mirror running.
+type env struct {
+	cp     *controlplane.ControlPlane
+	client kubernetes.Interface
+	impl   impl
+}
+
+func startControlPlane(t testing.TB) *controlplane.ControlPlane {
+	return controlplane.StartTWith(t, controlplane.Options{Users: []controlplane.User{
+		{Name: serviceAccount, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:hookops-system"}},
+	}})
+}
+
+// fastConfig lifts client-go's default 5 requests a second, which would
+// make every scenario wait on the client rather than on the mirror.
+func fastConfig(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 200, 400
+	return cfg
+}
+
+// implOptions tune an implementation for the benchmark.
+type implOptions struct {
+	// unlimited lifts client-side rate limiting entirely, so that a
+	// benchmark measures the mirror, not the limiter.
+	unlimited bool
+	// counter counts the requests the implementation sends the API server.
+	counter *requestCounter
+}
+
+func (o implOptions) config(cfg *rest.Config) *rest.Config {
+	cfg = fastConfig(cfg)
+	if o.unlimited {
+		cfg.QPS = -1
+	}
+	if o.counter != nil {
+		cfg.Wrap(o.counter.wrap)
+	}
+	return cfg
+}
+
+func newEnv(t *testing.T, cp *controlplane.ControlPlane, im impl) *env {
+	t.Helper()
+	e := &env{cp: cp, client: kubernetes.NewForConfigOrDie(fastConfig(cp.Config)), impl: im}
+	im.start(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s log:\n%s", t.Name(), im.logs())
+		}
+		im.stop(t)
+	})
+	return e
+}
+
+// clientgoImpl runs controller.Controller in-process.
+type clientgoImpl struct {
+	cfg     *rest.Config
+	client  kubernetes.Interface // as the ServiceAccount
+	admin   kubernetes.Interface // for checks
+	recheck time.Duration
+	logBuf  *lockedBuffer
+
+	cancel context.CancelFunc
+	done   chan error
+	ctrl   *controller.Controller
+	events record.EventBroadcaster
+}
+
+// newClientgoImpl installs manifests/clientgo-mirror (ServiceAccount, RBAC,
+// Deployment) and returns the controller as that ServiceAccount.
+func newClientgoImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions) *clientgoImpl {
+	t.Helper()
+	ctx := context.Background()
+	admin := kubernetes.NewForConfigOrDie(cp.Config)
+	_, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "hookops-system"}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(reference.RepoRoot(), "manifests", "clientgo-mirror", "*.yaml"))
+	var manifests []string
+	for _, f := range files {
+		if filepath.Base(f) != "kustomization.yaml" {
+			manifests = append(manifests, f)
+		}
+	}
+	if err := controlplane.Apply(ctx, cp.Config, manifests...); err != nil {
+		t.Fatalf("apply manifests/clientgo-mirror: %v", err)
+	}
+	cfg, err := cp.UserConfig(serviceAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = opts.config(cfg)
+	return &clientgoImpl{cfg: cfg, client: kubernetes.NewForConfigOrDie(cfg), admin: admin, recheck: time.Second, logBuf: &lockedBuffer{}}
+}
+
+func (c *clientgoImpl) start(t testing.TB) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(c.logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c.events = record.NewBroadcaster()
+	c.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.client.CoreV1().Events("")})
+	ctrl, err := controller.New(c.client, controller.Options{
+		ConflictRecheck: c.recheck,
+		Recorder:        c.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "clientgo-mirror"}),
+		Logger:          log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.ctrl, c.cancel, c.done = ctrl, cancel, make(chan error, 1)
+	go func() { c.done <- ctrl.Run(ctx) }()
+}
+
+func (c *clientgoImpl) stop(t testing.TB) {
+	t.Helper()
+	if c.cancel == nil {
+		return
+	}
+	c.cancel()
+	if err := <-c.done; err != nil {
+		t.Errorf("controller: %v", err)
+	}
+	c.ctrl.Shutdown()
+	c.events.Shutdown()
+	c.cancel = nil
+}
+
+// conflict looks for the Warning Event the controller records on the source.
+func (c *clientgoImpl) conflict(ctx context.Context, reason, kind, ns, srcNS, name string) (bool, string) {
+	events, err := c.admin.CoreV1().Events(srcNS).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return false, err.Error()
+	}
+	var seen []string
+	for _, ev := range events.Items {
+		if ev.InvolvedObject.Kind == kind && ev.InvolvedObject.Name == name && ev.Reason == reason &&
+			strings.Contains(ev.Message, kind+" "+ns+"/"+name) {
+			return true, ""
+		}
+		seen = append(seen, ev.Reason+": "+ev.Message)
+	}
+	return false, fmt.Sprintf("events in %s: %q", srcNS, seen)
+}
+
+func (c *clientgoImpl) logs() string { return c.logBuf.tail(20000) }
+
+// hooksImpl runs the hook server binary and the Metacontroller stand-in with
+// manifests/controllers/mirror.yaml.
+type hooksImpl struct {
+	cfg     *rest.Config
+	client  kubernetes.Interface
+	hookURL string
+	dir     string
+	logBuf  *lockedBuffer
+
+	mc     *standin.Standin
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions) *hooksImpl {
+	t.Helper()
+	bin := buildBinary(t, "hookops-server", "./server")
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	startProcess(t, filepath.Join(dir, "hookops-server.log"), bin, "--addr", addr, "--log-level", "debug")
+	h := &hooksImpl{cfg: opts.config(cp.Config), client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, dir: dir, logBuf: &lockedBuffer{}}
+	waitOK(t, h.hookURL+"/readyz")
+	return h
+}
+
+func (h *hooksImpl) start(t testing.TB) {
+	t.Helper()
+	mc, err := standin.FromFiles(h.cfg, standin.Options{
+		ServiceURL: func(_, _ string, _ int32) string { return h.hookURL },
+		Logger:     slog.New(slog.NewTextHandler(h.logBuf, nil)),
+	}, filepath.Join(reference.RepoRoot(), "manifests", "controllers", "mirror.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.mc, h.cancel, h.done = mc, cancel, make(chan error, 1)
+	go func() { h.done <- mc.Run(ctx) }()
+}
+
+func (h *hooksImpl) stop(t testing.TB) {
+	t.Helper()
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	if err := <-h.done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("stand-in: %v", err)
+	}
+	h.cancel = nil
+}
+
+// conflict reads the namespace's conflicts annotation.
+func (h *hooksImpl) conflict(ctx context.Context, _, kind, ns, srcNS, name string) (bool, string) {
+	n, err := h.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if err != nil {
+		return false, err.Error()
+	}
+	ann := n.Annotations["mirror.hookops.dev/conflicts"]
+	for line := range strings.SplitSeq(ann, "\n") {
+		if strings.HasPrefix(line, kind+" "+ns+"/"+name+":") && strings.Contains(line, srcNS+"/"+name) {
+			return true, ""
+		}
+	}
+	return false, fmt.Sprintf("conflicts annotation of %s: %q", ns, ann)
+}
+
+func (h *hooksImpl) logs() string {
+	server, _ := os.ReadFile(filepath.Join(h.dir, "hookops-server.log"))
+	if len(server) > 10000 {
+		server = server[len(server)-10000:]
+	}
+	return "==> stand-in <==\n" + h.logBuf.tail(10000) + "\n==> hookops-server <==\n" + string(server)
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+)
+
+// buildBinary builds a command of this module once per test binary.
+func buildBinary(t testing.TB, name, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := built[pkg]; ok {
+		return bin
+	}
+	dir, err := os.MkdirTemp("", "hookops-mirror-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = reference.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	built[pkg] = bin
+	return bin
+}
+
+// process is a started command whose output goes to a log file.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// startProcess runs bin until the test ends (or stop).
+func startProcess(t testing.TB, logPath, bin string, args ...string) *process {
+	t.Helper()
+	log, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		log.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.stop(syscall.SIGKILL, 0) })
+	return p
+}
+
+// stop signals the process and waits up to within for it to exit; it
+// reports whether it exited, and its error.
+func (p *process) stop(sig syscall.Signal, within time.Duration) (bool, error) {
+	select {
+	case <-p.done:
+		return true, p.err
+	default:
+	}
+	_ = p.cmd.Process.Signal(sig)
+	if within == 0 {
+		<-p.done
+		return true, p.err
+	}
+	select {
+	case <-p.done:
+		return true, p.err
+	case <-time.After(within):
+		return false, nil
+	}
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitOK(t testing.TB, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer 200 within 30s (last error %v)", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// requestCounter counts HTTP requests through a client's transport.
+type requestCounter struct{ n atomic.Int64 }
+
+func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		c.n.Add(1)
+		return rt.RoundTrip(r)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// lockedBuffer collects log output from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *lockedBuffer) tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf) > n {
+		return string(b.buf[len(b.buf)-n:])
+	}
+	return string(b.buf)
+}
