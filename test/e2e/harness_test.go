@@ -213,7 +213,10 @@ func formatStatus(r *v1.GitHubRepo) string {
 // stand-in's hook calls for the namespace (the most recent ones).
 func (u *user) dump() {
 	var b strings.Builder
-	list, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).List(context.Background(), metav1.ListOptions{})
+	// A failing control plane must not hang the report.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		fmt.Fprintf(&b, "list GitHubRepos: %v\n", err)
 	} else {
@@ -245,7 +248,8 @@ func (u *user) dump() {
 // workers (and its resyncs) with objects they know nothing of. The fake's
 // repositories stay; no scenario looks at another's.
 func (u *user) teardown() {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	client := u.dyn.Resource(ghrGVR).Namespace(u.ns)
 	list, err := client.List(ctx, metav1.ListOptions{})
 	if err != nil {

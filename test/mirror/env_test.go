@@ -279,7 +279,16 @@ func (h *hooksImpl) logs() string {
 var (
 	buildMu sync.Mutex
 	built   = map[string]string{}
+	binDir  string // removed by TestMain
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // buildBinary builds a command of this module once per test binary.
 func buildBinary(t testing.TB, name, pkg string) string {
@@ -289,11 +298,14 @@ func buildBinary(t testing.TB, name, pkg string) string {
 	if bin, ok := built[pkg]; ok {
 		return bin
 	}
-	dir, err := os.MkdirTemp("", "hookops-mirror-bin-")
-	if err != nil {
-		t.Fatal(err)
+	if binDir == "" {
+		dir, err := os.MkdirTemp("", "hookops-mirror-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binDir = dir
 	}
-	bin := filepath.Join(dir, name)
+	bin := filepath.Join(binDir, name)
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = reference.RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
