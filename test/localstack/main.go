@@ -8,7 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,8 +27,7 @@ func main() {
 	resync := flag.Int64("resync", 15, "resync period of the controllers, in seconds (0 keeps the shipped one)")
 	flag.Parse()
 	// client-go's own chatter would bury the commands printed below.
-	klog.LogToStderr(false)
-	klog.SetOutput(io.Discard)
+	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
