@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/hookops/hookops/test/process"
 )
 
 // ServiceClusterIPRange is the range Services get their cluster IPs from.
@@ -55,7 +57,7 @@ type ControlPlane struct {
 	// removes it.
 	Dir string
 
-	procs    []*process
+	procs    []*process.Process
 	users    map[string]*rest.Config
 	grace    time.Duration
 	stopOnce sync.Once
@@ -111,12 +113,12 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 }
 
 func (cp *ControlPlane) start(ctx context.Context, binDir, name string, ready func(context.Context) error, args ...string) error {
-	p, err := startProcess(cp.Dir, name, filepath.Join(binDir, name), args...)
+	p, err := process.Start(cp.Dir, name, nil, filepath.Join(binDir, name), args...)
 	if err != nil {
 		return err
 	}
 	cp.procs = append(cp.procs, p)
-	return p.waitReady(ctx, ready)
+	return p.WaitReady(ctx, ready)
 }
 
 func (cp *ControlPlane) startEtcd(ctx context.Context, binDir, clientURL string, peerPort int) error {
@@ -268,10 +270,10 @@ func (cp *ControlPlane) shutdown(reportDead bool) error {
 	var errs []error
 	for i := len(cp.procs) - 1; i >= 0; i-- {
 		p := cp.procs[i]
-		if reportDead && p.exited() {
-			errs = append(errs, fmt.Errorf("%s had exited (%v); last lines of its log:\n%s", p.name, p.waitErr, p.logTail()))
+		if reportDead && p.Exited() {
+			errs = append(errs, fmt.Errorf("%s had exited (%v); last lines of its log:\n%s", p.Name, p.Err(), p.LogTail()))
 		}
-		p.stop(cp.grace)
+		p.Stop(cp.grace)
 	}
 	if err := os.RemoveAll(cp.Dir); err != nil {
 		errs = append(errs, fmt.Errorf("remove control plane dir: %w", err))
@@ -283,7 +285,7 @@ func (cp *ControlPlane) shutdown(reportDead bool) error {
 func (cp *ControlPlane) logTails() string {
 	var b strings.Builder
 	for _, p := range cp.procs {
-		fmt.Fprintf(&b, "--- %s (%s) ---\n%s\n", p.name, p.logPath, p.logTail())
+		fmt.Fprintf(&b, "--- %s (%s) ---\n%s\n", p.Name, p.LogPath, p.LogTail())
 	}
 	return b.String()
 }

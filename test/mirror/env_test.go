@@ -13,12 +13,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +32,7 @@ import (
 	"github.com/hookops/hookops/clientgo-mirror/controller"
 	"github.com/hookops/hookops/test/controlplane"
 	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/process"
 	"github.com/hookops/hookops/test/reference"
 )
 
@@ -221,7 +220,7 @@ func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions)
 	bin := buildBinary(t, "hookops-server", "./server")
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	startProcess(t, filepath.Join(dir, "hookops-server.log"), bin, "--addr", addr, "--log-level", "debug")
+	startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug")
 	h := &hooksImpl{cfg: opts.config(cp.Config), client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, dir: dir, logBuf: &lockedBuffer{}}
 	waitOK(t, h.hookURL+"/readyz")
 	return h
@@ -306,64 +305,22 @@ func buildBinary(t testing.TB, name, pkg string) string {
 		binDir = dir
 	}
 	bin := filepath.Join(binDir, name)
-	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	cmd.Dir = reference.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	if err := process.Build(context.Background(), reference.RepoRoot(), pkg, bin); err != nil {
+		t.Fatal(err)
 	}
 	built[pkg] = bin
 	return bin
 }
 
-// process is a started command whose output goes to a log file.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-}
-
-// startProcess runs bin until the test ends (or stop).
-func startProcess(t testing.TB, logPath, bin string, args ...string) *process {
+// startBinary runs bin until the test ends; its output goes to <dir>/<name>.log.
+func startBinary(t testing.TB, dir, name, bin string, args ...string) *process.Process {
 	t.Helper()
-	log, err := os.Create(logPath)
+	p, err := process.Start(dir, name, nil, bin, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		log.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.stop(syscall.SIGKILL, 0) })
+	t.Cleanup(func() { p.Stop(0) })
 	return p
-}
-
-// stop signals the process and waits up to within for it to exit; it
-// reports whether it exited, and its error.
-func (p *process) stop(sig syscall.Signal, within time.Duration) (bool, error) {
-	select {
-	case <-p.done:
-		return true, p.err
-	default:
-	}
-	_ = p.cmd.Process.Signal(sig)
-	if within == 0 {
-		<-p.done
-		return true, p.err
-	}
-	select {
-	case <-p.done:
-		return true, p.err
-	case <-time.After(within):
-		return false, nil
-	}
 }
 
 func freeAddr(t testing.TB) string {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,12 +17,13 @@ import (
 
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/controlplane"
+	"github.com/hookops/hookops/test/process"
 )
 
 // replica is one clientgo-mirror process.
 type replica struct {
 	id, url, log string
-	proc         *process
+	proc         *process.Process
 }
 
 // leaderElection runs two clientgo-mirror binaries with --leader-elect
@@ -34,13 +34,14 @@ func leaderElection(t *testing.T, e *env) {
 	bin := buildBinary(t, "clientgo-mirror", "./clientgo-mirror")
 	kubeconfig := writeKubeconfig(t, e.cp)
 	start := func(id string) *replica {
-		r := &replica{id: id, url: "http://" + freeAddr(t), log: filepath.Join(t.TempDir(), id+".log")}
-		r.proc = startProcess(t, r.log, bin,
+		r := &replica{id: id, url: "http://" + freeAddr(t)}
+		r.proc = startBinary(t, t.TempDir(), id, bin,
 			"--kubeconfig", kubeconfig,
 			"--http-addr", strings.TrimPrefix(r.url, "http://"),
 			"--leader-elect", "--leader-elect-namespace", "hookops-system", "--leader-elect-identity", id,
 			"--leader-elect-lease-duration", "6s", "--leader-elect-renew-deadline", "4s", "--leader-elect-retry-period", "500ms",
 			"--conflict-recheck", "1s", "--log-level", "debug")
+		r.log = r.proc.LogPath
 		return r
 	}
 	replicas := map[string]*replica{"one": start("one"), "two": start("two")}
@@ -75,9 +76,10 @@ func leaderElection(t *testing.T, e *env) {
 	// A clean stop releases the Lease: the follower takes over well before
 	// the Lease would have expired on its own.
 	stopped := time.Now()
-	exited, err := replicas[leader].proc.stop(syscall.SIGTERM, 20*time.Second)
-	if !exited || err != nil {
-		t.Fatalf("leader on SIGTERM: exited %v, err %v", exited, err)
+	// A replica that needs killing after SIGTERM ends with an error.
+	replicas[leader].proc.Stop(20 * time.Second)
+	if err := replicas[leader].proc.Err(); err != nil {
+		t.Fatalf("leader on SIGTERM: %v", err)
 	}
 	if next := e.holder(t, leader); next != follower.id {
 		t.Fatalf("lease went to %q, want %q", next, follower.id)
@@ -88,9 +90,9 @@ func leaderElection(t *testing.T, e *env) {
 	if n := metric(t, follower.url, `mirror_syncs_total{result="success"}`); n == 0 {
 		t.Errorf("new leader %s reports no syncs", follower.id)
 	}
-	exited, err = follower.proc.stop(syscall.SIGTERM, 20*time.Second)
-	if !exited || err != nil {
-		t.Fatalf("second replica on SIGTERM: exited %v, err %v", exited, err)
+	follower.proc.Stop(20 * time.Second)
+	if err := follower.proc.Err(); err != nil {
+		t.Fatalf("second replica on SIGTERM: %v", err)
 	}
 }
 

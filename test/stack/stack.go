@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/hookops/hookops/test/fakegithub/fake"
 	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/pki"
+	"github.com/hookops/hookops/test/process"
 	"github.com/hookops/hookops/test/reference"
 )
 
@@ -61,7 +61,7 @@ type Stack struct {
 	Dir string
 
 	caPEM   []byte
-	procs   []*exec.Cmd
+	procs   []*process.Process
 	closers []io.Closer
 	servers []*http.Server
 	cancel  context.CancelFunc
@@ -142,10 +142,8 @@ func (s *Stack) serve(addr string, h http.Handler) (string, error) {
 // startHookServer builds and runs the real hook server binary.
 func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
 	bin := filepath.Join(s.Dir, "hookops-server")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./server")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build the hook server: %w\n%s", err, out)
+	if err := process.Build(ctx, root, "./server", bin); err != nil {
+		return err
 	}
 	if addr == "" {
 		var err error
@@ -159,10 +157,13 @@ func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
 		return err
 	}
 	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug"}, tlsArgs...)
-	if err := s.exec("hookops-server", bin, nil, args...); err != nil {
+	p, err := s.exec("hookops-server", bin, nil, args...)
+	if err != nil {
 		return err
 	}
-	return waitOK(ctx, s.HookURL+"/readyz", 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return p.WaitReady(ctx, func(ctx context.Context) error { return getOK(ctx, s.HookURL+"/readyz") })
 }
 
 // serverTLS makes a CA and a serving certificate for the hook server's
@@ -196,39 +197,37 @@ func (s *Stack) install(ctx context.Context, root string, opts Options) error {
 	if err := controlplane.Apply(ctx, cfg, mcCRDs); err != nil {
 		return fmt.Errorf("apply Metacontroller's CRDs: %w", err)
 	}
-	var crds []*unstructured.Unstructured
-	for _, f := range yamlFiles(filepath.Join(root, "manifests", "crds")) {
-		objs, err := controlplane.ReadObjects(f)
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			if err := s.localizeConversion(o); err != nil {
-				return err
-			}
-		}
-		crds = append(crds, objs...)
-	}
-	if err := controlplane.ApplyObjects(ctx, cfg, crds...); err != nil {
+	crds := filepath.Join(root, "manifests", "crds")
+	if err := applyLocalized(ctx, cfg, crds, s.localizeConversion); err != nil {
 		return fmt.Errorf("apply our CRDs: %w", err)
 	}
-	var controllers []*unstructured.Unstructured
-	for _, f := range yamlFiles(filepath.Join(root, "manifests", "controllers")) {
-		objs, err := controlplane.ReadObjects(f)
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			if err := localize(o, s.HookURL, opts.ResyncPeriodSeconds); err != nil {
-				return err
-			}
-		}
-		controllers = append(controllers, objs...)
-	}
-	if err := controlplane.ApplyObjects(ctx, cfg, controllers...); err != nil {
+	controllers := filepath.Join(root, "manifests", "controllers")
+	err := applyLocalized(ctx, cfg, controllers, func(o *unstructured.Unstructured) error {
+		return localize(o, s.HookURL, opts.ResyncPeriodSeconds)
+	})
+	if err != nil {
 		return fmt.Errorf("apply our controllers: %w", err)
 	}
 	return nil
+}
+
+// applyLocalized applies the manifests of dir after adapting each object
+// to the local stack.
+func applyLocalized(ctx context.Context, cfg *rest.Config, dir string, adapt func(*unstructured.Unstructured) error) error {
+	var all []*unstructured.Unstructured
+	for _, f := range yamlFiles(dir) {
+		objs, err := controlplane.ReadObjects(f)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := adapt(o); err != nil {
+				return err
+			}
+		}
+		all = append(all, objs...)
+	}
+	return controlplane.ApplyObjects(ctx, cfg, all...)
 }
 
 // localize points a shipped controller's service webhooks at the local hook
@@ -277,7 +276,8 @@ func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
 		args := []string{"--kubeconfig=" + s.ControlPlane.KubeconfigPath, "--discovery-interval=2s",
 			"--metrics-address=0", "--health-probe-bind-address=0"}
 		args = append(args, strings.Fields(os.Getenv("METACONTROLLER_ARGS"))...)
-		return s.exec("metacontroller", opts.MetacontrollerBin, []string{"KUBECONFIG=" + s.ControlPlane.KubeconfigPath}, args...)
+		_, err := s.exec("metacontroller", opts.MetacontrollerBin, []string{"KUBECONFIG=" + s.ControlPlane.KubeconfigPath}, args...)
+		return err
 	}
 	log := opts.Log
 	if log == nil {
@@ -315,7 +315,7 @@ func (s *Stack) Stop() error {
 		}
 	}
 	for i := len(s.procs) - 1; i >= 0; i-- {
-		stopProcess(s.procs[i])
+		s.procs[i].Stop(10 * time.Second)
 	}
 	for _, srv := range s.servers {
 		_ = srv.Close()
