@@ -42,12 +42,7 @@ func classify(err error, what string) *failure {
 		return &failure{reason: v1.ReasonRateLimited, resetAt: rl.Rate.Reset.Time,
 			message: fmt.Sprintf("GitHub's rate limit for this token is spent (%d requests per hour) while trying to %s; hookops waits until it resets at %s", rl.Rate.Limit, what, rl.Rate.Reset.UTC().Format(time.RFC3339))}
 	case errors.As(err, &abuse):
-		f := &failure{reason: v1.ReasonRateLimited, secondary: true,
-			message: fmt.Sprintf("GitHub's secondary rate limit was hit while trying to %s; hookops backs off before writing again", what)}
-		if abuse.RetryAfter != nil {
-			f.retryAfter = *abuse.RetryAfter
-		}
-		return f
+		return secondaryLimit(what, abuse.GetRetryAfter())
 	case errors.As(err, &resp):
 		return classifyResponse(resp, what)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
@@ -57,6 +52,12 @@ func classify(err error, what string) *failure {
 	}
 }
 
+// secondaryLimit backs off for at least retryAfter (0: GitHub named no time).
+func secondaryLimit(what string, retryAfter time.Duration) *failure {
+	return &failure{reason: v1.ReasonRateLimited, secondary: true, retryAfter: retryAfter,
+		message: fmt.Sprintf("GitHub's secondary rate limit was hit while trying to %s; hookops backs off before writing again", what)}
+}
+
 func classifyResponse(resp *github.ErrorResponse, what string) *failure {
 	code := resp.Response.StatusCode
 	msg := resp.Message
@@ -64,12 +65,10 @@ func classifyResponse(resp *github.ErrorResponse, what string) *failure {
 	case code == http.StatusUnauthorized:
 		return fail(v1.ReasonUnauthorized, "GitHub rejected the token (401 %s) while trying to %s: check that the token in the Secret is valid and has not expired or been revoked", msg, what)
 	case code == http.StatusTooManyRequests || (code == http.StatusForbidden && strings.Contains(strings.ToLower(msg), "secondary rate limit")):
-		f := &failure{reason: v1.ReasonRateLimited, secondary: true,
-			message: fmt.Sprintf("GitHub's secondary rate limit was hit while trying to %s; hookops backs off before writing again", what)}
-		if d, err := time.ParseDuration(resp.Response.Header.Get("Retry-After") + "s"); err == nil {
-			f.retryAfter = d
-		}
-		return f
+		// go-github reports a 429, and a 403 without its documentation
+		// URL, as a plain ErrorResponse.
+		retryAfter, _ := time.ParseDuration(resp.Response.Header.Get("Retry-After") + "s")
+		return secondaryLimit(what, retryAfter)
 	case code == http.StatusForbidden:
 		return fail(v1.ReasonForbidden, "GitHub refused to %s (403 %s): the token needs the repo scope (and for organizations, permission to create and administer repositories)", what, msg)
 	case code == http.StatusUnprocessableEntity:

@@ -3,7 +3,6 @@ package githubrepo
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/google/go-github/v62/github"
 	"go.opentelemetry.io/otel/attribute"
@@ -40,9 +39,6 @@ func (h *Hooks) Finalize(ctx context.Context, req *metacontroller.CompositeReque
 	resp := &metacontroller.CompositeResponse{Status: st, Finalized: done}
 	if !done {
 		resp.ResyncAfterSeconds = resync.Seconds()
-		if resp.ResyncAfterSeconds == 0 {
-			resp.ResyncAfterSeconds = 1
-		}
 	}
 	if st.RepoID != 0 && !done {
 		resp.Children = []metacontroller.Object{record(repo, &st)}
@@ -61,27 +57,9 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, id int64, rel
 	if policy(repo) == v1.DeletionOrphan || id == 0 {
 		return outcome{note: "nothing to do on GitHub"}, true
 	}
-	creds, f := readCredentials(repo, related)
-	if f != nil {
-		return outcome{fail: f}, false
-	}
-	if f := h.rateGate(repo); f != nil {
-		return outcome{fail: f}, false
-	}
-	if wait := h.backoffGate(repo); wait > 0 {
-		return outcome{wait: wait}, false
-	}
-	gh, err := h.newGitHub(creds)
-	if err != nil {
-		return outcome{fail: fail(v1.ReasonInvalidSpec, "%s", err)}, false
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.GitHubTimeout)
-	defer cancel()
-	s := &session{h: h, gh: gh, creds: creds, repo: repo}
-	o, done := s.finalize(ctx, id)
-	o.rate = gh.rate
-	h.recordRate(creds, gh.rate)
-	return o, done
+	return h.withSession(ctx, repo, related, func(ctx context.Context, s *session) (outcome, bool) {
+		return s.finalize(ctx, id)
+	})
 }
 
 func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
@@ -96,8 +74,13 @@ func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
 		endStep(span, decideFail, o.fail)
 		return o, false
 	}
-	endStep(span, strings.ToLower(string(policy(s.repo))), nil)
-	if policy(s.repo) == v1.DeletionArchive && current.GetArchived() {
+	archive := policy(s.repo) == v1.DeletionArchive
+	step := "delete"
+	if archive {
+		step = "archive"
+	}
+	endStep(span, step, nil)
+	if archive && current.GetArchived() {
 		return outcome{repo: current, note: "archived"}, true
 	}
 	release, wait, ok := s.pace(ctx)
@@ -105,20 +88,16 @@ func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
 		return outcome{repo: current, pending: wait}, false
 	}
 	defer release()
-	step := "delete"
-	if policy(s.repo) == v1.DeletionArchive {
-		step = "archive"
-	}
 	sctx, stepSpan := tracer().Start(ctx, step)
-	o, done := s.carryOut(sctx, step, current)
+	o, done := s.carryOut(sctx, archive, current)
 	endStep(stepSpan, step, o.fail)
 	return o, done
 }
 
 // carryOut archives or deletes the repository.
-func (s *session) carryOut(ctx context.Context, step string, current *github.Repository) (outcome, bool) {
+func (s *session) carryOut(ctx context.Context, archive bool, current *github.Repository) (outcome, bool) {
 	owner, name := current.GetOwner().GetLogin(), current.GetName()
-	if step == "archive" {
+	if archive {
 		archived, err := s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(true)})
 		if err != nil {
 			return outcome{repo: current, fail: classify(err, "archive the repository")}, false

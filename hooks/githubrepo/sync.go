@@ -3,6 +3,7 @@ package githubrepo
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -43,27 +44,36 @@ func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, id int64, re
 	if f := validate(repo); f != nil {
 		return outcome{fail: f}
 	}
+	o, _ := h.withSession(ctx, repo, related, func(ctx context.Context, s *session) (outcome, bool) {
+		return s.run(ctx, id), false
+	})
+	return o
+}
+
+// withSession runs fn against GitHub once the credentials are read and the
+// rate-limit and backoff gates let it through, and records the rate limit
+// GitHub reported. fn's bool says whether the work is finished.
+func (h *Hooks) withSession(ctx context.Context, repo *v1.GitHubRepo, related metacontroller.ObjectMap, fn func(context.Context, *session) (outcome, bool)) (outcome, bool) {
 	creds, f := readCredentials(repo, related)
 	if f != nil {
-		return outcome{fail: f}
+		return outcome{fail: f}, false
 	}
 	if f := h.rateGate(repo); f != nil {
-		return outcome{fail: f}
+		return outcome{fail: f}, false
 	}
 	if wait := h.backoffGate(repo); wait > 0 {
-		return outcome{wait: wait}
+		return outcome{wait: wait}, false
 	}
 	gh, err := h.newGitHub(creds)
 	if err != nil {
-		return outcome{fail: fail(v1.ReasonInvalidSpec, "%s", err)}
+		return outcome{fail: fail(v1.ReasonInvalidSpec, "%s", err)}, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.GitHubTimeout)
 	defer cancel()
-	s := &session{h: h, gh: gh, creds: creds, repo: repo}
-	o := s.run(ctx, id)
+	o, done := fn(ctx, &session{h: h, gh: gh, creds: creds, repo: repo})
 	o.rate = gh.rate
 	h.recordRate(creds, gh.rate)
-	return o
+	return o, done
 }
 
 // rateGate keeps a credential whose primary budget is spent away from
@@ -255,9 +265,10 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 		needed     bool
 		span, what string
 		write      func(ctx context.Context, owner, name string) (*github.Repository, error)
+		explain    func(err error) *failure // a clearer failure than classify's, or nil
 	}{
-		{p.unarchive, "unarchive", "unarchive the repository", edit(&github.Repository{Archived: github.Bool(false)})},
-		{p.patch != nil, updateSpanName(p.patch), "update the repository", edit(p.patch)},
+		{p.unarchive, "unarchive", "unarchive the repository", edit(&github.Repository{Archived: github.Bool(false)}), nil},
+		{p.patch != nil, updateSpanName(p.patch), "update the repository", edit(p.patch), nil},
 		{p.topics != nil, "topics", "replace the topics", func(ctx context.Context, owner, name string) (*github.Repository, error) {
 			if err := s.gh.replaceTopics(ctx, owner, name, *p.topics); err != nil {
 				return nil, err
@@ -265,9 +276,14 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 			r := *o.repo
 			r.Topics = *p.topics
 			return &r, nil
+		}, nil},
+		{p.defaultBranch != nil, "default-branch", "set the default branch", edit(&github.Repository{DefaultBranch: p.defaultBranch}), func(err error) *failure {
+			if statusCode(err) != http.StatusUnprocessableEntity {
+				return nil
+			}
+			return fail(v1.ReasonInvalidSpec, "branch %q does not exist in %s yet; the default branch is set once the branch has been pushed", *p.defaultBranch, current.GetFullName())
 		}},
-		{p.defaultBranch != nil, "default-branch", "set the default branch", edit(&github.Repository{DefaultBranch: p.defaultBranch})},
-		{p.archive, "archive", "archive the repository", edit(&github.Repository{Archived: github.Bool(true)})},
+		{p.archive, "archive", "archive the repository", edit(&github.Repository{Archived: github.Bool(true)}), nil},
 	}
 	for _, step := range steps {
 		if !step.needed {
@@ -283,8 +299,10 @@ func (s *session) update(ctx context.Context, current *github.Repository, etag, 
 		done()
 		if err != nil {
 			o.fail = classify(err, step.what)
-			if step.span == "default-branch" && statusCode(err) == 422 {
-				o.fail = fail(v1.ReasonInvalidSpec, "branch %q does not exist in %s yet; the default branch is set once the branch has been pushed", *p.defaultBranch, current.GetFullName())
+			if step.explain != nil {
+				if f := step.explain(err); f != nil {
+					o.fail = f
+				}
 			}
 			endStep(span, step.span, o.fail)
 			return o
