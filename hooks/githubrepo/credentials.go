@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -47,13 +46,14 @@ func readCredentials(repo *v1.GitHubRepo, related metacontroller.ObjectMap) (cre
 		return credentials{}, fail(v1.ReasonSecretNotFound,
 			"Secret %s/%s (spec.credentialsSecretRef) does not exist: create it with the GitHub token under key %q", repo.Namespace, ref.Name, key)
 	}
-	token, err := secretValue(secret, key)
-	if err != nil || strings.TrimSpace(token) == "" {
+	token, _ := secretValue(secret, key)
+	token = strings.TrimSpace(token)
+	if token == "" {
 		return credentials{}, fail(v1.ReasonSecretKeyMissing,
 			"Secret %s/%s has no non-empty key %q: put the GitHub token there or set spec.credentialsSecretRef.key", repo.Namespace, ref.Name, key)
 	}
-	c := credentials{token: strings.TrimSpace(token)}
-	if base, err := secretValue(secret, "baseURL"); err == nil && base != "" {
+	c := credentials{token: token}
+	if base, ok := secretValue(secret, "baseURL"); ok && base != "" {
 		u, err := url.Parse(strings.TrimSpace(base))
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return credentials{}, fail(v1.ReasonInvalidSpec,
@@ -67,21 +67,22 @@ func readCredentials(repo *v1.GitHubRepo, related metacontroller.ObjectMap) (cre
 	return c, nil
 }
 
-// secretValue reads a key from data (base64) or stringData.
-func secretValue(secret metacontroller.Object, key string) (string, error) {
+// secretValue reads a key from data (base64) or stringData; ok is false
+// when the key is absent or not valid base64.
+func secretValue(secret metacontroller.Object, key string) (string, bool) {
 	if data, ok := secret["data"].(map[string]any); ok {
 		if enc, ok := data[key].(string); ok {
 			b, err := base64.StdEncoding.DecodeString(enc)
 			if err != nil {
-				return "", fmt.Errorf("key %q is not valid base64", key)
+				return "", false
 			}
-			return string(b), nil
+			return string(b), true
 		}
 	}
 	if data, ok := secret["stringData"].(map[string]any); ok {
 		if s, ok := data[key].(string); ok {
-			return s, nil
+			return s, true
 		}
 	}
-	return "", fmt.Errorf("no key %q", key)
+	return "", false
 }

@@ -60,9 +60,10 @@ func diff(spec *v1.GitHubRepoSpec, name string, repo *github.Repository) plan {
 	if changed {
 		p.patch = patch
 	}
-	if t := spec.Topics; t != nil && !sameTopics(*t, repo.Topics) {
-		want := normalizeTopics(*t)
-		p.topics = &want
+	if t := spec.Topics; t != nil {
+		if want := normalizeTopics(*t); !slices.Equal(want, normalizeTopics(repo.Topics)) {
+			p.topics = &want
+		}
 	}
 	if b := spec.DefaultBranch; b != nil && *b != repo.GetDefaultBranch() {
 		p.defaultBranch = github.String(*b)
@@ -95,5 +96,3 @@ func normalizeTopics(t []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
-
-func sameTopics(a, b []string) bool { return slices.Equal(normalizeTopics(a), normalizeTopics(b)) }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -26,10 +27,8 @@ var routes = []struct {
 	{regexp.MustCompile(`^/rate_limit$`), "/rate_limit"},
 }
 
-var enterprisePrefix = regexp.MustCompile(`^/api/v3`)
-
 func routeOf(path string) string {
-	path = enterprisePrefix.ReplaceAllString(path, "")
+	path = strings.TrimPrefix(path, "/api/v3") // GitHub Enterprise Server
 	for _, r := range routes {
 		if r.re.MatchString(path) {
 			return r.template

@@ -41,9 +41,6 @@ func (o Object) Generation() int64 {
 	return 0
 }
 
-// Deleting reports whether metadata.deletionTimestamp is set.
-func (o Object) Deleting() bool { return o.metadata()["deletionTimestamp"] != nil }
-
 // Labels returns metadata.labels (nil when absent).
 func (o Object) Labels() map[string]string { return stringMap(o.metadata()["labels"]) }
 
