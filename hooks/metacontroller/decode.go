@@ -21,38 +21,33 @@ func badRequest(format string, args ...any) error {
 
 // DecodeCustomize reads and validates a customize request.
 func DecodeCustomize(r io.Reader) (*CustomizeRequest, error) {
-	var req CustomizeRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := checkObject("parent", req.Parent); err != nil {
-		return nil, err
-	}
-	return &req, nil
+	return decodeRequest[CustomizeRequest](r, "parent")
 }
 
 // DecodeComposite reads and validates a CompositeController sync or finalize request.
 func DecodeComposite(r io.Reader) (*CompositeRequest, error) {
-	var req CompositeRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := checkObject("parent", req.Parent); err != nil {
-		return nil, err
-	}
-	return &req, nil
+	return decodeRequest[CompositeRequest](r, "parent")
 }
 
 // DecodeDecorator reads and validates a DecoratorController sync or finalize request.
 func DecodeDecorator(r io.Reader) (*DecoratorRequest, error) {
-	var req DecoratorRequest
-	if err := decode(r, &req); err != nil {
+	return decodeRequest[DecoratorRequest](r, "object")
+}
+
+// decodeRequest decodes a request and checks its Subject, which field
+// names in errors.
+func decodeRequest[T any, P interface {
+	*T
+	Subject() Object
+}](r io.Reader, field string) (P, error) {
+	req := P(new(T))
+	if err := decode(r, req); err != nil {
 		return nil, err
 	}
-	if err := checkObject("object", req.Object); err != nil {
+	if err := checkObject(field, req.Subject()); err != nil {
 		return nil, err
 	}
-	return &req, nil
+	return req, nil
 }
 
 // decode parses exactly one JSON value, keeping numbers exact, and turns
