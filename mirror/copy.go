@@ -16,6 +16,12 @@ import (
 // and content (and Secret type), the source's labels without the mirror's
 // own, the copy label, and annotations naming the source and its content.
 func (s *Source) CopyFor(namespace string) Object {
+	return s.copyFor(namespace, Hash(&s.Object))
+}
+
+// copyFor is CopyFor with the content hash already computed, for callers
+// that make many copies of one source.
+func (s *Source) copyFor(namespace, hash string) Object {
 	labels := map[string]string{LabelCopy: "true"}
 	for k, v := range s.Labels {
 		if !strings.HasPrefix(k, Prefix) {
@@ -30,7 +36,7 @@ func (s *Source) CopyFor(namespace string) Object {
 			Labels:    labels,
 			Annotations: map[string]string{
 				AnnotationSource:      s.Namespace + "/" + s.Name,
-				AnnotationContentHash: Hash(&s.Object),
+				AnnotationContentHash: hash,
 			},
 		},
 		Type:       s.Type,
@@ -54,18 +60,20 @@ func Hash(o *Object) string {
 	field(h, "binaryData")
 	for _, k := range slices.Sorted(maps.Keys(o.BinaryData)) {
 		field(h, k)
-		field(h, string(o.BinaryData[k]))
+		fieldBytes(h, o.BinaryData[k])
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // field writes one length-prefixed string, so that no two different
 // sequences of fields produce the same bytes.
-func field(h hash.Hash, s string) {
+func field(h hash.Hash, s string) { fieldBytes(h, []byte(s)) }
+
+func fieldBytes(h hash.Hash, b []byte) {
 	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
 	h.Write(n[:])
-	h.Write([]byte(s))
+	h.Write(b)
 }
 
 // Action is what to do about one copy.

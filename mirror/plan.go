@@ -74,6 +74,7 @@ type SourcePlan struct {
 // so that a namespace is not left without the object in between.
 func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[string]*Object) SourcePlan {
 	var plan SourcePlan
+	var hash string // of key's content, computed once it is needed
 	for _, ns := range namespaces {
 		if ns.Terminating {
 			continue
@@ -82,7 +83,10 @@ func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[
 		cur := standing[ns.Name]
 		switch i := slices.IndexFunc(claimants, func(s Source) bool { return s.Ref() == key }); {
 		case i == 0:
-			plan.add(ns, &claimants[0], cur)
+			if hash == "" {
+				hash = Hash(&claimants[0].Object)
+			}
+			plan.add(ns, &claimants[0], hash, cur)
 		case i > 0:
 			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Contended, Target: target(key, ns), Source: key, Winner: claimants[0].Ref()})
 		case len(claimants) == 0 && cur != nil && isCopyOf(cur, key):
@@ -92,8 +96,8 @@ func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[
 	return plan
 }
 
-func (p *SourcePlan) add(ns Namespace, src *Source, cur *Object) {
-	want := src.CopyFor(ns.Name)
+func (p *SourcePlan) add(ns Namespace, src *Source, hash string, cur *Object) {
+	want := src.copyFor(ns.Name, hash)
 	// The controller only knows copies (its watch is filtered by the copy
 	// label), so whatever it knows of is its own.
 	switch action, reason := Decide(&want, cur, cur != nil && IsCopy(cur)); action {
