@@ -48,10 +48,6 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, client: client, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	queueMetrics, err := controller.NewQueueMetrics(a.registry)
-	if err != nil {
-		return nil, err
-	}
 	// Not bound to ctx: the events of shutting down (the Lease released)
 	// are still recorded; run shuts the broadcaster down last.
 	a.events = record.NewBroadcaster(record.WithContext(context.WithoutCancel(ctx)))
@@ -62,7 +58,6 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Resync:          cfg.resync,
 		ConflictRecheck: cfg.conflictRecheck,
 		Recorder:        a.recorder,
-		MetricsProvider: queueMetrics,
 		Registerer:      a.registry,
 		Logger:          log,
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/rand"
 	"flag"
 	"fmt"
@@ -45,9 +46,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "hold a Lease so that only one replica mirrors at a time")
-	fs.StringVar(&c.leaseNS, "leader-elect-namespace", or(getenv("POD_NAMESPACE"), "hookops-system"), "namespace of the Lease (default $POD_NAMESPACE)")
+	fs.StringVar(&c.leaseNS, "leader-elect-namespace", cmp.Or(getenv("POD_NAMESPACE"), "hookops-system"), "namespace of the Lease (default $POD_NAMESPACE)")
 	fs.StringVar(&c.leaseName, "leader-elect-name", "clientgo-mirror", "name of the Lease")
-	fs.StringVar(&c.identity, "leader-elect-identity", or(getenv("POD_NAME"), hostname()), "this replica's name in the Lease (default $POD_NAME)")
+	fs.StringVar(&c.identity, "leader-elect-identity", cmp.Or(getenv("POD_NAME"), hostname()), "this replica's name in the Lease (default $POD_NAME)")
 	fs.DurationVar(&c.leaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long a Lease holds without renewal")
 	fs.DurationVar(&c.renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader keeps trying to renew before it gives up")
 	fs.DurationVar(&c.retryPeriod, "leader-elect-retry-period", 2*time.Second, "how often the Lease is tried")
@@ -61,13 +62,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, fmt.Errorf("leader election needs retry period < renew deadline < lease duration")
 	}
 	return c, nil
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // hostname is a default identity: two replicas on one host (or a restart

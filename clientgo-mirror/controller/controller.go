@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -54,9 +55,8 @@ type Options struct {
 	ConflictRecheck time.Duration
 	// Recorder receives conflict Events; default: discarded.
 	Recorder record.EventRecorder
-	// MetricsProvider instruments the workqueue; nil uses client-go's global one.
-	MetricsProvider workqueue.MetricsProvider
-	// Registerer takes the controller's own metrics; nil: not registered.
+	// Registerer takes the controller's metrics and its workqueue's; nil:
+	// not registered (the workqueue reports to client-go's global provider).
 	Registerer prometheus.Registerer
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -103,6 +103,14 @@ type Controller struct {
 // StartInformers or Run is called.
 func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 	opts = opts.withDefaults()
+	var queueProvider workqueue.MetricsProvider
+	if opts.Registerer != nil {
+		qm, err := newQueueMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		queueProvider = qm
+	}
 	c := &Controller{
 		client:  client,
 		opts:    opts,
@@ -110,7 +118,7 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 		sources: map[mirror.Kind]cache.Indexer{},
 		copies:  map[mirror.Kind]cache.Indexer{},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(rateLimiter(),
-			workqueue.TypedRateLimitingQueueConfig[mirror.Ref]{Name: "mirror", MetricsProvider: opts.MetricsProvider}),
+			workqueue.TypedRateLimitingQueueConfig[mirror.Ref]{Name: "mirror", MetricsProvider: queueProvider}),
 	}
 	var err error
 	if c.metrics, err = newMetrics(opts.Registerer); err != nil {
@@ -169,7 +177,7 @@ func labelled(client kubernetes.Interface, label string, resync time.Duration) i
 // never read here.
 func (c *Controller) watch(inf cache.SharedIndexInformer, h cache.ResourceEventHandler) (cache.Indexer, error) {
 	if err := inf.AddIndexers(cache.Indexers{byName: func(obj any) ([]string, error) {
-		m, err := meta(obj)
+		m, err := meta.Accessor(obj)
 		if err != nil {
 			return nil, err
 		}
@@ -178,7 +186,7 @@ func (c *Controller) watch(inf cache.SharedIndexInformer, h cache.ResourceEventH
 		return nil, fmt.Errorf("index informer: %w", err)
 	}
 	if err := inf.SetTransform(func(obj any) (any, error) {
-		if m, err := meta(obj); err == nil {
+		if m, err := meta.Accessor(obj); err == nil {
 			m.SetManagedFields(nil)
 		}
 		return obj, nil
@@ -193,14 +201,6 @@ func (c *Controller) watch(inf cache.SharedIndexInformer, h cache.ResourceEventH
 	return inf.GetIndexer(), nil
 }
 
-func meta(obj any) (metav1.Object, error) {
-	m, ok := obj.(metav1.Object)
-	if !ok {
-		return nil, fmt.Errorf("unexpected object %T", obj)
-	}
-	return m, nil
-}
-
 // handlers calls fn with the object of every event. Sources want every
 // update, resyncs included (they are the safety net); copies only real
 // changes, with the old state too, since a copy's annotation may have named
@@ -210,8 +210,8 @@ func handlers(fn func(obj any), copies bool) cache.ResourceEventHandlerFuncs {
 		AddFunc: fn,
 		UpdateFunc: func(old, cur any) {
 			if copies {
-				o, _ := meta(old)
-				n, _ := meta(cur)
+				o, _ := meta.Accessor(old)
+				n, _ := meta.Accessor(cur)
 				if o != nil && n != nil && o.GetResourceVersion() == n.GetResourceVersion() {
 					return
 				}

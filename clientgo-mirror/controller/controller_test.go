@@ -41,11 +41,7 @@ func run(t *testing.T, objs ...runtime.Object) (*fake.Clientset, *record.FakeRec
 	client := fake.NewClientset(objs...)
 	rec := record.NewFakeRecorder(100)
 	reg := prometheus.NewRegistry()
-	qm, err := controller.NewQueueMetrics(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := controller.New(client, controller.Options{Recorder: rec, MetricsProvider: qm, Registerer: reg, ConflictRecheck: time.Hour})
+	c, err := controller.New(client, controller.Options{Recorder: rec, Registerer: reg, ConflictRecheck: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,21 +7,21 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-// QueueMetrics exports workqueue metrics under the names Kubernetes
+// queueMetrics exports workqueue metrics under the names Kubernetes
 // components use (workqueue_depth, workqueue_adds_total, ...), labelled with
 // the queue's name.
-type QueueMetrics struct {
+type queueMetrics struct {
 	depth, unfinished, longest *prometheus.GaugeVec
 	adds, retries              *prometheus.CounterVec
 	latency, duration          *prometheus.HistogramVec
 }
 
-var _ workqueue.MetricsProvider = (*QueueMetrics)(nil)
+var _ workqueue.MetricsProvider = (*queueMetrics)(nil)
 
-// NewQueueMetrics registers the workqueue series on reg.
-func NewQueueMetrics(reg prometheus.Registerer) (*QueueMetrics, error) {
+// newQueueMetrics registers the workqueue series on reg.
+func newQueueMetrics(reg prometheus.Registerer) (*queueMetrics, error) {
 	buckets := prometheus.ExponentialBuckets(1e-6, 10, 10) // 1µs to ~17min, as Kubernetes uses
-	m := &QueueMetrics{
+	m := &queueMetrics{
 		depth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "workqueue_depth", Help: "Current depth of the workqueue.",
 		}, []string{"name"}),
@@ -52,30 +52,30 @@ func NewQueueMetrics(reg prometheus.Registerer) (*QueueMetrics, error) {
 	return m, nil
 }
 
-func (m *QueueMetrics) NewDepthMetric(name string) workqueue.GaugeMetric {
+func (m *queueMetrics) NewDepthMetric(name string) workqueue.GaugeMetric {
 	return m.depth.WithLabelValues(name)
 }
 
-func (m *QueueMetrics) NewAddsMetric(name string) workqueue.CounterMetric {
+func (m *queueMetrics) NewAddsMetric(name string) workqueue.CounterMetric {
 	return m.adds.WithLabelValues(name)
 }
 
-func (m *QueueMetrics) NewLatencyMetric(name string) workqueue.HistogramMetric {
+func (m *queueMetrics) NewLatencyMetric(name string) workqueue.HistogramMetric {
 	return m.latency.WithLabelValues(name)
 }
 
-func (m *QueueMetrics) NewWorkDurationMetric(name string) workqueue.HistogramMetric {
+func (m *queueMetrics) NewWorkDurationMetric(name string) workqueue.HistogramMetric {
 	return m.duration.WithLabelValues(name)
 }
 
-func (m *QueueMetrics) NewUnfinishedWorkSecondsMetric(name string) workqueue.SettableGaugeMetric {
+func (m *queueMetrics) NewUnfinishedWorkSecondsMetric(name string) workqueue.SettableGaugeMetric {
 	return m.unfinished.WithLabelValues(name)
 }
 
-func (m *QueueMetrics) NewLongestRunningProcessorSecondsMetric(name string) workqueue.SettableGaugeMetric {
+func (m *queueMetrics) NewLongestRunningProcessorSecondsMetric(name string) workqueue.SettableGaugeMetric {
 	return m.longest.WithLabelValues(name)
 }
 
-func (m *QueueMetrics) NewRetriesMetric(name string) workqueue.CounterMetric {
+func (m *queueMetrics) NewRetriesMetric(name string) workqueue.CounterMetric {
 	return m.retries.WithLabelValues(name)
 }
