@@ -3,6 +3,7 @@
 package telemetry
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -31,7 +32,7 @@ func Setup(ctx context.Context, service string, getenv func(string) string) (shu
 	if !enabled(getenv) {
 		return noop, nil
 	}
-	exp, err := exporter(ctx, getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL"))
+	exp, err := exporter(ctx, cmp.Or(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL"), "http/protobuf"))
 	if err != nil {
 		return noop, err
 	}
@@ -59,14 +60,7 @@ func enabled(getenv func(string) string) bool {
 
 // exporter picks the OTLP transport; endpoint, headers, TLS and timeouts
 // are read from the environment by the exporter itself.
-func exporter(ctx context.Context, protocols ...string) (*otlptrace.Exporter, error) {
-	protocol := "http/protobuf"
-	for _, p := range protocols {
-		if p != "" {
-			protocol = p
-			break
-		}
-	}
+func exporter(ctx context.Context, protocol string) (*otlptrace.Exporter, error) {
 	switch protocol {
 	case "http/protobuf":
 		return otlptracehttp.New(ctx)
