@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookops/hookops/hooks/githubrepo"
+	"github.com/hookops/hookops/hooks/metacontroller"
 	"github.com/hookops/hookops/hooks/mirror"
 )
 
@@ -14,6 +15,6 @@ func controllers(cfg *config, reg prometheus.Registerer) []hookRoute {
 	gh.GitHubTimeout = cfg.GitHubTimeout
 	gh.BaseURL = cfg.GitHubURL
 	m := mirror.New()
-	return append(compositeRoutes("githubrepo", gh.Customize, gh.Sync, gh.Finalize),
-		decoratorRoutes("mirror", m.Customize, m.Sync, m.Finalize)...)
+	return append(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),
+		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize)...)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -18,29 +19,17 @@ type hookRoute struct {
 	handler          http.Handler
 }
 
-// compositeRoutes mounts a CompositeController's hooks; a nil hook is not mounted.
-func compositeRoutes(name string, customize metacontroller.CustomizeHook, sync, finalize metacontroller.CompositeHook) []hookRoute {
-	return collect(name, map[string]http.Handler{
-		"customize": serveHook(metacontroller.DecodeCustomize, customize),
-		"sync":      serveHook(metacontroller.DecodeComposite, sync),
-		"finalize":  serveHook(metacontroller.DecodeComposite, finalize),
-	})
-}
-
-// decoratorRoutes mounts a DecoratorController's hooks; a nil hook is not mounted.
-func decoratorRoutes(name string, customize metacontroller.CustomizeHook, sync, finalize metacontroller.DecoratorHook) []hookRoute {
-	return collect(name, map[string]http.Handler{
-		"customize": serveHook(metacontroller.DecodeCustomize, customize),
-		"sync":      serveHook(metacontroller.DecodeDecorator, sync),
-		"finalize":  serveHook(metacontroller.DecodeDecorator, finalize),
-	})
-}
-
-func collect(controller string, hooks map[string]http.Handler) []hookRoute {
+// routes mounts a controller's hooks; sync and finalize requests are read
+// with decode (DecodeComposite or DecodeDecorator). A nil hook is not mounted.
+func routes[Req, Resp any](name string, customize metacontroller.CustomizeHook, decode func(io.Reader) (Req, error), sync, finalize func(context.Context, Req) (Resp, error)) []hookRoute {
 	var out []hookRoute
-	for _, h := range []string{"customize", "sync", "finalize"} {
-		if hooks[h] != nil {
-			out = append(out, hookRoute{controller: controller, hook: h, handler: hooks[h]})
+	for _, r := range []hookRoute{
+		{name, "customize", serveHook(metacontroller.DecodeCustomize, customize)},
+		{name, "sync", serveHook(decode, sync)},
+		{name, "finalize", serveHook(decode, finalize)},
+	} {
+		if r.handler != nil {
+			out = append(out, r)
 		}
 	}
 	return out
@@ -77,10 +66,10 @@ func writeHookError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, "request body is over the limit of "+itoa(tooBig.Limit)+" bytes")
+		writeError(w, http.StatusRequestEntityTooLarge, "request body is over the limit of "+strconv.FormatInt(tooBig.Limit, 10)+" bytes")
 	case errors.As(err, &reqErr):
 		writeError(w, http.StatusBadRequest, reqErr.Msg)
-	case isTimeout(err):
+	case errors.Is(err, context.DeadlineExceeded):
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "hook ran out of time; retry")
 	default:

@@ -48,5 +48,3 @@ func (m *metrics) observe(controller, hook string) func(http.Handler) http.Handl
 		})
 	}
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

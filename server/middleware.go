@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -24,7 +22,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
 			level := slog.LevelInfo
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
+			if isProbe(r.URL.Path) {
 				level = slog.LevelDebug
 			}
 			log.LogAttrs(r.Context(), level, "request",
@@ -122,14 +120,9 @@ func limitInFlight(n int) func(http.Handler) http.Handler {
 				defer func() { <-slots }()
 				next.ServeHTTP(w, r)
 			default:
-				w.Header().Set("Retry-After", strconv.Itoa(1))
+				w.Header().Set("Retry-After", "1")
 				writeError(w, http.StatusTooManyRequests, fmt.Sprintf("server busy: %d requests in flight, retry shortly", n))
 			}
 		})
 	}
-}
-
-// isTimeout reports whether err came from a request's deadline.
-func isTimeout(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded)
 }

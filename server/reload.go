@@ -39,21 +39,16 @@ func (r *reloading[T]) get() (T, error) {
 	}
 	r.checked = now
 	stamp, err := fileStamp(r.paths)
-	if err != nil || stamp == r.stamp {
-		if r.stamp == "" {
-			return r.val, err
+	if err == nil && stamp != r.stamp {
+		var v T
+		if v, err = r.parse(); err == nil {
+			r.val, r.stamp = v, stamp
 		}
-		return r.val, nil
 	}
-	v, err := r.parse()
-	if err != nil {
-		if r.stamp == "" {
-			return r.val, err
-		}
-		return r.val, nil
+	if err != nil && r.stamp == "" {
+		return r.val, err // nothing good to fall back on yet
 	}
-	r.val, r.stamp = v, stamp
-	return v, nil
+	return r.val, nil
 }
 
 func fileStamp(paths []string) (string, error) {

@@ -86,3 +86,9 @@ func writeOK(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
+
+// isProbe reports whether path is a health, readiness or metrics endpoint:
+// scraped often, so logged at debug and never traced.
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
+}

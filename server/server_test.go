@@ -46,7 +46,7 @@ func testHooks() []hookRoute {
 	customize := func(_ context.Context, req *metacontroller.CustomizeRequest) (*metacontroller.CustomizeResponse, error) {
 		return &metacontroller.CustomizeResponse{}, nil
 	}
-	return append(compositeRoutes("test", customize, sync, sync), decoratorRoutes("deco", customize, decorate, decorate)...)
+	return append(routes("test", customize, metacontroller.DecodeComposite, sync, sync), routes("deco", customize, metacontroller.DecodeDecorator, decorate, decorate)...)
 }
 
 func testConfig(t *testing.T, args ...string) *config {

@@ -17,13 +17,7 @@ import (
 func traceRequests(h http.Handler) http.Handler {
 	return otelhttp.NewHandler(h, "hookops-server",
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
-		otelhttp.WithFilter(func(r *http.Request) bool {
-			switch r.URL.Path {
-			case "/healthz", "/readyz", "/metrics":
-				return false
-			}
-			return true
-		}))
+		otelhttp.WithFilter(func(r *http.Request) bool { return !isProbe(r.URL.Path) }))
 }
 
 // nameSpan names the server span by route, not by raw path, once chi has
