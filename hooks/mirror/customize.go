@@ -20,8 +20,8 @@ import (
 // anything but the Namespace itself would go stale, and a clash that goes
 // unseen is an object overwritten.
 func (h *Hooks) Customize(_ context.Context, req *metacontroller.CustomizeRequest) (*metacontroller.CustomizeResponse, error) {
-	if req.Parent.Kind() != "Namespace" {
-		return nil, &metacontroller.RequestError{Msg: "the mirror decorates Namespaces, got a " + req.Parent.Kind()}
+	if err := checkNamespace(req.Parent); err != nil {
+		return nil, err
 	}
 	sources := &metav1.LabelSelector{MatchLabels: map[string]string{mirrorplan.LabelEnabled: "true"}}
 	ns := req.Parent.Name()

@@ -25,9 +25,7 @@ type Hooks struct {
 }
 
 // New returns Hooks that log to slog.Default().
-func New() *Hooks {
-	return &Hooks{Log: slog.Default()}
-}
+func New() *Hooks { return &Hooks{} }
 
 func (h *Hooks) log() *slog.Logger {
 	if h.Log == nil {

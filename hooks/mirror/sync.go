@@ -60,9 +60,18 @@ func (h *Hooks) Finalize(_ context.Context, req *metacontroller.DecoratorRequest
 	}, nil
 }
 
-func namespace(o metacontroller.Object) (mirrorplan.Namespace, error) {
+// checkNamespace refuses a request about anything but a Namespace: the
+// DecoratorController was pointed at the wrong resource.
+func checkNamespace(o metacontroller.Object) error {
 	if o.Kind() != "Namespace" {
-		return mirrorplan.Namespace{}, &metacontroller.RequestError{Msg: "the mirror decorates Namespaces, got a " + o.Kind()}
+		return &metacontroller.RequestError{Msg: "the mirror decorates Namespaces, got a " + o.Kind()}
+	}
+	return nil
+}
+
+func namespace(o metacontroller.Object) (mirrorplan.Namespace, error) {
+	if err := checkNamespace(o); err != nil {
+		return mirrorplan.Namespace{}, err
 	}
 	var ns corev1.Namespace
 	if err := o.Into(&ns); err != nil {
