@@ -38,7 +38,7 @@ func Match(pattern, name string) bool {
 		}
 		name = name[i+len(part):]
 	}
-	return len(name) >= len(last) && strings.HasSuffix(name, last)
+	return strings.HasSuffix(name, last)
 }
 
 // MatchAny reports whether name matches one of the patterns.
