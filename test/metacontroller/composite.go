@@ -44,27 +44,9 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 // returns nil, nil when the parent does not exist.
 func (c *Controller) syncComposite(ctx context.Context, namespace, name string) (*Result, error) {
 	rule := c.parents[0]
-	r, err := c.s.resources.byResource(rule.apiVersion, rule.resource)
-	if err != nil {
-		return nil, err
-	}
-	parent, err := c.s.client(r, namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %s %s: %w", r.kind, objectKey(namespace, name), err)
-	}
-	if !c.wants(rule, parent) {
-		return &Result{}, nil
-	}
-	// The finalizer goes on before anything else, so that whatever follows
-	// can be cleaned up.
-	if parent, err = c.syncFinalizer(ctx, r, parent); err != nil {
-		return nil, err
-	}
-	if !c.wants(rule, parent) {
-		return &Result{}, nil
+	r, parent, done, err := c.load(ctx, rule, namespace, name)
+	if parent == nil {
+		return done, err
 	}
 	selector, err := c.childSelector(parent)
 	if err != nil {
@@ -79,13 +61,9 @@ func (c *Controller) syncComposite(ctx context.Context, namespace, name string) 
 		return nil, err
 	}
 
-	hookName := hookSync
-	if c.hooks[hookFinalize] != nil && (parent.GetDeletionTimestamp() != nil || !rule.matches(parent)) {
-		hookName = hookFinalize
-	}
-	h := c.hooks[hookName]
-	if h == nil {
-		return nil, fmt.Errorf("%s has no sync hook", c.name)
+	hookName, h, err := c.pickHook(rule, parent)
+	if err != nil {
+		return nil, err
 	}
 	req := metacontroller.CompositeRequest{
 		Controller: c.object,
@@ -184,7 +162,7 @@ func (c *Controller) ownedChildren(ctx context.Context, parent *unstructured.Uns
 		if err != nil {
 			return nil, err
 		}
-		set.init(r.groupKind())
+		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
 		list, err := c.s.client(r, namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", rule.resource, err)
@@ -228,4 +206,48 @@ func (c *Controller) writeStatus(ctx context.Context, r apiResource, parent *uns
 // rule, or still holding our finalizer.
 func (c *Controller) wants(rule parentRule, obj *unstructured.Unstructured) bool {
 	return rule.matches(obj) || hasFinalizer(obj, c.finalizer)
+}
+
+// load starts a sync pass of a composite or decorator controller: it gets
+// the parent (or target) and puts the finalizer on before anything else, so
+// that whatever follows can be cleaned up. When the pass ends there, obj is
+// nil and done, err is what the pass returns: nil, nil when the object does
+// not exist, an empty Result when the controller does not handle it.
+func (c *Controller) load(ctx context.Context, rule parentRule, namespace, name string) (r apiResource, obj *unstructured.Unstructured, done *Result, err error) {
+	r, err = c.s.resources.byResource(rule.apiVersion, rule.resource)
+	if err != nil {
+		return r, nil, nil, err
+	}
+	obj, err = c.s.client(r, namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return r, nil, nil, nil
+	}
+	if err != nil {
+		return r, nil, nil, fmt.Errorf("get %s %s: %w", r.kind, objectKey(namespace, name), err)
+	}
+	if !c.wants(rule, obj) {
+		return r, nil, &Result{}, nil
+	}
+	if obj, err = c.syncFinalizer(ctx, r, obj); err != nil {
+		return r, nil, nil, err
+	}
+	if !c.wants(rule, obj) {
+		return r, nil, &Result{}, nil
+	}
+	return r, obj, nil, nil
+}
+
+// pickHook chooses the finalize hook, when there is one, for an object
+// being deleted or no longer matching the rule (so that a decorator can take
+// back what it added), and the sync hook otherwise.
+func (c *Controller) pickHook(rule parentRule, obj *unstructured.Unstructured) (string, *hook, error) {
+	hookName := hookSync
+	if c.hooks[hookFinalize] != nil && (obj.GetDeletionTimestamp() != nil || !rule.matches(obj)) {
+		hookName = hookFinalize
+	}
+	h := c.hooks[hookName]
+	if h == nil {
+		return "", nil, fmt.Errorf("%s has no sync hook", c.name)
+	}
+	return hookName, h, nil
 }

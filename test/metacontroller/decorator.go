@@ -47,25 +47,9 @@ func (a *decoratorAnswer) result(hookName string) *Result {
 // exist.
 func (c *Controller) syncDecorator(ctx context.Context, i int, namespace, name string) (*Result, error) {
 	rule := c.parents[i]
-	r, err := c.s.resources.byResource(rule.apiVersion, rule.resource)
-	if err != nil {
-		return nil, err
-	}
-	target, err := c.s.client(r, namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %s %s: %w", r.kind, objectKey(namespace, name), err)
-	}
-	if !c.wants(rule, target) {
-		return &Result{}, nil
-	}
-	if target, err = c.syncFinalizer(ctx, r, target); err != nil {
-		return nil, err
-	}
-	if !c.wants(rule, target) {
-		return &Result{}, nil
+	r, target, done, err := c.load(ctx, rule, namespace, name)
+	if target == nil {
+		return done, err
 	}
 	observed, err := c.attachments(ctx, target)
 	if err != nil {
@@ -78,13 +62,9 @@ func (c *Controller) syncDecorator(ctx context.Context, i int, namespace, name s
 
 	// A target that stops matching the selector is finalized too, so that
 	// what the decorator added can be taken back.
-	hookName := hookSync
-	if c.hooks[hookFinalize] != nil && (target.GetDeletionTimestamp() != nil || !rule.matches(target)) {
-		hookName = hookFinalize
-	}
-	h := c.hooks[hookName]
-	if h == nil {
-		return nil, fmt.Errorf("%s has no sync hook", c.name)
+	hookName, h, err := c.pickHook(rule, target)
+	if err != nil {
+		return nil, err
 	}
 	req := metacontroller.DecoratorRequest{
 		Controller:  c.object,
@@ -202,7 +182,7 @@ func (c *Controller) attachments(ctx context.Context, target *unstructured.Unstr
 		if err != nil {
 			return nil, err
 		}
-		set.init(r.groupKind())
+		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
 		list, err := c.s.client(r, target.GetNamespace()).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", rule.resource, err)

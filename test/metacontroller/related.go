@@ -88,7 +88,7 @@ func (c *Controller) related(ctx context.Context, parent *unstructured.Unstructu
 			return nil, fmt.Errorf("related %s: %w", rule.Resource, err)
 		}
 		c.watchRelated(r)
-		set.init(r.groupKind())
+		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
 		opts := metav1.ListOptions{}
 		if rule.LabelSelector != nil && len(rule.Names) == 0 {
 			sel, err := metav1.LabelSelectorAsSelector(rule.LabelSelector)

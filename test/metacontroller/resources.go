@@ -20,9 +20,6 @@ type apiResource struct {
 	hasStatus  bool
 }
 
-// groupKind is the key of the resource's type in hook requests.
-func (r apiResource) groupKind() string { return r.kind + "." + r.apiVersion }
-
 // resourceCache answers discovery questions, refreshing a group version
 // once when a resource is missing because CRDs come and go in tests.
 type resourceCache struct {
