@@ -77,6 +77,8 @@ func attached(cm *corev1.ConfigMap) *corev1.ConfigMap {
 	return cm
 }
 
+// copyOf is the mirror copy of src in team-a. Object.ConfigMap sets its
+// TypeMeta, as a hook request carries it.
 func copyOf(src *corev1.ConfigMap) *corev1.ConfigMap {
 	s, ok := mirrorplan.ParseSource(mirrorplan.FromConfigMap(src))
 	if !ok {
@@ -92,7 +94,7 @@ func objects(t *testing.T, objs ...any) metacontroller.ObjectMap {
 	m := metacontroller.ObjectMap{"ConfigMap.v1": {}, "Secret.v1": {}}
 	for _, v := range objs {
 		o := object(t, v)
-		m[metacontroller.GroupKind(o.Kind(), o.APIVersion())][o.Namespace()+"/"+o.Name()] = o
+		m[metacontroller.GroupKind(o.Kind(), o.APIVersion())][metacontroller.Key(metacontroller.V1, "", o.Namespace(), o.Name())] = o
 	}
 	return m
 }
@@ -119,11 +121,8 @@ func TestSync(t *testing.T) {
 	other := sourceConfigMap("shared", "other", "prod-*", nil)
 	foreignCA := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "ca"}, Data: map[string]string{"mine": "yes"}}
 	unownedCopy := copyOf(ca) // a mirror copy, but not Metacontroller's
-	unownedCopy.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}
 	ownedByMarks := attached(copyOf(ca))
-	ownedByMarks.TypeMeta = unownedCopy.TypeMeta
 	stale := attached(copyOf(sourceConfigMap("shared", "gone", "*", nil)))
-	stale.TypeMeta = unownedCopy.TypeMeta
 
 	cases := []struct {
 		name        string
@@ -250,7 +249,6 @@ func TestSyncCopyShape(t *testing.T) {
 
 func TestFinalize(t *testing.T) {
 	owned := attached(copyOf(sourceConfigMap("shared", "ca", "*", nil)))
-	owned.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}
 	cases := []struct {
 		name        string
 		attachments []any

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	githubv1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/controlplane"
@@ -79,8 +78,8 @@ func one[T any](t *testing.T, in installed, kind string) *T {
 		t.Fatalf("manifests/ builds %d objects of kind %s, want 1", len(in[kind]), kind)
 	}
 	var typed T
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(in[kind][0].Object, &typed, true); err != nil {
-		t.Fatalf("%s does not convert to %T: %v", kind, typed, err)
+	if !decodeStrict(t, in[kind][0].Object, &typed) {
+		t.FailNow()
 	}
 	return &typed
 }

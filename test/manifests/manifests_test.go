@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -572,19 +573,17 @@ func conditionStatus(obj *unstructured.Unstructured, typ string) string {
 	return ""
 }
 
-// decodeStrict decodes an object read from the apiserver into a Go type,
-// failing on fields the type does not have.
-func decodeStrict(t *testing.T, from map[string]any, into any) {
+// decodeStrict converts an object into a Go type, failing the test on
+// fields the type does not have (names match exactly, not case-insensitively
+// as in encoding/json). It reports whether the conversion succeeded.
+func decodeStrict(t *testing.T, from map[string]any, into any) bool {
 	t.Helper()
-	data, err := json.Marshal(from)
-	if err != nil {
-		t.Fatal(err)
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(from, into, true); err != nil {
+		u := unstructured.Unstructured{Object: from}
+		t.Errorf("%s %s does not convert to %T: %v", u.GetKind(), u.GetName(), into, err)
+		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(into); err != nil {
-		t.Errorf("stored object does not decode into %T: %v\n%s", into, err, data)
-	}
+	return true
 }
 
 // jsonDiff compares two values by their JSON form and returns both when they
@@ -661,6 +660,12 @@ func (k *kubectl) run(t *testing.T, args ...string) (stdout, stderr string, err 
 func (k *kubectl) must(t *testing.T, args ...string) string {
 	t.Helper()
 	stdout, stderr, err := k.run(t, args...)
+	return checkRun(t, args, stdout, stderr, err)
+}
+
+// checkRun is must's verdict on one kubectl run.
+func checkRun(t *testing.T, args []string, stdout, stderr string, err error) string {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
@@ -670,10 +675,38 @@ func (k *kubectl) must(t *testing.T, args ...string) string {
 	return stdout
 }
 
+// builds holds the successful kubectl kustomize runs by directory: the
+// manifests do not change while the tests run, and several tests build the
+// same directories.
+var builds = struct {
+	sync.Mutex
+	byDir map[string]kubectlRun
+}{byDir: map[string]kubectlRun{}}
+
+type kubectlRun struct{ stdout, stderr string }
+
+// kustomize is k.must(t, "kustomize", dir), running kubectl only once per
+// directory in a test binary.
+func (k *kubectl) kustomize(t *testing.T, dir string) string {
+	t.Helper()
+	dir = filepath.Clean(dir)
+	builds.Lock()
+	b, ok := builds.byDir[dir]
+	var err error
+	if !ok {
+		b.stdout, b.stderr, err = k.run(t, "kustomize", dir)
+		if err == nil {
+			builds.byDir[dir] = b
+		}
+	}
+	builds.Unlock()
+	return checkRun(t, []string{"kustomize", dir}, b.stdout, b.stderr, err)
+}
+
 // writeBuild runs kubectl kustomize on dir and writes the result to a file.
 func writeBuild(t *testing.T, k *kubectl, dir string) string {
 	t.Helper()
-	out := k.must(t, "kustomize", dir)
+	out := k.kustomize(t, dir)
 	path := filepath.Join(t.TempDir(), "built.yaml")
 	if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
 		t.Fatal(err)

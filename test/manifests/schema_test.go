@@ -1,10 +1,10 @@
 package manifests_test
 
 import (
+	"maps"
 	"os"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -20,19 +20,11 @@ import (
 // when it has no omitempty (pointers and omitempty fields are optional), and
 // every spec and status field has a description for kubectl explain.
 func TestSchemaMatchesGoTypes(t *testing.T) {
-	versions := crdVersions(t)
-	for _, v := range versions {
-		if v.name != githubv1.Version {
-			continue
-		}
-		if !v.storage || !v.served {
-			t.Errorf("version %s: served=%t storage=%t, want both", v.name, v.served, v.storage)
-		}
-		root := v.schema
-		checkSchema(t, "", reflect.TypeFor[githubv1.GitHubRepo](), root)
-		return
+	v := readCRDVersion(t)
+	if !v.storage || !v.served {
+		t.Errorf("version %s: served=%t storage=%t, want both", v.name, v.served, v.storage)
 	}
-	t.Fatalf("the CRD has no version %s", githubv1.Version)
+	checkSchema(t, "", reflect.TypeFor[githubv1.GitHubRepo](), v.schema)
 }
 
 type crdVersion struct {
@@ -41,7 +33,9 @@ type crdVersion struct {
 	schema          map[string]any
 }
 
-func crdVersions(t *testing.T) []crdVersion {
+// readCRDVersion reads version githubv1.Version of the GitHubRepo CRD from
+// manifests/crds.
+func readCRDVersion(t *testing.T) crdVersion {
 	t.Helper()
 	data, err := os.ReadFile(manifestsDir("crds", crdName+".yaml"))
 	if err != nil {
@@ -62,11 +56,13 @@ func crdVersions(t *testing.T) []crdVersion {
 	if err := yaml.Unmarshal(data, &crd); err != nil {
 		t.Fatalf("parse CRD: %v", err)
 	}
-	var out []crdVersion
 	for _, v := range crd.Spec.Versions {
-		out = append(out, crdVersion{v.Name, v.Served, v.Storage, v.Schema.OpenAPIV3Schema})
+		if v.Name == githubv1.Version {
+			return crdVersion{v.Name, v.Served, v.Storage, v.Schema.OpenAPIV3Schema}
+		}
 	}
-	return out
+	t.Fatalf("the CRD has no version %s", githubv1.Version)
+	return crdVersion{}
 }
 
 var (
@@ -179,7 +175,7 @@ func checkObject(t *testing.T, path string, typ reflect.Type, s map[string]any) 
 	}
 	fields := goFields(typ)
 	props, _ := s["properties"].(map[string]any)
-	for _, k := range sortedKeys(props) {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("%s: schema property %q is not a json field of %s", name, k, typ)
 		}
@@ -190,7 +186,7 @@ func checkObject(t *testing.T, path string, typ reflect.Type, s map[string]any) 
 			required = append(required, v.(string))
 		}
 	}
-	for _, k := range sortedKeys(fields) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		f := fields[k]
 		child := join(path, k)
 		prop, ok := props[k].(map[string]any)
@@ -223,26 +219,9 @@ func join(path, k string) string {
 	return path + "." + k
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // TestSchemaDefaults pins the defaults the documentation promises.
 func TestSchemaDefaults(t *testing.T) {
-	var root map[string]any
-	for _, v := range crdVersions(t) {
-		if v.name == githubv1.Version {
-			root = v.schema
-		}
-	}
-	if root == nil {
-		t.Fatalf("the CRD has no version %s", githubv1.Version)
-	}
+	root := readCRDVersion(t).schema
 	prop := func(path ...string) map[string]any {
 		s := root
 		for _, p := range path {
