@@ -30,6 +30,9 @@ const FieldManager = "hookops-test"
 // appear in discovery.
 const apiTimeout = time.Minute
 
+// kustomizeGroup is the API group of kustomization.yaml files.
+const kustomizeGroup = "kustomize.config.k8s.io"
+
 var (
 	crdKind       = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
 	crdResource   = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -53,7 +56,8 @@ func Apply(ctx context.Context, cfg *rest.Config, yamlFiles ...string) error {
 }
 
 // ReadObjects decodes a multi-document YAML (or JSON) file, skipping empty
-// documents.
+// documents and kustomizations (which never go to a cluster), so that every
+// file of a manifests directory can be given.
 func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -73,6 +77,9 @@ func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
 			continue
 		}
 		obj := &unstructured.Unstructured{Object: m}
+		if obj.GroupVersionKind().Group == kustomizeGroup {
+			continue
+		}
 		if obj.GetKind() == "" || obj.GetAPIVersion() == "" || obj.GetName() == "" {
 			return nil, fmt.Errorf("decode %s: document %d lacks apiVersion, kind or metadata.name", path, doc)
 		}

@@ -1,21 +1,17 @@
 package controlplane
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/csv"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/keyutil"
 )
 
 // writeTokenFile writes a --token-auth-file with a fresh random token per
@@ -50,30 +46,17 @@ func writeTokenFile(path string, users []User) (map[string]string, error) {
 	return tokens, nil
 }
 
-// writeServiceAccountKeys generates the key pair the apiserver signs and
-// verifies service-account tokens with, and returns the public and private
-// key file paths.
-func writeServiceAccountKeys(dir string) (pubPath, keyPath string, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// writeServiceAccountKey writes to path a new key for the apiserver to sign
+// and verify service-account tokens with.
+func writeServiceAccountKey(path string) error {
+	key, err := keyutil.MakeEllipticPrivateKeyPEM()
 	if err != nil {
-		return "", "", fmt.Errorf("service-account key: %w", err)
+		return fmt.Errorf("service-account key: %w", err)
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return "", "", fmt.Errorf("service-account key: %w", err)
+	if err := keyutil.WriteKey(path, key); err != nil {
+		return fmt.Errorf("service-account key: %w", err)
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return "", "", fmt.Errorf("service-account public key: %w", err)
-	}
-	pubPath, keyPath = filepath.Join(dir, "sa.pub"), filepath.Join(dir, "sa.key")
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return "", "", fmt.Errorf("service-account key: %w", err)
-	}
-	if err := os.WriteFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
-		return "", "", fmt.Errorf("service-account public key: %w", err)
-	}
-	return pubPath, keyPath, nil
+	return nil
 }
 
 // writeKubeconfig writes a kubeconfig for a token-authenticated config.

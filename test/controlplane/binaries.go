@@ -3,14 +3,14 @@ package controlplane
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
+
+	"github.com/hookops/hookops/test/reference"
 )
 
 // BinDirEnv names a directory with prebuilt etcd, kube-apiserver and
@@ -28,7 +28,7 @@ func Binaries(ctx context.Context) (string, error) {
 		}
 		return dir, nil
 	}
-	root, err := ModuleRoot()
+	root, err := reference.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
@@ -57,35 +57,4 @@ func checkBinaries(dir string) error {
 		}
 	}
 	return nil
-}
-
-// ModuleRoot returns the root directory of the hookops module checkout: from
-// this source file's location when it is available (not under -trimpath), else
-// by walking up from the working directory, which go test sets to the package.
-func ModuleRoot() (string, error) {
-	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		if isModuleRoot(root) {
-			return root, nil
-		}
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find module root: %w", err)
-	}
-	for {
-		if isModuleRoot(dir) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find module root: no go.mod of github.com/hookops/hookops above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func isModuleRoot(dir string) bool {
-	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-	return err == nil && bytes.HasPrefix(data, []byte("module github.com/hookops/hookops\n"))
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,7 +93,7 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		fmt.Errorf("control plane did not start within %s", opts.StartTimeout))
 	defer cancel()
 
-	ports, err := freePorts(4)
+	ports, err := process.FreePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -131,12 +130,13 @@ func (cp *ControlPlane) startEtcd(ctx context.Context, binDir, clientURL string,
 
 func (cp *ControlPlane) startAPIServer(ctx context.Context, opts Options, etcdURL string, port int, kcm User) error {
 	admin := User{Name: "hookops-admin", Groups: []string{"system:masters"}}
-	tokens, err := writeTokenFile(filepath.Join(cp.Dir, "tokens.csv"), append([]User{admin, kcm}, opts.Users...))
+	tokenFile := filepath.Join(cp.Dir, "tokens.csv")
+	tokens, err := writeTokenFile(tokenFile, append([]User{admin, kcm}, opts.Users...))
 	if err != nil {
 		return err
 	}
-	saPub, saKey, err := writeServiceAccountKeys(cp.Dir)
-	if err != nil {
+	saKey := filepath.Join(cp.Dir, "sa.key")
+	if err := writeServiceAccountKey(saKey); err != nil {
 		return err
 	}
 	host := fmt.Sprintf("https://127.0.0.1:%d", port)
@@ -147,10 +147,11 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, opts Options, etcdUR
 		"--bind-address=127.0.0.1",
 		fmt.Sprintf("--secure-port=%d", port),
 		"--cert-dir=" + certDir,
-		"--token-auth-file=" + filepath.Join(cp.Dir, "tokens.csv"),
+		"--token-auth-file=" + tokenFile,
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=" + host,
-		"--service-account-key-file=" + saPub,
+		// The verifying keys may be given as private keys.
+		"--service-account-key-file=" + saKey,
 		"--service-account-signing-key-file=" + saKey,
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 		// Nothing creates default ServiceAccounts (no serviceaccount
@@ -227,26 +228,13 @@ func withCA(cfg *rest.Config, caFile string) (*rest.Config, error) {
 	return cfg, nil
 }
 
+// getOK is a readiness check: path on cfg's host answers 200.
 func getOK(ctx context.Context, cfg *rest.Config, path string) error {
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return fmt.Errorf("http client: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.Host+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", path, resp.Status)
-	}
-	return nil
+	return process.HTTPOK(client, cfg.Host+path)(ctx)
 }
 
 // UserConfig returns a config that authenticates as one of Options.Users.
@@ -281,8 +269,8 @@ func (cp *ControlPlane) shutdown(reportDead bool) error {
 	return errors.Join(errs...)
 }
 
-// logTails returns the end of every process log, for diagnosing a failed test.
-func (cp *ControlPlane) logTails() string {
+// LogTails returns the end of every process log, for diagnosing a failed test.
+func (cp *ControlPlane) LogTails() string {
 	var b strings.Builder
 	for _, p := range cp.procs {
 		fmt.Fprintf(&b, "--- %s (%s) ---\n%s\n", p.Name, p.LogPath, p.LogTail())

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/hookops/hookops/test/controlplane"
+	"github.com/hookops/hookops/test/reference"
 )
 
 const kubeVersion = "v1.36.3"
@@ -59,14 +60,11 @@ func TestControlPlane(t *testing.T) {
 }
 
 func testApply(t *testing.T, cp *controlplane.ControlPlane) {
-	root, err := controlplane.ModuleRoot()
+	root, err := reference.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	crds := filepath.Join(root, "..", "shared", "metacontroller", "crds-v4.17.2.yaml")
-	if _, err := os.Stat(crds); err != nil {
-		t.Fatalf("metacontroller CRDs are expected in the shared dir beside the checkout: %v", err)
-	}
+	crds := reference.Path(t, "metacontroller", "crds-v4.17.2.yaml")
 	controller := filepath.Join(root, "manifests", "controllers", "githubrepo.yaml")
 	if err := controlplane.Apply(t.Context(), cp.Config, crds, controller); err != nil {
 		t.Fatal(err)

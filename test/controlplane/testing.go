@@ -24,7 +24,7 @@ func StartTWith(t testing.TB, opts Options) *ControlPlane {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("control plane logs:\n%s", cp.logTails())
+			t.Logf("control plane logs:\n%s", cp.LogTails())
 		}
 		if err := cp.Stop(); err != nil {
 			t.Errorf("stop control plane: %v", err)

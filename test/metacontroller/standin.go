@@ -14,12 +14,9 @@ package standin
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -27,12 +24,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
+	"github.com/hookops/hookops/test/controlplane"
 )
 
 // Options configures a Standin. The zero value works for controllers whose
@@ -146,9 +143,9 @@ func FromFiles(cfg *rest.Config, opts Options, patterns ...string) (*Standin, er
 			return nil, fmt.Errorf("standin: no file matches %s", pattern)
 		}
 		for _, path := range paths {
-			fileObjs, err := readYAML(path)
+			fileObjs, err := controlplane.ReadObjects(path)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("standin: %w", err)
 			}
 			objs = append(objs, fileObjs...)
 		}
@@ -174,29 +171,6 @@ func FromCluster(ctx context.Context, cfg *rest.Config, opts Options) (*Standin,
 		}
 	}
 	return New(cfg, objs, opts)
-}
-
-func readYAML(path string) ([]*unstructured.Unstructured, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("standin: %w", err)
-	}
-	defer f.Close()
-	dec := yaml.NewYAMLOrJSONDecoder(f, 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		err := dec.Decode(&m)
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("standin: decode %s: %w", path, err)
-		}
-		if len(m) > 0 {
-			objs = append(objs, &unstructured.Unstructured{Object: m})
-		}
-	}
 }
 
 // Controllers returns the controllers, in the order they were given.

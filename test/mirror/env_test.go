@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,12 +131,10 @@ func newClientgoImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptio
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(reference.RepoRoot(), "manifests", "clientgo-mirror", "*.yaml"))
-	var manifests []string
-	for _, f := range files {
-		if filepath.Base(f) != "kustomization.yaml" {
-			manifests = append(manifests, f)
-		}
+	// Apply skips the kustomization.yaml among them.
+	manifests, err := filepath.Glob(filepath.Join(reference.RepoRoot(), "manifests", "clientgo-mirror", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := controlplane.Apply(ctx, cp.Config, manifests...); err != nil {
 		t.Fatalf("apply manifests/clientgo-mirror: %v", err)
@@ -207,7 +204,7 @@ type hooksImpl struct {
 	cfg     *rest.Config
 	client  kubernetes.Interface
 	hookURL string
-	dir     string
+	server  *process.Process
 	logBuf  *lockedBuffer
 
 	mc     *standin.Standin
@@ -218,11 +215,10 @@ type hooksImpl struct {
 func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions) *hooksImpl {
 	t.Helper()
 	bin := buildBinary(t, "hookops-server", "./server")
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug")
-	h := &hooksImpl{cfg: opts.config(cp.Config), client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, dir: dir, logBuf: &lockedBuffer{}}
-	waitOK(t, h.hookURL+"/readyz")
+	addr := freeAddrs(t, 1)[0]
+	server := startBinary(t, t.TempDir(), "hookops-server", bin, "--addr", addr, "--log-level", "debug")
+	h := &hooksImpl{cfg: opts.config(cp.Config), client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &lockedBuffer{}}
+	waitReady(t, server, h.hookURL+"/readyz")
 	return h
 }
 
@@ -268,11 +264,7 @@ func (h *hooksImpl) conflict(ctx context.Context, _, kind, ns, srcNS, name strin
 }
 
 func (h *hooksImpl) logs() string {
-	server, _ := os.ReadFile(filepath.Join(h.dir, "hookops-server.log"))
-	if len(server) > 10000 {
-		server = server[len(server)-10000:]
-	}
-	return "==> stand-in <==\n" + h.logBuf.tail(10000) + "\n==> hookops-server <==\n" + string(server)
+	return "==> stand-in <==\n" + h.logBuf.tail(10000) + "\n==> hookops-server <==\n" + h.server.LogTail()
 }
 
 var (
@@ -323,31 +315,28 @@ func startBinary(t testing.TB, dir, name, bin string, args ...string) *process.P
 	return p
 }
 
-func freeAddr(t testing.TB) string {
+// freeAddrs returns n distinct free loopback addresses.
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := process.FreePorts(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	addrs := make([]string, n)
+	for i, port := range ports {
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
+	}
+	return addrs
 }
 
-func waitOK(t testing.TB, url string) {
+// waitReady waits up to 30 seconds for url to answer 200, failing the test
+// at once, with the log's tail, if p exits meanwhile.
+func waitReady(t testing.TB, p *process.Process, url string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer 200 within 30s (last error %v)", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := p.WaitReady(ctx, process.HTTPOK(nil, url)); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,8 +21,8 @@ import (
 
 // replica is one clientgo-mirror process.
 type replica struct {
-	id, url, log string
-	proc         *process.Process
+	id, url string
+	proc    *process.Process
 }
 
 // leaderElection runs two clientgo-mirror binaries with --leader-elect
@@ -33,28 +32,28 @@ type replica struct {
 func leaderElection(t *testing.T, e *env) {
 	bin := buildBinary(t, "clientgo-mirror", "./clientgo-mirror")
 	kubeconfig := writeKubeconfig(t, e.cp)
-	start := func(id string) *replica {
-		r := &replica{id: id, url: "http://" + freeAddr(t)}
+	start := func(id, addr string) *replica {
+		r := &replica{id: id, url: "http://" + addr}
 		r.proc = startBinary(t, t.TempDir(), id, bin,
 			"--kubeconfig", kubeconfig,
-			"--http-addr", strings.TrimPrefix(r.url, "http://"),
+			"--http-addr", addr,
 			"--leader-elect", "--leader-elect-namespace", "hookops-system", "--leader-elect-identity", id,
 			"--leader-elect-lease-duration", "6s", "--leader-elect-renew-deadline", "4s", "--leader-elect-retry-period", "500ms",
 			"--conflict-recheck", "1s", "--log-level", "debug")
-		r.log = r.proc.LogPath
 		return r
 	}
-	replicas := map[string]*replica{"one": start("one"), "two": start("two")}
+	addrs := freeAddrs(t, 2)
+	replicas := map[string]*replica{"one": start("one", addrs[0]), "two": start("two", addrs[1])}
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, r := range replicas {
-				t.Logf("==> %s <==\n%s", r.id, readTail(r.log, 6000))
+				t.Logf("==> %s <==\n%s", r.id, r.proc.LogTail())
 			}
 		}
 	})
 	for _, r := range replicas {
-		waitOK(t, r.url+"/readyz")
-		waitOK(t, r.url+"/healthz")
+		waitReady(t, r.proc, r.url+"/readyz")
+		waitReady(t, r.proc, r.url+"/healthz")
 	}
 
 	leader := e.holder(t, "")
@@ -153,15 +152,4 @@ func metric(t *testing.T, base, series string) float64 {
 		}
 	}
 	return 0
-}
-
-func readTail(path string, n int) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	if len(data) > n {
-		data = data[len(data)-n:]
-	}
-	return string(data)
 }

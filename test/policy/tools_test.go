@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hookops/hookops/test/controlplane"
+	"github.com/hookops/hookops/test/reference"
 )
 
 // tool returns the path of a policy-engine CLI (kyverno, gator or opa). A
@@ -57,7 +57,7 @@ func command(t *testing.T, dir, bin string, args ...string) (string, error) {
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := controlplane.ModuleRoot()
+	root, err := reference.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

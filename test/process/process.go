@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,9 +109,12 @@ func (p *Process) WaitReady(ctx context.Context, check func(context.Context) err
 }
 
 // LogTail returns the last lines of the process's log.
-func (p *Process) LogTail() string {
+func (p *Process) LogTail() string { return TailFile(p.LogPath) }
+
+// TailFile returns the last lines of a log file.
+func TailFile(path string) string {
 	const maxLines = 30
-	data, err := os.ReadFile(p.LogPath)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("(cannot read log: %v)", err)
 	}
@@ -121,6 +126,46 @@ func (p *Process) LogTail() string {
 		lines = lines[len(lines)-maxLines:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// HTTPOK returns a readiness check for WaitReady: a GET of url, with
+// client (nil: http.DefaultClient), answers 200 within 5 seconds.
+func HTTPOK(client *http.Client, url string) func(context.Context) error {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", url, resp.Status)
+		}
+		return nil
+	}
+}
+
+// FreePorts returns n distinct loopback ports that were free a moment ago.
+// Holding all listeners until the end keeps the ports distinct.
+func FreePorts(n int) ([]int, error) {
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
 }
 
 // Build compiles a main package of the module at root into out, so tests run

@@ -4,6 +4,9 @@
 package reference
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,8 +34,43 @@ func Dir() string {
 	return filepath.Join(RepoRoot(), "..", "shared")
 }
 
-// RepoRoot returns the root of this repository's checkout.
+// RepoRoot returns the root of this repository's checkout (see ModuleRoot);
+// when that cannot be found, the directory two levels above this source file.
 func RepoRoot() string {
+	if root, err := ModuleRoot(); err == nil {
+		return root
+	}
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// ModuleRoot returns the root directory of the hookops module checkout: from
+// this source file's location when it is available (not under -trimpath), else
+// by walking up from the working directory, which go test sets to the package.
+func ModuleRoot() (string, error) {
+	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		if isModuleRoot(root) {
+			return root, nil
+		}
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
+	for {
+		if isModuleRoot(dir) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find module root: no go.mod of github.com/hookops/hookops above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func isModuleRoot(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	return err == nil && bytes.HasPrefix(data, []byte("module github.com/hookops/hookops\n"))
 }

@@ -60,12 +60,13 @@ type Stack struct {
 	// Dir holds the logs of the processes the stack started.
 	Dir string
 
-	caPEM   []byte
-	procs   []*process.Process
-	closers []io.Closer
-	servers []*http.Server
-	cancel  context.CancelFunc
-	done    chan struct{}
+	caPEM      []byte
+	standinLog string // the stand-in's log file; "" when Options.Log is given
+	procs      []*process.Process
+	closers    []io.Closer
+	servers    []*http.Server
+	cancel     context.CancelFunc
+	done       chan struct{}
 }
 
 // SampleToken is the token in manifests/samples' Secret; the stack's fake
@@ -102,7 +103,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if opts.Samples {
-		if err = controlplane.Apply(ctx, s.ControlPlane.Config, yamlFiles(filepath.Join(root, "manifests", "samples"))...); err != nil {
+		samples, err := readManifests(filepath.Join(root, "manifests", "samples"), nil)
+		if err == nil {
+			err = controlplane.ApplyObjects(ctx, s.ControlPlane.Config, samples...)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("apply samples: %w", err)
 		}
 	}
@@ -145,14 +150,15 @@ func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
 	if err := process.Build(ctx, root, "./server", bin); err != nil {
 		return err
 	}
+	ports, err := process.FreePorts(2)
+	if err != nil {
+		return err
+	}
 	if addr == "" {
-		var err error
-		if addr, err = freeAddr(); err != nil {
-			return err
-		}
+		addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
 	}
 	s.HookURL = "http://" + addr
-	tlsArgs, err := s.serverTLS()
+	tlsArgs, err := s.serverTLS(fmt.Sprintf("127.0.0.1:%d", ports[1]))
 	if err != nil {
 		return err
 	}
@@ -163,12 +169,12 @@ func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return p.WaitReady(ctx, func(ctx context.Context) error { return getOK(ctx, s.HookURL+"/readyz") })
+	return p.WaitReady(ctx, process.HTTPOK(nil, s.HookURL+"/readyz"))
 }
 
 // serverTLS makes a CA and a serving certificate for the hook server's
-// HTTPS listener, which kube-apiserver calls for CRD conversion.
-func (s *Stack) serverTLS() ([]string, error) {
+// HTTPS listener on addr, which kube-apiserver calls for CRD conversion.
+func (s *Stack) serverTLS(addr string) ([]string, error) {
 	ca, err := pki.NewCA("hookops-local")
 	if err != nil {
 		return nil, err
@@ -181,10 +187,6 @@ func (s *Stack) serverTLS() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	s.ConvertURL, s.caPEM = "https://"+addr+"/convert", ca.CertPEM
 	return []string{"--tls-addr", addr, "--tls-cert-file", cert, "--tls-key-file", key}, nil
 }
@@ -192,42 +194,52 @@ func (s *Stack) serverTLS() ([]string, error) {
 // install applies Metacontroller's CRDs, our CRDs and our controllers, with
 // each webhook pointed at the local hook server.
 func (s *Stack) install(ctx context.Context, root string, opts Options) error {
-	cfg := s.ControlPlane.Config
-	mcCRDs := filepath.Join(reference.Dir(), "metacontroller", "crds-v4.17.2.yaml")
-	if err := controlplane.Apply(ctx, cfg, mcCRDs); err != nil {
-		return fmt.Errorf("apply Metacontroller's CRDs: %w", err)
+	objs, err := controlplane.ReadObjects(filepath.Join(reference.Dir(), "metacontroller", "crds-v4.17.2.yaml"))
+	if err != nil {
+		return fmt.Errorf("read Metacontroller's CRDs: %w", err)
 	}
-	crds := filepath.Join(root, "manifests", "crds")
-	if err := applyLocalized(ctx, cfg, crds, s.localizeConversion); err != nil {
-		return fmt.Errorf("apply our CRDs: %w", err)
+	crds, err := readManifests(filepath.Join(root, "manifests", "crds"), s.localizeConversion)
+	if err != nil {
+		return fmt.Errorf("read our CRDs: %w", err)
 	}
-	controllers := filepath.Join(root, "manifests", "controllers")
-	err := applyLocalized(ctx, cfg, controllers, func(o *unstructured.Unstructured) error {
+	controllers, err := readManifests(filepath.Join(root, "manifests", "controllers"), func(o *unstructured.Unstructured) error {
 		return localize(o, s.HookURL, opts.ResyncPeriodSeconds)
 	})
 	if err != nil {
-		return fmt.Errorf("apply our controllers: %w", err)
+		return fmt.Errorf("read our controllers: %w", err)
+	}
+	// ApplyObjects applies the CRDs first and waits for each to be established.
+	objs = append(append(objs, crds...), controllers...)
+	if err := controlplane.ApplyObjects(ctx, s.ControlPlane.Config, objs...); err != nil {
+		return fmt.Errorf("install hookops: %w", err)
 	}
 	return nil
 }
 
-// applyLocalized applies the manifests of dir after adapting each object
-// to the local stack.
-func applyLocalized(ctx context.Context, cfg *rest.Config, dir string, adapt func(*unstructured.Unstructured) error) error {
+// readManifests reads the objects of every YAML file in dir and, unless
+// adapt is nil, adapts each to the local stack.
+func readManifests(dir string, adapt func(*unstructured.Unstructured) error) ([]*unstructured.Unstructured, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
 	var all []*unstructured.Unstructured
-	for _, f := range yamlFiles(dir) {
+	for _, f := range files {
 		objs, err := controlplane.ReadObjects(f)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, o := range objs {
+			if adapt == nil {
+				continue
+			}
 			if err := adapt(o); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		all = append(all, objs...)
 	}
-	return controlplane.ApplyObjects(ctx, cfg, all...)
+	return all, nil
 }
 
 // localize points a shipped controller's service webhooks at the local hook
@@ -237,7 +249,7 @@ func localize(o *unstructured.Unstructured, hookURL string, resync int64) error 
 	if err != nil || !found {
 		return err
 	}
-	for name, h := range hooks {
+	for _, h := range hooks {
 		hook, _ := h.(map[string]any)
 		wh, _ := hook["webhook"].(map[string]any)
 		if wh == nil || wh["service"] == nil {
@@ -247,7 +259,6 @@ func localize(o *unstructured.Unstructured, hookURL string, resync int64) error 
 		delete(wh, "service")
 		delete(wh, "path")
 		wh["url"] = hookURL + path
-		hooks[name] = hook
 	}
 	if err := unstructured.SetNestedMap(o.Object, hooks, "spec", "hooks"); err != nil {
 		return err
@@ -281,7 +292,8 @@ func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
 	}
 	log := opts.Log
 	if log == nil {
-		f, err := os.Create(filepath.Join(s.Dir, "metacontroller-standin.log"))
+		s.standinLog = filepath.Join(s.Dir, "metacontroller-standin.log")
+		f, err := os.Create(s.standinLog)
 		if err != nil {
 			return err
 		}
@@ -330,27 +342,18 @@ func (s *Stack) Stop() error {
 	return errors.Join(err, os.RemoveAll(s.Dir))
 }
 
-// Logs returns the tail of each process log, for a failing test.
+// Logs returns the tail of each log of the stack's processes, the stand-in
+// and the control plane, for a failing test.
 func (s *Stack) Logs() string {
 	var b strings.Builder
-	files, _ := filepath.Glob(filepath.Join(s.Dir, "*.log"))
-	for _, f := range files {
-		data, _ := os.ReadFile(f)
-		if len(data) > 8000 {
-			data = data[len(data)-8000:]
-		}
-		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(f), data)
+	for _, p := range s.procs {
+		fmt.Fprintf(&b, "==> %s <==\n%s\n", p.Name, p.LogTail())
+	}
+	if s.standinLog != "" {
+		fmt.Fprintf(&b, "==> %s <==\n%s\n", filepath.Base(s.standinLog), process.TailFile(s.standinLog))
+	}
+	if s.ControlPlane != nil {
+		b.WriteString(s.ControlPlane.LogTails())
 	}
 	return b.String()
-}
-
-func yamlFiles(dir string) []string {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	out := files[:0]
-	for _, f := range files {
-		if filepath.Base(f) != "kustomization.yaml" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
