@@ -174,7 +174,7 @@ func TestPrimaryRateLimit(t *testing.T) {
 	if log := s.Requests(fake.RequestFilter{User: "octocat"}); log[len(log)-1].Limited != "primary" {
 		t.Errorf("log = %+v", log[len(log)-1])
 	}
-	clock.Advance(time.Hour)
+	clock.Step(time.Hour)
 	if again := call(t, base, "GET", "/user", octocatToken, nil); again.resp.StatusCode != 200 || header(again, "Remaining") != "2" {
 		t.Errorf("after the window: %d, remaining %s", again.resp.StatusCode, header(again, "Remaining"))
 	}
@@ -196,7 +196,7 @@ func TestSecondaryRateLimits(t *testing.T) {
 		if got := call(t, base, "GET", "/repos/acme/widgets", octocatToken, nil); got.resp.StatusCode != 200 {
 			t.Errorf("reads are not limited, got %d", got.resp.StatusCode)
 		}
-		clock.Advance(time.Minute)
+		clock.Step(time.Minute)
 		if got := patch(); got.resp.StatusCode != 200 {
 			t.Errorf("a minute later: %d", got.resp.StatusCode)
 		}
@@ -234,13 +234,13 @@ func TestMinMutationGap(t *testing.T) {
 		t.Fatal("a gap before any mutation")
 	}
 	patch(octocatToken, "/repos/acme/widgets")
-	clock.Advance(1500 * time.Millisecond)
+	clock.Step(1500 * time.Millisecond)
 	patch(octocatToken, "/repos/acme/widgets")
 	patch(devToken, "/repos/acme/widgets") // another token: not a gap
 	if gap, ok := s.MinMutationGap(); !ok || gap != 1500*time.Millisecond {
 		t.Errorf("gap = %v, %v; want 1.5s", gap, ok)
 	}
-	clock.Advance(300 * time.Millisecond)
+	clock.Step(300 * time.Millisecond)
 	patch(octocatToken, "/repos/acme/widgets")
 	if gap, _ := s.MinMutationGap(); gap != 300*time.Millisecond {
 		t.Errorf("gap = %v, want 300ms", gap)
@@ -271,7 +271,7 @@ func TestFaults(t *testing.T) {
 					call(t, base, "GET", "/repos/acme/widgets", octocatToken, nil).resp.StatusCode,
 					call(t, base, "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{}).resp.StatusCode,
 					call(t, base, "GET", "/user", octocatToken, nil).resp.StatusCode)
-				clock.Advance(time.Second)
+				clock.Step(time.Second)
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("statuses = %v, want %v", got, tt.want)

@@ -206,7 +206,7 @@ func TestGoGitHubErrors(t *testing.T) {
 		if rle.Rate.Remaining != 0 || !rle.Rate.Reset.Time.Equal(reset) || rle.Rate.Limit != 5000 {
 			t.Errorf("rate = %+v", rle.Rate)
 		}
-		clock.Advance(31 * time.Minute)
+		clock.Step(31 * time.Minute)
 		if _, _, err := client(t, base, octocatToken).Repositories.Get(ctx, "acme", "widgets"); err != nil {
 			t.Errorf("after the reset: %v", err)
 		}

@@ -3,14 +3,16 @@ package fake_test
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/hookops/hookops/test/reference"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/reference"
 )
 
 const (
@@ -41,9 +43,9 @@ func testConfig() fake.Config {
 }
 
 // start serves a fake seeded with testConfig on a manual clock.
-func start(t *testing.T, opts ...fake.Option) (*fake.Server, string, *fake.Clock) {
+func start(t *testing.T, opts ...fake.Option) (*fake.Server, string, *clocktesting.FakeClock) {
 	t.Helper()
-	clock := fake.NewClock(epoch)
+	clock := clocktesting.NewFakeClock(epoch)
 	opts = append([]fake.Option{fake.WithConfig(testConfig()), fake.WithNow(clock.Now)}, opts...)
 	s, base := fake.Start(t, opts...)
 	return s, base, clock

@@ -136,7 +136,9 @@ type activity struct {
 	lastMutation time.Time
 }
 
-func mutating(method string) bool {
+// Mutating reports whether an HTTP method writes: POST, PATCH, PUT or
+// DELETE.
+func Mutating(method string) bool {
 	switch method {
 	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
 		return true
@@ -156,7 +158,7 @@ func (s *Server) secondaryLimit(next http.Handler) http.Handler {
 			s.activity[c.token] = a
 		}
 		a.inFlight++
-		limited := a.inFlight > s.maxConcurrent || (mutating(r.Method) && !s.admitMutationLocked(a))
+		limited := a.inFlight > s.maxConcurrent || (Mutating(r.Method) && !s.admitMutationLocked(a))
 		if limited {
 			s.secondaryHits++
 		}
@@ -174,7 +176,7 @@ func (s *Server) secondaryLimit(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
-		if mutating(r.Method) && (c.status < 300 || c.status >= 400) {
+		if Mutating(r.Method) && (c.status < 300 || c.status >= 400) {
 			s.recordMutation(a, c.start)
 		}
 	})

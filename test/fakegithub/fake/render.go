@@ -24,7 +24,7 @@ func nodeID(kind string, id int64) string {
 	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "0%d:%s%d", len(kind), kind, id))
 }
 
-func isPublic(r *Repo) bool { return r.Visibility == "public" }
+func isPublic(r *Repo) bool { return !r.Private() }
 
 func (a *account) kind() string {
 	if a.org {
@@ -79,7 +79,7 @@ func (s *Server) publicUser(r *http.Request, a *account) map[string]any {
 // it from a public-user.
 func (s *Server) privateUser(r *http.Request, a *account) map[string]any {
 	u := s.publicUser(r, a)
-	private := s.st.countRepos(a.Login, func(r *Repo) bool { return !isPublic(r) })
+	private := s.st.countRepos(a.Login, (*Repo).Private)
 	for k, v := range map[string]any{
 		"user_view_type": "private", "private_gists": 0, "total_private_repos": private,
 		"owned_private_repos": private, "disk_usage": 0, "collaborators": 0,
@@ -127,17 +127,17 @@ var repoLinks = map[string]string{
 	"labels_url": "/labels{/name}", "releases_url": "/releases{/id}", "deployments_url": "/deployments",
 }
 
-// repoBody is GitHub's "full-repository" as the given user sees it. Only GET
-// answers carry temp_clone_token, as in the recorded exchanges.
-func (s *Server) repoBody(r *http.Request, c *call, repo *Repo, withCloneToken bool) map[string]any {
+// repoBody is GitHub's "full-repository" as a user with permission p sees
+// it. Only GET answers carry temp_clone_token, as in the recorded exchanges.
+func (s *Server) repoBody(r *http.Request, repo *Repo, p perm, withCloneToken bool) map[string]any {
 	owner := s.st.account(repo.Owner)
+	ownerBody := s.simpleUser(r, owner)
 	api := apiBase(r) + "/repos/" + repo.FullName()
 	web := s.webURL + "/" + repo.FullName()
 	host := strings.TrimPrefix(strings.TrimPrefix(s.webURL, "https://"), "http://")
-	p := s.st.permission(c.user, repo)
 	b := map[string]any{
 		"id": repo.ID, "node_id": nodeID("Repository", repo.ID), "name": repo.Name, "full_name": repo.FullName(),
-		"private": repo.Private(), "owner": s.simpleUser(r, owner), "html_url": web,
+		"private": repo.Private(), "owner": ownerBody, "html_url": web,
 		"description": nullable(repo.Description), "fork": false, "url": api,
 		"created_at": timestamp(repo.CreatedAt), "updated_at": timestamp(repo.UpdatedAt), "pushed_at": timestamp(repo.PushedAt),
 		"git_url": "git://" + host + "/" + repo.FullName() + ".git", "ssh_url": "git@" + host + ":" + repo.FullName() + ".git",
@@ -161,7 +161,7 @@ func (s *Server) repoBody(r *http.Request, c *call, repo *Repo, withCloneToken b
 		b[k] = api + suffix
 	}
 	if owner.org {
-		b["organization"] = s.simpleUser(r, owner)
+		b["organization"] = ownerBody
 	}
 	if withCloneToken {
 		b["temp_clone_token"] = ""

@@ -18,7 +18,6 @@ const (
 	docRedirect     = "https://docs.github.com/v3/#http-redirects"
 	docGetRepo      = "https://docs.github.com/rest/repos/repos#get-a-repository"
 	docUpdateRepo   = "https://docs.github.com/rest/repos/repos#update-a-repository"
-	docDeleteRepo   = "https://docs.github.com/rest/repos/repos#delete-a-repository"
 	docCreateOrg    = "https://docs.github.com/rest/repos/repos#create-an-organization-repository"
 	docCreateUser   = "https://docs.github.com/rest/repos/repos#create-a-repository-for-the-authenticated-user"
 	docTopics       = "https://docs.github.com/rest/repos/repos#replace-all-repository-topics"

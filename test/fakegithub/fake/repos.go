@@ -122,7 +122,7 @@ func (s *Server) createRepo(r *http.Request, c *call) reply {
 	}
 	return reply{
 		status:   http.StatusCreated,
-		body:     s.repoBody(r, c, stored, false),
+		body:     s.repoBody(r, stored, s.st.permission(c.user, stored), false),
 		location: apiBase(r) + "/repos/" + stored.FullName(),
 	}
 }
@@ -143,20 +143,25 @@ func (s *Server) mayCreateIn(org *account, login, doc string) (reply, bool) {
 
 // repoOp resolves the repository of /repos/{owner}/{repo} or
 // /repositories/{id}: repositories the user can't see are 404, old names
-// redirect to /repositories/{id}, and too little access is 403.
-func (s *Server) repoOp(rest string, need perm, op func(*http.Request, *call, *Repo) reply) http.HandlerFunc {
+// redirect to /repositories/{id}, and too little access is 403. op gets the
+// user's permission on the repository.
+func (s *Server) repoOp(rest string, need perm, op func(*http.Request, *Repo, perm) reply) http.HandlerFunc {
 	return s.serve(func(r *http.Request, c *call) reply {
 		repo, moved := s.resolve(r)
-		if repo == nil || s.st.permission(c.user, repo) < permPull {
+		if repo == nil {
+			return notFound(docGetRepo)
+		}
+		p := s.st.permission(c.user, repo)
+		if p < permPull {
 			return notFound(docGetRepo)
 		}
 		if moved {
 			return redirect(r, repo.ID, rest)
 		}
-		if s.st.permission(c.user, repo) < need {
+		if p < need {
 			return errReply(http.StatusForbidden, "Must have admin rights to Repository.", docUpdateRepo)
 		}
-		return op(r, c, repo)
+		return op(r, repo, p)
 	})
 }
 
@@ -188,8 +193,8 @@ func redirect(r *http.Request, id int64, rest string) reply {
 	}}
 }
 
-func (s *Server) getRepo(r *http.Request, c *call, repo *Repo) reply {
-	return reply{status: http.StatusOK, body: s.repoBody(r, c, repo, true), modified: repo.UpdatedAt}
+func (s *Server) getRepo(r *http.Request, repo *Repo, p perm) reply {
+	return reply{status: http.StatusOK, body: s.repoBody(r, repo, p, true), modified: repo.UpdatedAt}
 }
 
 type patchBody struct {
@@ -199,7 +204,9 @@ type patchBody struct {
 	DefaultBranch *string `json:"default_branch"`
 }
 
-func (s *Server) updateRepo(r *http.Request, c *call, repo *Repo) reply {
+// updateRepo renders the answer with p: nothing it changes (visibility
+// included) lowers an admin's permission.
+func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 	var in patchBody
 	if rep, ok := decodeBody(r, &in, docUpdateRepo); !ok {
 		return rep
@@ -228,7 +235,7 @@ func (s *Server) updateRepo(r *http.Request, c *call, repo *Repo) reply {
 	}
 	next.UpdatedAt = s.now()
 	*repo = next
-	return reply{status: http.StatusOK, body: s.repoBody(r, c, repo, false)}
+	return reply{status: http.StatusOK, body: s.repoBody(r, repo, p, false)}
 }
 
 func checkBranch(repo *Repo, branch string) *fieldError {
@@ -243,12 +250,12 @@ func checkBranch(repo *Repo, branch string) *fieldError {
 	return nil
 }
 
-func (s *Server) deleteRepo(_ *http.Request, _ *call, repo *Repo) reply {
+func (s *Server) deleteRepo(_ *http.Request, repo *Repo, _ perm) reply {
 	s.st.deleteRepo(repo)
 	return reply{status: http.StatusNoContent}
 }
 
-func (s *Server) getTopics(_ *http.Request, _ *call, repo *Repo) reply {
+func (s *Server) getTopics(_ *http.Request, repo *Repo, _ perm) reply {
 	return reply{status: http.StatusOK, body: map[string][]string{"names": append([]string{}, repo.Topics...)}}
 }
 
@@ -261,7 +268,7 @@ const (
 
 // replaceTopics reports problems as plain strings in errors, which is what
 // GitHub (and its OpenAPI description) does for this operation.
-func (s *Server) replaceTopics(r *http.Request, _ *call, repo *Repo) reply {
+func (s *Server) replaceTopics(r *http.Request, repo *Repo, _ perm) reply {
 	if repo.Archived {
 		return errReply(http.StatusForbidden, "Repository was archived so is read-only.", docTopics)
 	}

@@ -2,9 +2,7 @@ package fake
 
 import (
 	"net/http/httptest"
-	"sync"
 	"testing"
-	"time"
 )
 
 // Start serves a new fake for the length of a test and returns it with its
@@ -19,27 +17,4 @@ func Start(t testing.TB, opts ...Option) (*Server, string) {
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	return s, hs.URL + "/"
-}
-
-// Clock is a time source for WithNow that moves only when told to.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock starts a Clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now is the Clock's time; pass it to WithNow.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the Clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }

@@ -242,7 +242,7 @@ func (st *state) permission(login string, r *Repo) perm {
 		return permAdmin
 	case role == RoleMember:
 		return permPush
-	case r.Visibility == "public":
+	case !r.Private():
 		return permPull
 	}
 	return permNone
