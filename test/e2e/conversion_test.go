@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +27,8 @@ func TestConversionThroughTheAPIServer(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("create as v1alpha1, read as v1", func(t *testing.T) {
-		out := u.apply(t, fmt.Sprintf(`apiVersion: github.hookops.dev/v1alpha1
+		u := u.in(t)
+		out := u.kubectlApply(fmt.Sprintf(`apiVersion: github.hookops.dev/v1alpha1
 kind: GitHubRepo
 metadata: {name: legacy, namespace: %s, labels: {team: a}}
 spec: {organization: acme, repoName: c1-legacy, private: true, description: from the old API, tokenSecretName: gh-token}
@@ -46,6 +46,7 @@ spec: {organization: acme, repoName: c1-legacy, private: true, description: from
 	})
 
 	t.Run("the hooks work for it", func(t *testing.T) {
+		u := u.in(t)
 		r := u.waitCondition("legacy", v1.ConditionReady, "True", v1.ReasonAvailable, 30*time.Second)
 		repo, ok := env.GitHub.RepoByID(r.Status.RepoID)
 		if !ok || repo.FullName() != "acme/c1-legacy" || repo.Visibility != "private" {
@@ -54,8 +55,9 @@ spec: {organization: acme, repoName: c1-legacy, private: true, description: from
 	})
 
 	t.Run("patch as v1, read as v1alpha1", func(t *testing.T) {
+		u := u.in(t)
 		u.patch("legacy", `{"spec":{"visibility":"public","topics":["go"]}}`)
-		old := u.getVersion(t, ghrV1alpha1, "legacy")
+		old := u.getVersion(ghrV1alpha1, "legacy")
 		if p, _, _ := unstructured.NestedBool(old.Object, "spec", "private"); p {
 			t.Errorf("v1alpha1 spec.private = true after visibility public: %v", old.Object["spec"])
 		}
@@ -72,6 +74,7 @@ spec: {organization: acme, repoName: c1-legacy, private: true, description: from
 	})
 
 	t.Run("list a mix", func(t *testing.T) {
+		u := u.in(t)
 		u.repo("modern", "  name: c1-modern\n")
 		for _, gvr := range []schema.GroupVersionResource{ghrGVR, ghrV1alpha1} {
 			list, err := u.dyn.Resource(gvr).Namespace(u.ns).List(ctx, metav1.ListOptions{})
@@ -90,8 +93,9 @@ spec: {organization: acme, repoName: c1-legacy, private: true, description: from
 	})
 
 	t.Run("webhook down: a clear error and nothing written", func(t *testing.T) {
-		setConversionURL(t, u, "https://127.0.0.1:1/convert", false)
-		defer setConversionURL(t, u, env.ConvertURL, true)
+		u := u.in(t)
+		u.setConversionURL("https://127.0.0.1:1/convert", false)
+		defer u.setConversionURL(env.ConvertURL, true)
 		out, err := u.applyErr(fmt.Sprintf(`apiVersion: github.hookops.dev/v1alpha1
 kind: GitHubRepo
 metadata: {name: while-down, namespace: %s}
@@ -106,18 +110,19 @@ spec: {organization: acme, tokenSecretName: gh-token}
 	})
 
 	t.Run("storage migration", func(t *testing.T) {
+		u := u.in(t)
 		// An object written while v1alpha1 was the storage version, as in a
 		// cluster that started on an older release.
-		setStorage(t, u, "v1alpha1")
+		u.setStorage("v1alpha1")
 		u.repo("stored-old", "  name: c1-stored-old\n")
-		setStorage(t, u, "v1")
-		if stored := storedVersions(t, u); !strings.Contains(stored, "v1alpha1") {
+		u.setStorage("v1")
+		if stored := u.storedVersions(); !strings.Contains(stored, "v1alpha1") {
 			t.Fatalf("storedVersions = %s, want v1alpha1 among them", stored)
 		}
 		before := u.get("stored-old").ResourceVersion
 
-		migrate(t, u)
-		if stored := storedVersions(t, u); stored != `["v1"]` {
+		u.migrate()
+		if stored := u.storedVersions(); stored != `["v1"]` {
 			t.Errorf("storedVersions = %s, want [\"v1\"]", stored)
 		}
 		if after := u.get("stored-old"); after.ResourceVersion == before || after.Spec.Name != "c1-stored-old" {
@@ -130,17 +135,17 @@ spec: {organization: acme, tokenSecretName: gh-token}
 // kube-apiserver writes with it. With the webhook unreachable, creating a
 // v1 object fails exactly when the storage version is v1alpha1 (it would
 // need converting), which tells the two apart without noise.
-func setStorage(t *testing.T, u *user, version string) {
-	t.Helper()
+func (u *user) setStorage(version string) {
+	u.t.Helper()
 	// versions[0] is v1, versions[1] is v1alpha1 in manifests/crds.
 	v1Storage := version == "v1"
 	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p", fmt.Sprintf(
 		`[{"op":"replace","path":"/spec/versions/0/storage","value":%t},{"op":"replace","path":"/spec/versions/1/storage","value":%t}]`,
 		v1Storage, !v1Storage))
-	setConversionURL(t, u, "https://127.0.0.1:1/convert", false)
-	defer setConversionURL(t, u, env.ConvertURL, true)
+	u.setConversionURL("https://127.0.0.1:1/convert", false)
+	defer u.setConversionURL(env.ConvertURL, true)
 	probe := 0
-	eventually(t, 30*time.Second, "storage version "+version, func() (bool, string) {
+	eventually(u.t, 30*time.Second, "storage version "+version, func() (bool, string) {
 		probe++
 		name := fmt.Sprintf("probe-%s-%d", version, probe)
 		out, err := u.applyErr(fmt.Sprintf("apiVersion: github.hookops.dev/v1\nkind: GitHubRepo\nmetadata: {name: %s, namespace: %s}\nspec: {owner: acme, deletionPolicy: Orphan, credentialsSecretRef: {name: gh-token}}\n", name, u.ns))
@@ -151,16 +156,16 @@ func setStorage(t *testing.T, u *user, version string) {
 	})
 }
 
-func storedVersions(t *testing.T, u *user) string {
-	t.Helper()
+func (u *user) storedVersions() string {
+	u.t.Helper()
 	return u.kubectlOK("get", "crd", "githubrepos.github.hookops.dev", "-o", "jsonpath={.status.storedVersions}")
 }
 
 // migrate is the README's storage migration, run with kubectl: an empty
 // patch rewrites each object at the storage version (the stored bytes
 // change, so the apiserver writes), then v1alpha1 leaves storedVersions.
-func migrate(t *testing.T, u *user) {
-	t.Helper()
+func (u *user) migrate() {
+	u.t.Helper()
 	list := u.kubectlOK("get", "githubrepos.v1.github.hookops.dev", "-A", "-o",
 		`jsonpath={range .items[*]}{.metadata.namespace} {.metadata.name}{"\n"}{end}`)
 	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
@@ -171,43 +176,23 @@ func migrate(t *testing.T, u *user) {
 		"-p", `{"status":{"storedVersions":["v1"]}}`)
 }
 
-func (u *user) getVersion(t *testing.T, gvr schema.GroupVersionResource, name string) *unstructured.Unstructured {
-	t.Helper()
+func (u *user) getVersion(gvr schema.GroupVersionResource, name string) *unstructured.Unstructured {
+	u.t.Helper()
 	obj, err := u.dyn.Resource(gvr).Namespace(u.ns).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
-		t.Fatalf("get %s as %s: %v", name, gvr.Version, err)
+		u.t.Fatalf("get %s as %s: %v", name, gvr.Version, err)
 	}
 	return obj
 }
 
-func (u *user) apply(t *testing.T, manifest string) string {
-	t.Helper()
-	out, err := u.applyErr(manifest)
-	if err != nil {
-		t.Fatalf("kubectl apply: %v\n%s", err, out)
-	}
-	return out
-}
-
-func (u *user) applyErr(manifest string) (string, error) {
-	return u.kubectlIn(manifest, "apply", "-f", "-")
-}
-
 // setConversionURL points the CRD's conversion webhook somewhere else and
 // waits until kube-apiserver converts through it (or fails to).
-func setConversionURL(t *testing.T, u *user, url string, working bool) {
-	t.Helper()
+func (u *user) setConversionURL(url string, working bool) {
+	u.t.Helper()
 	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p",
 		`[{"op":"replace","path":"/spec/conversion/webhook/clientConfig/url","value":"`+url+`"}]`)
-	eventually(t, 30*time.Second, "the apiserver to use "+url, func() (bool, string) {
+	eventually(u.t, 30*time.Second, "the apiserver to use "+url, func() (bool, string) {
 		_, err := u.dyn.Resource(ghrV1alpha1).Namespace(u.ns).Get(context.Background(), "legacy", metav1.GetOptions{})
 		return (err == nil) == working, fmt.Sprint(err)
 	})
-}
-
-func (u *user) kubectlIn(stdin string, args ...string) (string, error) {
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", env.ControlPlane.KubeconfigPath}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }

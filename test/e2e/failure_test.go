@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
 )
@@ -30,22 +32,9 @@ func TestOutageBacksOff(t *testing.T) {
 	byID := fmt.Sprintf("/repositories/%d", id)
 	start := time.Now()
 	fault := env.GitHub.InjectFault(fake.Fault{Path: byID, Status: 503})
-	removed := false
-	t.Cleanup(func() {
-		if !removed {
-			env.GitHub.RemoveFault(fault)
-		}
-	})
+	// RemoveFault is a no-op for a fault already removed.
+	t.Cleanup(func() { env.GitHub.RemoveFault(fault) })
 	attempts := func() []fake.Request { return since(u.requests(fake.RequestFilter{Method: "GET", Path: byID}), start) }
-	faulted := func() []fake.Request {
-		var out []fake.Request
-		for _, a := range attempts() {
-			if a.Fault {
-				out = append(out, a)
-			}
-		}
-		return out
-	}
 
 	// The first failure comes at the next resync (≤5s).
 	r = u.waitCondition("outage", v1.ConditionError, "True", v1.ReasonGitHubUnavailable, 15*time.Second)
@@ -53,11 +42,11 @@ func TestOutageBacksOff(t *testing.T) {
 		t.Errorf("during the outage want Ready=False/Unavailable and Synced=False/ReconcileError:\n%s", formatStatus(r))
 	}
 	eventually(t, 15*time.Second, "a second failed attempt", func() (bool, string) {
-		return len(faulted()) >= 2, "attempts:\n" + formatRequests(attempts())
+		a := attempts()
+		return len(faulted(a)) >= 2, "attempts:\n" + formatRequests(a)
 	})
 	env.GitHub.RemoveFault(fault)
-	removed = true
-	faults := len(faulted())
+	faults := len(faulted(attempts()))
 
 	// The third attempt, ≈10s after the second, finds GitHub back.
 	r = u.waitCondition("outage", v1.ConditionSynced, "True", v1.ReasonReconcileSuccess, 25*time.Second)
@@ -173,7 +162,7 @@ func TestSecretCreatedLater(t *testing.T) {
   description: Waits for its Secret
 `)
 	r := u.waitCondition("patient", v1.ConditionError, "True", v1.ReasonSecretNotFound, 20*time.Second)
-	if c := condition(r, v1.ConditionError); !strings.Contains(c.Message, "gh-token") {
+	if c := meta.FindStatusCondition(r.Status.Conditions, v1.ConditionError); !strings.Contains(c.Message, "gh-token") {
 		t.Errorf("the SecretNotFound message does not name the Secret: %q", c.Message)
 	}
 	if !hasCondition(r, v1.ConditionReady, "False", v1.ReasonCreating) || !hasCondition(r, v1.ConditionSynced, "False", v1.ReasonReconcileError) {

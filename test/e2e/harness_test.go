@@ -11,7 +11,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
@@ -67,25 +69,30 @@ func (u *user) exists(name string) bool {
 	return err == nil
 }
 
-// condition returns a condition of the GitHubRepo, or nil.
-func condition(r *v1.GitHubRepo, typ string) *metav1.Condition {
-	for i := range r.Status.Conditions {
-		if r.Status.Conditions[i].Type == typ {
-			return &r.Status.Conditions[i]
-		}
+// toRepo converts a GitHubRepo read through the dynamic client.
+func toRepo(obj map[string]any) (*v1.GitHubRepo, error) {
+	var r v1.GitHubRepo
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &r); err != nil {
+		return nil, fmt.Errorf("convert to GitHubRepo: %w", err)
 	}
-	return nil
+	return &r, nil
 }
 
 // hasCondition reports whether r has the condition at its current generation.
 func hasCondition(r *v1.GitHubRepo, typ, status, reason string) bool {
-	c := condition(r, typ)
+	c := meta.FindStatusCondition(r.Status.Conditions, typ)
 	return c != nil && string(c.Status) == status && c.Reason == reason && c.ObservedGeneration == r.Generation
 }
 
-// eventually polls check until it reports true; on timeout the test fails
-// with what the last check said.
+// eventually polls check every 100ms until it reports true; on timeout the
+// test fails with what the last check said.
 func eventually(t *testing.T, within time.Duration, what string, check func() (bool, string)) {
+	t.Helper()
+	eventuallyEvery(t, within, 100*time.Millisecond, what, check)
+}
+
+// eventuallyEvery is eventually polling every interval.
+func eventuallyEvery(t *testing.T, within, interval time.Duration, what string, check func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -96,7 +103,7 @@ func eventually(t *testing.T, within time.Duration, what string, check func() (b
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not reached within %s\n%s", what, within, detail)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 
@@ -111,19 +118,22 @@ func since(reqs []fake.Request, t time.Time) []fake.Request {
 	return out
 }
 
-func isMutating(method string) bool {
-	switch method {
-	case "POST", "PATCH", "PUT", "DELETE":
-		return true
-	}
-	return false
-}
-
 // mutations keeps the mutating requests.
 func mutations(reqs []fake.Request) []fake.Request {
 	var out []fake.Request
 	for _, r := range reqs {
-		if isMutating(r.Method) {
+		if fake.Mutating(r.Method) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// faulted keeps the requests answered by an injected fault.
+func faulted(reqs []fake.Request) []fake.Request {
+	var out []fake.Request
+	for _, r := range reqs {
+		if r.Fault {
 			out = append(out, r)
 		}
 	}
@@ -131,15 +141,16 @@ func mutations(reqs []fake.Request) []fake.Request {
 }
 
 // repoRequests is every request of this user to one repository, by name
-// (including sub-paths such as /topics) or by id.
+// (including sub-paths such as /topics) or by id, in the order they started.
 func (u *user) repoRequests(name string, id int64) []fake.Request {
-	var out []fake.Request
-	for _, p := range []string{"/repos/acme/" + name, "/repos/acme/" + name + "/*"} {
-		out = append(out, u.requests(fake.RequestFilter{Path: p})...)
-	}
+	bases := []string{"/repos/acme/" + name}
 	if id != 0 {
-		for _, p := range []string{fmt.Sprintf("/repositories/%d", id), fmt.Sprintf("/repositories/%d/*", id)} {
-			out = append(out, u.requests(fake.RequestFilter{Path: p})...)
+		bases = append(bases, fmt.Sprintf("/repositories/%d", id))
+	}
+	var out []fake.Request
+	for _, r := range u.requests(fake.RequestFilter{}) {
+		if slices.ContainsFunc(bases, func(base string) bool { return r.Path == base || strings.HasPrefix(r.Path, base+"/") }) {
+			out = append(out, r)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b fake.Request) int { return a.Time.Compare(b.Time) })
@@ -221,10 +232,14 @@ func (u *user) dump() {
 		fmt.Fprintf(&b, "list GitHubRepos: %v\n", err)
 	} else {
 		for _, item := range list.Items {
-			var r v1.GitHubRepo
-			raw, _ := json.Marshal(item.Object)
-			_ = json.Unmarshal(raw, &r)
-			fmt.Fprintf(&b, "GitHubRepo %s/%s:\n%s", u.ns, r.Name, formatStatus(&r))
+			// The test has failed already; a conversion error goes into
+			// the report, so that the rest of it and the teardown still run.
+			r, err := toRepo(item.Object)
+			if err != nil {
+				fmt.Fprintf(&b, "GitHubRepo %s/%s: %v\n", u.ns, item.GetName(), err)
+				continue
+			}
+			fmt.Fprintf(&b, "GitHubRepo %s/%s:\n%s", u.ns, r.Name, formatStatus(r))
 		}
 	}
 	const tail = 60

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -61,10 +60,11 @@ spec:
 		}
 		notReady = notReady[:0]
 		for _, item := range list.Items {
-			var r v1.GitHubRepo
-			raw, _ := json.Marshal(item.Object)
-			_ = json.Unmarshal(raw, &r)
-			if !hasCondition(&r, v1.ConditionReady, "True", v1.ReasonAvailable) {
+			r, err := toRepo(item.Object)
+			if err != nil {
+				t.Fatalf("ghr %s/%s: %v", u.ns, item.GetName(), err)
+			}
+			if !hasCondition(r, v1.ConditionReady, "True", v1.ReasonAvailable) {
 				notReady = append(notReady, r.Name)
 			}
 		}

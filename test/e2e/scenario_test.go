@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -57,20 +56,41 @@ func newUser(t *testing.T, id string) *user {
 	return u
 }
 
+// in is u for a subtest: its failures go to t, the subtest's own test.
+func (u *user) in(t *testing.T) *user {
+	c := *u
+	c.t = t
+	return &c
+}
+
 // kubectl runs kubectl against the stack, as a user would.
 func (u *user) kubectl(args ...string) (string, error) {
+	return u.kubectlIn("", args...)
+}
+
+// kubectlIn runs kubectl with stdin, if not empty, as its input.
+func (u *user) kubectlIn(stdin string, args ...string) (string, error) {
 	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", env.ControlPlane.KubeconfigPath}, args...)...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
-func (u *user) kubectlApply(manifest string) {
+// applyErr applies a manifest with kubectl and returns what it printed.
+func (u *user) applyErr(manifest string) (string, error) {
+	return u.kubectlIn(manifest, "apply", "-f", "-")
+}
+
+// kubectlApply applies a manifest and fails the test when kubectl fails.
+func (u *user) kubectlApply(manifest string) string {
 	u.t.Helper()
-	cmd := exec.Command("kubectl", "--kubeconfig", env.ControlPlane.KubeconfigPath, "apply", "-f", "-")
-	cmd.Stdin = strings.NewReader(manifest)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := u.applyErr(manifest)
+	if err != nil {
 		u.t.Fatalf("kubectl apply: %v\n%s\n%s", err, out, manifest)
 	}
+	return out
 }
 
 // secret applies the token Secret, pointing at the fake GitHub.
@@ -101,37 +121,36 @@ func (u *user) get(name string) *v1.GitHubRepo {
 	if err != nil {
 		u.t.Fatalf("get ghr %s: %v", name, err)
 	}
-	var r v1.GitHubRepo
-	b, _ := json.Marshal(obj.Object)
-	if err := json.Unmarshal(b, &r); err != nil {
-		u.t.Fatal(err)
+	r, err := toRepo(obj.Object)
+	if err != nil {
+		u.t.Fatalf("ghr %s: %v", name, err)
 	}
-	return &r
+	return r
 }
+
+// waitPoll is how often waitFor and waitGone look at the GitHubRepo.
+const waitPoll = 200 * time.Millisecond
 
 // waitFor polls the GitHubRepo until cond holds.
 func (u *user) waitFor(name, what string, within time.Duration, cond func(r *v1.GitHubRepo) bool) *v1.GitHubRepo {
 	u.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		r := u.get(name)
+	var r *v1.GitHubRepo
+	eventuallyEvery(u.t, within, waitPoll, fmt.Sprintf("ghr %s/%s: %s", u.ns, name, what), func() (bool, string) {
+		r = u.get(name)
 		if cond(r) {
-			return r
+			return true, ""
 		}
-		if time.Now().After(deadline) {
-			b, _ := json.MarshalIndent(r.Status, "", "  ")
-			u.t.Fatalf("ghr %s/%s: %s not reached within %s; status:\n%s", u.ns, name, what, within, b)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		b, _ := json.MarshalIndent(r.Status, "", "  ")
+		return false, fmt.Sprintf("status:\n%s", b)
+	})
+	return r
 }
 
 // waitCondition waits for a condition with the given status and reason.
 func (u *user) waitCondition(name, typ, status, reason string, within time.Duration) *v1.GitHubRepo {
 	u.t.Helper()
 	return u.waitFor(name, typ+"="+status+"/"+reason, within, func(r *v1.GitHubRepo) bool {
-		c := meta.FindStatusCondition(r.Status.Conditions, typ)
-		return c != nil && string(c.Status) == status && c.Reason == reason && c.ObservedGeneration == r.Generation
+		return hasCondition(r, typ, status, reason)
 	})
 }
 
@@ -140,19 +159,12 @@ func (u *user) requests(f fake.RequestFilter) []fake.Request {
 	return env.GitHub.Requests(f)
 }
 
+// waitGone polls until the GitHubRepo is no longer stored.
 func (u *user) waitGone(name string, within time.Duration) {
 	u.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		_, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).Get(context.Background(), name, metav1.GetOptions{})
-		if err != nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			u.t.Fatalf("ghr %s/%s still exists after %s", u.ns, name, within)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	eventuallyEvery(u.t, within, waitPoll, fmt.Sprintf("ghr %s/%s gone", u.ns, name), func() (bool, string) {
+		return !u.exists(name), fmt.Sprintf("ghr %s/%s still exists", u.ns, name)
+	})
 }
 
 // Scenario 1: a Secret and a GitHubRepo → Ready; exactly one repository
