@@ -32,12 +32,13 @@ func TestMain(m *testing.M) {
 		fmt.Println("e2e: skipped under -short")
 		os.Exit(0)
 	}
-	// How many parallel scenarios run at once is bounded by what the
-	// stand-in can carry, not by the CPUs: it sustains about one sync a
-	// second for all parents together (client-go's default 5 requests a
-	// second, several requests per sync), and every live GitHubRepo is
-	// resynced every 5s. More than two scenarios at a time starve each
-	// other's syncs and skew the timing they measure. -test.parallel
+	// How many parallel scenarios run at once is bounded by what
+	// Metacontroller can carry, not by the CPUs: a real one talks to the
+	// apiserver at client-go's default 5 requests a second (several per
+	// sync), and every live GitHubRepo is resynced every 5s. More than two
+	// scenarios at a time starve each other's syncs and skew the timing
+	// they measure. The stand-in, given 100 requests a second, runs under
+	// the same bound so that both are measured alike. -test.parallel
 	// overrides this.
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
