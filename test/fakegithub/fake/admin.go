@@ -121,12 +121,13 @@ type faultJSON struct {
 	Latency string `json:"latency"`
 	Status  int    `json:"status"`
 	Drop    bool   `json:"drop"`
+	After   bool   `json:"after"`
 	Times   int    `json:"times"`
 	For     string `json:"for"`
 }
 
 func (in faultJSON) fault() (Fault, error) {
-	f := Fault{Method: in.Method, Path: in.Path, Status: in.Status, Drop: in.Drop, Times: in.Times}
+	f := Fault{Method: in.Method, Path: in.Path, Status: in.Status, Drop: in.Drop, After: in.After, Times: in.Times}
 	var err error
 	if f.Latency, err = parseDuration(in.Latency); err != nil {
 		return Fault{}, err
@@ -136,6 +137,9 @@ func (in faultJSON) fault() (Fault, error) {
 	}
 	if f.Status == 0 && !f.Drop && f.Latency == 0 {
 		return Fault{}, errors.New("a fault needs a status, drop or latency")
+	}
+	if f.After && f.Status == 0 && !f.Drop {
+		return Fault{}, errors.New("a fault after serving needs a status or drop")
 	}
 	return f, nil
 }

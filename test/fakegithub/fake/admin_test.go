@@ -50,6 +50,13 @@ func TestAdminEndpoint(t *testing.T) {
 		{"drop fault", "POST", "/_fake/faults", "", map[string]any{"drop": true}, 201, nil},
 		{"clear faults", "DELETE", "/_fake/faults", "", nil, 204,
 			func() bool { return api("GET", "/user", octocatToken) == 200 }},
+		{"fault after serving", "POST", "/_fake/faults", "", map[string]any{"method": "PATCH", "status": 502, "after": true, "times": 1}, 201,
+			func() bool {
+				got := call(t, base, "PATCH", "/repos/acme/renamed", octocatToken, map[string]any{"homepage": "https://kept.example"})
+				r, _ := s.Repo("acme", "renamed")
+				return got.resp.StatusCode == 502 && r.Homepage == "https://kept.example"
+			}},
+		{"after needs status or drop", "POST", "/_fake/faults", "", map[string]any{"latency": "1ms", "after": true}, 400, nil},
 		{"exhaust budget", "PUT", "/_fake/ratelimit", octocatToken, map[string]any{"remaining": 0}, 200,
 			func() bool {
 				return api("GET", "/user", octocatToken) == 403 && s.RateLimit(octocatToken).Remaining == 0

@@ -2,6 +2,7 @@ package fake_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -416,4 +417,46 @@ func TestDefaultConfig(t *testing.T) {
 	if got := call(t, base, "POST", "/orgs/acme/repos", "fake-token", map[string]any{"name": "x"}); got.resp.StatusCode != 201 {
 		t.Errorf("create in acme: %d %s", got.resp.StatusCode, got.body)
 	}
+}
+
+// TestFaultAfterServing: a request GitHub ends with a timeout may already
+// have done its work ("If GitHub takes more than 10 seconds to process an
+// API request, GitHub will terminate the request and you will receive a
+// timeout response", https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#timeouts).
+// An After fault keeps the change and loses the answer.
+func TestFaultAfterServing(t *testing.T) {
+	t.Run("status", func(t *testing.T) {
+		s, base, _ := start(t)
+		s.InjectFault(fake.Fault{Method: "POST", Path: "/orgs/acme/*", Status: 504, After: true, Times: 1})
+		if got := call(t, base, "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "lost"}); got.resp.StatusCode != 504 {
+			t.Fatalf("status = %d, want 504: %s", got.resp.StatusCode, got.body)
+		}
+		if _, ok := s.Repo("acme", "lost"); !ok {
+			t.Error("the repository was not created")
+		}
+		log := s.Requests(fake.RequestFilter{Method: "POST"})
+		if e := log[0]; !e.Fault || e.Status != 504 || e.LostStatus != 201 || e.RateRemaining != 4999 {
+			t.Errorf("log = %+v, want a fault answered 504 that was served 201 and charged", e)
+		}
+		if again := call(t, base, "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "lost"}); again.resp.StatusCode != 422 {
+			t.Errorf("retry: %d, want 422 name already exists", again.resp.StatusCode)
+		}
+	})
+
+	t.Run("drop", func(t *testing.T) {
+		s, base, _ := start(t)
+		s.InjectFault(fake.Fault{Method: "PATCH", Drop: true, After: true})
+		req, _ := http.NewRequest("PATCH", base+"repos/acme/widgets", strings.NewReader(`{"description":"kept"}`))
+		req.Header.Set("Authorization", "token "+octocatToken)
+		if resp, err := noRedirects.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("status = %d, want no answer", resp.StatusCode)
+		}
+		if r, _ := s.Repo("acme", "widgets"); r.Description != "kept" {
+			t.Errorf("description = %q: the change must be kept", r.Description)
+		}
+		if e := s.Requests(fake.RequestFilter{Method: "PATCH"})[0]; !e.Fault || !e.Dropped || e.Status != 0 || e.LostStatus != 200 {
+			t.Errorf("log = %+v", e)
+		}
+	})
 }

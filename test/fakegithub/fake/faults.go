@@ -9,8 +9,8 @@ import (
 
 // Fault changes how matching API requests are answered. Faults apply to
 // authenticated requests that passed the secondary rate limits, and before
-// the primary one, so a faulted request costs no budget. The first matching
-// fault, in the order injected, applies.
+// the primary one, so a faulted request costs no budget unless After lets
+// it be served. The first matching fault, in the order injected, applies.
 type Fault struct {
 	// Method matches case-insensitively; empty matches any.
 	Method string
@@ -26,6 +26,12 @@ type Fault struct {
 	// retry an idempotent request on a fresh connection by itself, so a
 	// Times of 1 can go unnoticed.
 	Drop bool
+	// After serves the request for real, keeping its change and charging
+	// its budget, then loses the answer: Latency passes, and Status or
+	// Drop replaces it. GitHub ends requests that take over 10 seconds
+	// with a timeout; what they did may still have been done. After
+	// needs Status or Drop.
+	After bool
 	// Times limits the fault to that many matching requests; 0 is no limit.
 	Times int
 	// For limits the fault to that long from now on the fake's clock; 0 is
@@ -124,6 +130,11 @@ func (s *Server) injectFaults(next http.Handler) http.Handler {
 			return
 		}
 		c.fault = true
+		if f.After && (f.Status != 0 || f.Drop) {
+			lost := &discard{header: http.Header{}}
+			next.ServeHTTP(lost, r)
+			c.lostStatus = lost.status
+		}
 		if !sleep(r, f.Latency) {
 			c.dropped = true // the client gave up; nothing was answered
 			return
@@ -139,6 +150,25 @@ func (s *Server) injectFaults(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// discard takes an answer that a fault loses, keeping only its status.
+type discard struct {
+	header http.Header
+	status int
+}
+
+func (d *discard) Header() http.Header { return d.header }
+
+func (d *discard) WriteHeader(status int) {
+	if d.status == 0 {
+		d.status = status
+	}
+}
+
+func (d *discard) Write(b []byte) (int, error) {
+	d.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // sleep waits d unless the client goes away first.

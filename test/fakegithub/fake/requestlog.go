@@ -20,10 +20,13 @@ type Request struct {
 	Status      int       `json:"status"`             // 0 when no answer was sent
 	NotModified bool      `json:"not_modified,omitempty"`
 	// RateRemaining is the token's primary budget after the request.
-	RateRemaining int    `json:"rate_remaining"`
-	Fault         bool   `json:"fault,omitempty"`
-	Dropped       bool   `json:"dropped,omitempty"`
-	Limited       string `json:"limited,omitempty"` // "primary" or "secondary" when refused by a rate limit
+	RateRemaining int  `json:"rate_remaining"`
+	Fault         bool `json:"fault,omitempty"`
+	// LostStatus is what a request served before a fault (Fault.After)
+	// was answered with before the fault replaced it.
+	LostStatus int    `json:"lost_status,omitempty"`
+	Dropped    bool   `json:"dropped,omitempty"`
+	Limited    string `json:"limited,omitempty"` // "primary" or "secondary" when refused by a rate limit
 }
 
 // RequestFilter selects requests; empty fields match anything.
@@ -66,7 +69,7 @@ func (s *Server) finish(r *http.Request, c *call) {
 		Time: c.start, Method: r.Method, Path: c.path, Query: r.URL.RawQuery,
 		User: c.user, TokenID: c.tokenID, Status: c.status,
 		NotModified: c.status == http.StatusNotModified, RateRemaining: c.remaining,
-		Fault: c.fault, Dropped: c.dropped, Limited: c.limited,
+		Fault: c.fault, LostStatus: c.lostStatus, Dropped: c.dropped, Limited: c.limited,
 	}
 	if len(s.requests) == maxLogged {
 		s.requests = slices.Delete(s.requests, 0, maxLogged/10)

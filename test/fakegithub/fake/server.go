@@ -148,20 +148,21 @@ func (s *Server) apiRoutes() http.Handler {
 
 // call is what the middlewares learn about one API request.
 type call struct {
-	id        int64
-	start     time.Time
-	path      string // without the /api/v3 prefix
-	prefix    string // "/api/v3" or ""
-	token     string // only to find budgets; never logged
-	tokenID   string
-	user      string
-	charged   bool // took one from the primary budget
-	status    int
-	remaining int
-	fault     bool
-	dropped   bool
-	limited   string
-	logged    bool
+	id         int64
+	start      time.Time
+	path       string // without the /api/v3 prefix
+	prefix     string // "/api/v3" or ""
+	token      string // only to find budgets; never logged
+	tokenID    string
+	user       string
+	charged    bool // took one from the primary budget
+	status     int
+	remaining  int
+	fault      bool
+	lostStatus int // what the handler answered before an After fault
+	dropped    bool
+	limited    string
+	logged     bool
 }
 
 type callKey struct{}
