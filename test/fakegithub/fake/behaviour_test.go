@@ -460,3 +460,26 @@ func TestFaultAfterServing(t *testing.T) {
 		}
 	})
 }
+
+// TestHostsCollide: ids are only unique within one GitHub instance, and a
+// legacy node id is derived from the id alone
+// (https://docs.github.com/en/graphql/guides/using-global-node-ids), so
+// github.com and a GitHub Enterprise Server can both have a repository
+// 1003 with the same node id. Two fakes collide the same way.
+func TestHostsCollide(t *testing.T) {
+	_, dotcom, _ := start(t)
+	_, enterprise, _ := start(t)
+	a := call(t, dotcom, "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "alpha"}).json(t)
+	b := call(t, enterprise+"api/v3/", "POST", "/user/repos", octocatToken, map[string]any{"name": "beta"}).json(t)
+	if a["id"] != b["id"] || a["node_id"] != b["node_id"] || a["full_name"] == b["full_name"] {
+		t.Errorf("got %v %v %v and %v %v %v, want one id and node id for two repositories",
+			a["id"], a["node_id"], a["full_name"], b["id"], b["node_id"], b["full_name"])
+	}
+
+	cfg := testConfig()
+	cfg.FirstRepoID = 5000
+	s, _, _ := start(t, fake.WithConfig(cfg))
+	if r, _ := s.Repo("acme", "widgets"); r.ID != 5001 {
+		t.Errorf("first id = %d, want 5001", r.ID)
+	}
+}

@@ -45,6 +45,17 @@ type Config struct {
 	Orgs   []Org             `json:"orgs,omitempty"`
 	// Repos are created in order; an ID of 0 is assigned.
 	Repos []Repo `json:"repos,omitempty"`
+	// FirstRepoID is where repository ids start (after it); 0 is 1000.
+	// Two fakes with the same FirstRepoID give out the same ids, and so
+	// the same node ids, as two GitHub instances do. Seed ignores it.
+	FirstRepoID int64 `json:"first_repo_id,omitempty"`
+}
+
+func (c Config) firstRepoID() int64 {
+	if c.FirstRepoID == 0 {
+		return 1000
+	}
+	return c.FirstRepoID
 }
 
 // DefaultConfig is token "fake-token" for user octocat, admin of org acme.

@@ -107,7 +107,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Reset returns to the configured state: seeded accounts and repositories,
 // full rate-limit budgets, no faults, an empty request log.
 func (s *Server) Reset() error {
-	st := newState()
+	st := newState(s.cfg.firstRepoID())
 	if err := st.seed(s.cfg, s.now()); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

@@ -35,14 +35,15 @@ type state struct {
 	lastRepo  int64
 }
 
-func newState() *state {
+// newState numbers repositories from after lastRepo.
+func newState(lastRepo int64) *state {
 	return &state{
 		accounts:  map[string]*account{},
 		tokens:    map[string]string{},
 		repos:     map[int64]*Repo{},
 		names:     map[string]int64{},
 		redirects: map[string]int64{},
-		lastRepo:  1000,
+		lastRepo:  lastRepo,
 	}
 }
 
