@@ -27,6 +27,7 @@ func (s *Server) adminRoutes() http.Handler {
 		r.Get("/repos/{owner}/{repo}", admin(s.adminGetRepo))
 		r.Patch("/repos/{owner}/{repo}", admin(s.adminEditRepo))
 		r.Delete("/repos/{owner}/{repo}", admin(s.adminDeleteRepo))
+		r.Post("/repos/{owner}/{repo}/touch", admin(s.adminTouch))
 		r.Get("/requests", admin(s.adminRequests))
 		r.Delete("/requests", admin(func(*http.Request, []byte) (int, any, error) {
 			s.ClearRequests()
@@ -106,6 +107,17 @@ func (s *Server) adminEditRepo(r *http.Request, body []byte) (int, any, error) {
 
 func (s *Server) adminDeleteRepo(r *http.Request, _ []byte) (int, any, error) {
 	return http.StatusNoContent, nil, s.DeleteRepo(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"))
+}
+
+func (s *Server) adminTouch(r *http.Request, _ []byte) (int, any, error) {
+	repo, ok := s.Repo(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"))
+	if !ok {
+		return 0, nil, errNoRepo
+	}
+	if err := s.Touch(repo.ID); err != nil {
+		return 0, nil, err
+	}
+	return s.adminGetRepo(r, nil)
 }
 
 func (s *Server) adminRequests(r *http.Request, _ []byte) (int, any, error) {

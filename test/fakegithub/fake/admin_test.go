@@ -37,6 +37,9 @@ func TestAdminEndpoint(t *testing.T) {
 		{"delete by hand", "DELETE", "/_fake/repos/acme/seeded", "", nil, 204,
 			func() bool { return api("GET", "/repos/acme/seeded", octocatToken) == 404 }},
 		{"list repos", "GET", "/_fake/repos", "", nil, 200, nil},
+		{"touch", "POST", "/_fake/repos/acme/renamed/touch", "", nil, 200,
+			func() bool { r, _ := s.Repo("acme", "renamed"); return r.Stars == 1 }},
+		{"touch missing repo", "POST", "/_fake/repos/acme/none/touch", "", nil, 404, nil},
 		{"inject fault", "POST", "/_fake/faults", "", map[string]any{"method": "GET", "path": "/user", "status": 503, "times": 1}, 201,
 			func() bool {
 				return api("GET", "/user", octocatToken) == 503 && api("GET", "/user", octocatToken) == 200

@@ -483,3 +483,53 @@ func TestHostsCollide(t *testing.T) {
 		t.Errorf("first id = %d, want 5001", r.ID)
 	}
 }
+
+// TestETagPerToken: GitHub's ETags are specific to the token, so a
+// conditional request with another token's ETag gets a full 200. GitHub
+// Support confirmed "It's currently expected for ETags to be auth token
+// specific" (https://github.com/eclipse-csi/otterdog/issues/201; also
+// https://github.com/github/docs/issues/34689).
+func TestETagPerToken(t *testing.T) {
+	s, base, _ := start(t)
+	if err := s.Seed(fake.Config{Tokens: map[string]string{"octocat-other": "octocat"}}); err != nil {
+		t.Fatal(err)
+	}
+	mine := call(t, base, "GET", "/repos/acme/widgets", octocatToken, nil)
+	other := call(t, base, "GET", "/repos/acme/widgets", "octocat-other", nil)
+	if string(mine.body) != string(other.body) || mine.resp.Header.Get("ETag") == other.resp.Header.Get("ETag") {
+		t.Fatalf("same user, same body, want ETags that differ: %q %q", mine.resp.Header.Get("ETag"), other.resp.Header.Get("ETag"))
+	}
+	if got := call(t, base, "GET", "/repos/acme/widgets", "octocat-other", nil, "If-None-Match", mine.resp.Header.Get("ETag")); got.resp.StatusCode != 200 {
+		t.Errorf("another token's ETag: %d, want 200", got.resp.StatusCode)
+	}
+}
+
+// TestTouch: activity nobody configured (a push moves pushed_at, a star
+// stargazers_count; both are fields of
+// https://docs.github.com/en/rest/repos/repos#get-a-repository) changes
+// the body and its ETag while every setting stays the same.
+func TestTouch(t *testing.T) {
+	s, base, clock := start(t)
+	before := call(t, base, "GET", "/repos/acme/widgets", octocatToken, nil)
+	r, _ := s.Repo("acme", "widgets")
+	clock.Step(time.Minute)
+	if err := s.Touch(r.ID); err != nil {
+		t.Fatal(err)
+	}
+	after := call(t, base, "GET", "/repos/acme/widgets", octocatToken, nil, "If-None-Match", before.resp.Header.Get("ETag"))
+	if after.resp.StatusCode != 200 {
+		t.Fatalf("status = %d, want 200 with the new body", after.resp.StatusCode)
+	}
+	was, now := before.json(t), after.json(t)
+	if now["stargazers_count"] != 1.0 || now["pushed_at"] == was["pushed_at"] || now["updated_at"] == was["updated_at"] {
+		t.Errorf("activity not seen: %v %v %v", now["stargazers_count"], now["pushed_at"], now["updated_at"])
+	}
+	for _, k := range []string{"description", "topics", "visibility", "default_branch", "has_issues", "archived"} {
+		if !jsonEqual(was[k], now[k]) {
+			t.Errorf("%s changed: %v -> %v", k, was[k], now[k])
+		}
+	}
+	if err := s.Touch(99); err == nil {
+		t.Error("touching an unknown repository succeeded")
+	}
+}

@@ -133,6 +133,8 @@ type Repo struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	PushedAt  time.Time `json:"pushed_at"`
+	// Stars is stargazers_count, which Touch moves.
+	Stars int `json:"stargazers_count,omitempty"`
 }
 
 // NewRepo is a repository with GitHub's defaults for a new, empty one.

@@ -72,7 +72,7 @@ func (s *Server) serve(fn func(*http.Request, *call) reply) http.HandlerFunc {
 }
 
 // write sends a reply; a 200 to a GET carries an ETag derived from the body
-// and becomes a 304 when If-None-Match has it.
+// and the token, and becomes a 304 when If-None-Match has it.
 func (s *Server) write(w http.ResponseWriter, r *http.Request, rep reply) {
 	h := w.Header()
 	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
@@ -90,7 +90,7 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, rep reply) {
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	if rep.status == http.StatusOK || rep.status == http.StatusCreated {
-		etag := `W/"` + digest(body) + `"`
+		etag := etagOf(body, callFrom(r).token)
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, max-age=60, s-maxage=60")
 		h.Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
@@ -117,6 +117,17 @@ func etagMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// etagOf differs per token as well as per body, because GitHub's ETags are
+// specific to the token that read the resource: another token's ETag never
+// gets a 304.
+func etagOf(body []byte, token string) string {
+	h := sha256.New()
+	h.Write(body)
+	h.Write([]byte{0})
+	h.Write([]byte(token))
+	return `W/"` + hex.EncodeToString(h.Sum(nil)) + `"`
 }
 
 func digest(b []byte) string {

@@ -103,3 +103,19 @@ func (s *Server) DeleteRepo(owner, name string) error {
 	s.st.deleteRepo(r)
 	return nil
 }
+
+// Touch simulates activity nobody configured on repository id: a push
+// (pushed_at) and a star (stargazers_count), which move updated_at too.
+// The settings stay the same; the body, and so its ETag, changes.
+func (s *Server) Touch(id int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.st.repos[id]
+	if r == nil {
+		return fmt.Errorf("touch %d: %w", id, errNoRepo)
+	}
+	now := s.now()
+	r.PushedAt, r.UpdatedAt = now, now
+	r.Stars++
+	return nil
+}
