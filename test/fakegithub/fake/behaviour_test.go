@@ -533,3 +533,47 @@ func TestTouch(t *testing.T) {
 		t.Error("touching an unknown repository succeeded")
 	}
 }
+
+// TestAccountDefaultBranch: a new repository's default branch is the
+// owner's setting
+// (https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/managing-repository-settings/managing-the-default-branch-name-for-your-repositories,
+// and for organizations, whoever creates the repository,
+// https://docs.github.com/en/organizations/managing-organization-settings/managing-the-default-branch-name-for-repositories-in-your-organization),
+// and a template's first commit creates that branch.
+func TestAccountDefaultBranch(t *testing.T) {
+	cfg := testConfig()
+	cfg.Users[0].DefaultBranch = "trunk"
+	cfg.Orgs[0].DefaultBranch = "develop"
+	cfg.Repos = append(cfg.Repos, fake.NewRepo("octocat", "seeded"))
+	tests := []struct {
+		name, path, token string
+		body              map[string]any
+		owner, repo       string
+		branch            string
+		branches          []string
+	}{
+		{"user, empty", "/user/repos", octocatToken, map[string]any{"name": "a"}, "octocat", "a", "trunk", nil},
+		{"user, gitignore", "/user/repos", octocatToken, map[string]any{"name": "a", "gitignore_template": "Go"}, "octocat", "a", "trunk", []string{"trunk"}},
+		{"org, auto init", "/orgs/acme/repos", octocatToken, map[string]any{"name": "a", "auto_init": true}, "acme", "a", "develop", []string{"develop"}},
+		{"org, by a member", "/orgs/acme/repos", devToken, map[string]any{"name": "a", "license_template": "mit"}, "acme", "a", "develop", []string{"develop"}},
+		{"org without a setting", "/orgs/locked/repos", octocatToken, map[string]any{"name": "a"}, "locked", "a", "main", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, base, _ := start(t, fake.WithConfig(cfg))
+			if err := s.Seed(fake.Config{Orgs: []fake.Org{{Login: "locked", Members: map[string]fake.Role{"octocat": fake.RoleAdmin}}}}); err != nil {
+				t.Fatal(err)
+			}
+			got := call(t, base, "POST", tt.path, tt.token, tt.body)
+			if got.resp.StatusCode != 201 || got.json(t)["default_branch"] != tt.branch {
+				t.Fatalf("%d %s, want default_branch %s", got.resp.StatusCode, got.body, tt.branch)
+			}
+			if r, _ := s.Repo(tt.owner, tt.repo); !slices.Equal(r.Branches, tt.branches) {
+				t.Errorf("branches = %v, want %v", r.Branches, tt.branches)
+			}
+			if r, _ := s.Repo("octocat", "seeded"); r.DefaultBranch != "trunk" {
+				t.Errorf("seeded default branch = %q, want trunk", r.DefaultBranch)
+			}
+		})
+	}
+}

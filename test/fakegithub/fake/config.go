@@ -21,6 +21,9 @@ type User struct {
 	ID    int64  `json:"id,omitempty"`
 	Name  string `json:"name,omitempty"`
 	Email string `json:"email,omitempty"`
+	// DefaultBranch names the first branch of the repositories created
+	// for the account; empty is "main", as on GitHub.
+	DefaultBranch string `json:"default_branch,omitempty"`
 }
 
 // Org is an organization and its members.
@@ -34,6 +37,9 @@ type Org struct {
 	// MembersCanCreateRepos mirrors the organization setting of the same
 	// name; nil means true, as on GitHub. Admins can always create.
 	MembersCanCreateRepos *bool `json:"members_can_create_repositories,omitempty"`
+	// DefaultBranch names the first branch of the organization's new
+	// repositories, whoever creates them; empty is "main".
+	DefaultBranch string `json:"default_branch,omitempty"`
 }
 
 // Config is what a fake starts with and returns to on Reset.

@@ -111,9 +111,11 @@ func (s *Server) createRepo(r *http.Request, c *call) reply {
 	if ferr := in.apply(&repo, owner.org); ferr != nil {
 		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc, *ferr)
 	}
-	// Any template makes GitHub write a first commit, so the branch exists.
+	// The owner's setting names the branch; any template makes GitHub
+	// write a first commit, so the branch exists.
+	repo.DefaultBranch = owner.defaultBranch()
 	if in.AutoInit || in.GitignoreTemplate != "" || in.LicenseTemplate != "" {
-		repo.Branches, repo.License = []string{"main"}, in.LicenseTemplate
+		repo.Branches, repo.License = []string{repo.DefaultBranch}, in.LicenseTemplate
 	}
 	stored, err := s.st.addRepo(repo, s.now())
 	if err != nil {

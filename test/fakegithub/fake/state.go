@@ -54,7 +54,7 @@ func (st *state) seed(cfg Config, now time.Time) error {
 		st.addAccount(u, false, now)
 	}
 	for _, o := range cfg.Orgs {
-		a := st.addAccount(User{Login: o.Login, ID: o.ID, Name: o.Name}, true, now)
+		a := st.addAccount(User{Login: o.Login, ID: o.ID, Name: o.Name, DefaultBranch: o.DefaultBranch}, true, now)
 		a.canCreate = o.MembersCanCreateRepos == nil || *o.MembersCanCreateRepos
 		for login, role := range o.Members {
 			st.ensureUser(login, now)
@@ -94,6 +94,14 @@ func (st *state) addAccount(u User, org bool, now time.Time) *account {
 	return a
 }
 
+// defaultBranch is what the account's new repositories start with.
+func (a *account) defaultBranch() string {
+	if a.DefaultBranch == "" {
+		return "main"
+	}
+	return a.DefaultBranch
+}
+
 func (st *state) ensureUser(login string, now time.Time) *account {
 	if a := st.accounts[strings.ToLower(login)]; a != nil {
 		return a
@@ -120,13 +128,13 @@ func (st *state) addRepo(r Repo, now time.Time) (*Repo, error) {
 	}
 	stored := r.clone()
 	stored.Owner = owner.Login
-	st.fillDefaults(&stored, now)
+	st.fillDefaults(&stored, owner, now)
 	st.repos[stored.ID] = &stored
 	st.claimName(&stored)
 	return &stored, nil
 }
 
-func (st *state) fillDefaults(r *Repo, now time.Time) {
+func (st *state) fillDefaults(r *Repo, owner *account, now time.Time) {
 	if r.ID == 0 {
 		st.lastRepo++
 		r.ID = st.lastRepo
@@ -135,9 +143,10 @@ func (st *state) fillDefaults(r *Repo, now time.Time) {
 	if r.Visibility == "" {
 		r.Visibility = "public"
 	}
-	// GitHub reports "main" even before the first push creates it.
+	// GitHub reports the default branch even before the first push
+	// creates it.
 	if r.DefaultBranch == "" {
-		r.DefaultBranch = "main"
+		r.DefaultBranch = owner.defaultBranch()
 	}
 	for _, t := range []*time.Time{&r.CreatedAt, &r.UpdatedAt, &r.PushedAt} {
 		if t.IsZero() {
