@@ -145,9 +145,9 @@ func (s *Server) mayCreateIn(org *account, login, doc string) (reply, bool) {
 
 // repoOp resolves the repository of /repos/{owner}/{repo} or
 // /repositories/{id}: repositories the user can't see are 404, old names
-// redirect to /repositories/{id}, and too little access is 403. op gets the
-// user's permission on the repository.
-func (s *Server) repoOp(rest string, need perm, op func(*http.Request, *Repo, perm) reply) http.HandlerFunc {
+// redirect to /repositories/{id} with the rest of the path, and too little
+// access is 403. op gets the user's permission on the repository.
+func (s *Server) repoOp(need perm, op func(*http.Request, *Repo, perm) reply) http.HandlerFunc {
 	return s.serve(func(r *http.Request, c *call) reply {
 		repo, moved := s.resolve(r)
 		if repo == nil {
@@ -158,7 +158,7 @@ func (s *Server) repoOp(rest string, need perm, op func(*http.Request, *Repo, pe
 			return notFound(docGetRepo)
 		}
 		if moved {
-			return redirect(r, repo.ID, rest)
+			return redirect(r, repo.ID, restOf(r))
 		}
 		if p < need {
 			return errReply(http.StatusForbidden, "Must have admin rights to Repository.", docUpdateRepo)
@@ -176,6 +176,15 @@ func (s *Server) resolve(r *http.Request) (repo *Repo, moved bool) {
 		return s.st.repos[id], false
 	}
 	return s.st.lookup(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"))
+}
+
+// restOf is what follows the repository in /repos/{owner}/{repo}/...
+func restOf(r *http.Request) string {
+	parts := strings.SplitN(r.URL.EscapedPath(), "/", 5) // "", "repos", owner, repo, rest
+	if len(parts) < 5 {
+		return ""
+	}
+	return "/" + parts[4]
 }
 
 // redirect answers for a renamed repository exactly as recorded from
@@ -215,7 +224,7 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 	}
 	unarchiving := in.Archived != nil && !*in.Archived
 	if repo.Archived && !unarchiving && (!in.settings.empty() || in.Name != nil || in.DefaultBranch != nil) {
-		return errReply(http.StatusForbidden, "Repository was archived so is read-only.", docUpdateRepo)
+		return errReply(http.StatusForbidden, archivedReadOnly, docUpdateRepo)
 	}
 	next := repo.clone()
 	if ferr := in.apply(&next, s.st.account(repo.Owner).org); ferr != nil {
@@ -272,7 +281,7 @@ const (
 // GitHub (and its OpenAPI description) does for this operation.
 func (s *Server) replaceTopics(r *http.Request, repo *Repo, _ perm) reply {
 	if repo.Archived {
-		return errReply(http.StatusForbidden, "Repository was archived so is read-only.", docTopics)
+		return errReply(http.StatusForbidden, archivedReadOnly, docTopics)
 	}
 	var in struct {
 		Names *[]string `json:"names"`

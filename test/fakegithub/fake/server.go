@@ -137,11 +137,12 @@ func (s *Server) apiRoutes() http.Handler {
 	r.Post("/user/repos", s.serve(s.createRepo))
 	r.Post("/orgs/{org}/repos", s.serve(s.createRepo))
 	for _, prefix := range []string{"/repos/{owner}/{repo}", "/repositories/{id}"} {
-		r.Get(prefix, s.repoOp("", permPull, s.getRepo))
-		r.Patch(prefix, s.repoOp("", permAdmin, s.updateRepo))
-		r.Delete(prefix, s.repoOp("", permAdmin, s.deleteRepo))
-		r.Get(prefix+"/topics", s.repoOp("/topics", permPull, s.getTopics))
-		r.Put(prefix+"/topics", s.repoOp("/topics", permPush, s.replaceTopics))
+		r.Get(prefix, s.repoOp(permPull, s.getRepo))
+		r.Patch(prefix, s.repoOp(permAdmin, s.updateRepo))
+		r.Delete(prefix, s.repoOp(permAdmin, s.deleteRepo))
+		r.Get(prefix+"/topics", s.repoOp(permPull, s.getTopics))
+		r.Put(prefix+"/topics", s.repoOp(permPush, s.replaceTopics))
+		r.Post(prefix+"/branches/{branch}/rename", s.repoOp(permPush, s.renameBranch))
 	}
 	return r
 }
