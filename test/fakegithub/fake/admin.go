@@ -36,6 +36,8 @@ func (s *Server) adminRoutes() http.Handler {
 		r.Post("/faults", admin(s.adminAddFault))
 		r.Delete("/faults", admin(func(*http.Request, []byte) (int, any, error) { s.ClearFaults(); return http.StatusNoContent, nil, nil }))
 		r.Delete("/faults/{id}", admin(s.adminRemoveFault))
+		r.Delete("/orgs/{org}/members/{login}", admin(s.adminRemoveMember))
+		r.Put("/token-repos", admin(s.adminSetTokenRepos))
 		r.Get("/ratelimit", admin(s.adminGetRateLimit))
 		r.Put("/ratelimit", admin(s.adminSetRateLimit))
 		r.Get("/stats", admin(s.adminStats))
@@ -54,7 +56,7 @@ func admin(fn func(r *http.Request, body []byte) (int, any, error)) http.Handler
 			status, v, err = fn(r, body)
 		}
 		switch {
-		case errors.Is(err, errNoRepo):
+		case errors.Is(err, errNoRepo), errors.Is(err, errNoMember):
 			status, v = http.StatusNotFound, map[string]string{"error": err.Error()}
 		case err != nil:
 			status, v = http.StatusBadRequest, map[string]string{"error": err.Error()}
@@ -181,6 +183,27 @@ func (s *Server) adminRemoveFault(r *http.Request, _ []byte) (int, any, error) {
 		return 0, nil, err
 	}
 	s.RemoveFault(id)
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *Server) adminRemoveMember(r *http.Request, _ []byte) (int, any, error) {
+	return http.StatusNoContent, nil, s.RemoveMember(chi.URLParam(r, "org"), chi.URLParam(r, "login"))
+}
+
+// adminSetTokenRepos limits the token in the Authorization header to
+// {"repos": ["owner/name", ...]}; an empty list lifts the limit.
+func (s *Server) adminSetTokenRepos(r *http.Request, body []byte) (int, any, error) {
+	token := bearer(r.Header.Get("Authorization"))
+	if token == "" {
+		return 0, nil, errNoToken
+	}
+	var in struct {
+		Repos []string `json:"repos"`
+	}
+	if err := decodeStrict(body, &in); err != nil {
+		return 0, nil, err
+	}
+	s.SetTokenRepos(token, in.Repos...)
 	return http.StatusNoContent, nil, nil
 }
 

@@ -55,6 +55,10 @@ type Config struct {
 	// Two fakes with the same FirstRepoID give out the same ids, and so
 	// the same node ids, as two GitHub instances do. Seed ignores it.
 	FirstRepoID int64 `json:"first_repo_id,omitempty"`
+	// TokenRepos limits tokens, as a fine-grained token is limited to
+	// selected repositories, to the repositories named (owner/name).
+	// Tokens not listed reach whatever their user can.
+	TokenRepos map[string][]string `json:"token_repos,omitempty"`
 }
 
 func (c Config) firstRepoID() int64 {

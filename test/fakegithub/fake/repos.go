@@ -153,12 +153,21 @@ func (s *Server) repoOp(need perm, op func(*http.Request, *Repo, perm) reply) ht
 		if repo == nil {
 			return notFound(docGetRepo)
 		}
+		// A token limited to other repositories sees public ones only,
+		// and can't write to them.
 		p := s.st.permission(c.user, repo)
+		selected := s.st.selects(c.token, repo)
+		if !selected && repo.Private() {
+			p = permNone
+		}
 		if p < permPull {
 			return notFound(docGetRepo)
 		}
 		if moved {
 			return redirect(r, repo.ID, restOf(r))
+		}
+		if !selected && need > permPull {
+			return errReply(http.StatusForbidden, notAccessibleByToken, docUpdateRepo)
 		}
 		if p < need {
 			return errReply(http.StatusForbidden, "Must have admin rights to Repository.", docUpdateRepo)

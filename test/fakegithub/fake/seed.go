@@ -119,3 +119,28 @@ func (s *Server) Touch(id int64) error {
 	r.Stars++
 	return nil
 }
+
+// SetTokenRepos limits token to the named repositories (owner/name), as a
+// fine-grained token is limited to selected repositories: others that are
+// private are 404 to it, and public ones are read-only. No names lift the
+// limit. Reset restores Config.TokenRepos.
+func (s *Server) SetTokenRepos(token string, fullNames ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.selectRepos(token, fullNames)
+}
+
+var errNoMember = errors.New("no such organization member")
+
+// RemoveMember takes a user out of an organization, so the user's tokens
+// no longer see its private repositories.
+func (s *Server) RemoveMember(org, login string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.st.account(org)
+	if a == nil || !a.org || a.members[strings.ToLower(login)] == "" {
+		return fmt.Errorf("remove %s from %s: %w", login, org, errNoMember)
+	}
+	delete(a.members, strings.ToLower(login))
+	return nil
+}

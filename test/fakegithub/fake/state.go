@@ -28,6 +28,7 @@ type account struct {
 type state struct {
 	accounts  map[string]*account // lower-case login
 	tokens    map[string]string   // token -> login
+	selected  map[string][]string // token -> lower-case owner/name it is limited to
 	repos     map[int64]*Repo
 	names     map[string]int64 // lower-case owner/name -> id
 	redirects map[string]int64 // old lower-case owner/name -> id, after renames
@@ -40,6 +41,7 @@ func newState(lastRepo int64) *state {
 	return &state{
 		accounts:  map[string]*account{},
 		tokens:    map[string]string{},
+		selected:  map[string][]string{},
 		repos:     map[int64]*Repo{},
 		names:     map[string]int64{},
 		redirects: map[string]int64{},
@@ -63,6 +65,9 @@ func (st *state) seed(cfg Config, now time.Time) error {
 	}
 	for token, login := range cfg.Tokens {
 		st.tokens[token] = st.ensureUser(login, now).Login
+	}
+	for token, names := range cfg.TokenRepos {
+		st.selectRepos(token, names)
 	}
 	for _, r := range cfg.Repos {
 		if _, err := st.addRepo(r, now); err != nil {

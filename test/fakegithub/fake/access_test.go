@@ -1,0 +1,125 @@
+package fake_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hookops/hookops/test/fakegithub/fake"
+)
+
+const fineToken = "fine-token" // octocat's, limited to acme/widgets and acme/secret
+
+// accessConfig adds private acme/secret and acme/hidden, public acme/open,
+// and octocat's fine-grained token.
+func accessConfig() fake.Config {
+	cfg := testConfig()
+	for _, name := range []string{"secret", "hidden", "open"} {
+		r := fake.NewRepo("acme", name)
+		if name != "open" {
+			r.Visibility = "private"
+		}
+		cfg.Repos = append(cfg.Repos, r)
+	}
+	cfg.Tokens[fineToken] = "octocat"
+	cfg.TokenRepos = map[string][]string{fineToken: {"acme/widgets", "ACME/Secret"}}
+	return cfg
+}
+
+// TestTokenRepos: a fine-grained token limited to selected repositories
+// gets 404 for a private repository outside the selection, "to avoid
+// confirming the existence of private repositories", and "Resource not
+// accessible by personal access token" when it lacks the access a request
+// needs
+// (https://docs.github.com/en/rest/using-the-rest-api/troubleshooting-the-rest-api#404-not-found-for-an-existing-resource,
+// #resource-not-accessible; the 403 as reported in
+// https://github.com/RoamJS/roamjs-components/issues/31). A name that is
+// taken is taken whoever can see it: creating it is 422 "name already
+// exists on this account" (recorded in recorded/errors.json's shape).
+func TestTokenRepos(t *testing.T) {
+	tests := []struct {
+		name    string
+		method  string
+		path    string
+		token   string
+		body    any
+		want    int
+		message string
+	}{
+		{"selected, read", "GET", "/repos/acme/widgets", fineToken, nil, 200, ""},
+		{"selected, write", "PATCH", "/repos/acme/widgets", fineToken, map[string]any{"description": "x"}, 200, ""},
+		{"selected private, by id", "GET", "/repositories/1003", fineToken, nil, 200, ""},
+		{"private, by name", "GET", "/repos/octocat/personal", fineToken, nil, 404, "Not Found"},
+		{"private, by id", "GET", "/repositories/1002", fineToken, nil, 404, "Not Found"},
+		{"private, write", "PATCH", "/repos/acme/hidden", fineToken, map[string]any{"description": "x"}, 404, "Not Found"},
+		{"private, delete", "DELETE", "/repos/acme/hidden", fineToken, nil, 404, "Not Found"},
+		{"public, read", "GET", "/repos/acme/open", fineToken, nil, 200, ""},
+		{"public, write", "PATCH", "/repos/acme/open", fineToken, map[string]any{"description": "x"}, 403, "Resource not accessible by personal access token"},
+		{"public, topics", "PUT", "/repos/acme/open/topics", fineToken, map[string]any{"names": []string{"a"}}, 403, "Resource not accessible by personal access token"},
+		{"same user, other token", "GET", "/repos/acme/hidden", octocatToken, nil, 200, ""},
+		{"hidden name taken in org", "POST", "/orgs/acme/repos", fineToken, map[string]any{"name": "hidden"}, 422, "Repository creation failed."},
+		{"hidden name taken for user", "POST", "/user/repos", fineToken, map[string]any{"name": "personal"}, 422, "Repository creation failed."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, base, _ := start(t, fake.WithConfig(accessConfig()))
+			got := call(t, base, tt.method, tt.path, tt.token, tt.body)
+			if got.resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d: %s", got.resp.StatusCode, tt.want, got.body)
+			}
+			if tt.message != "" && got.json(t)["message"] != tt.message {
+				t.Errorf("message = %q, want %q", got.json(t)["message"], tt.message)
+			}
+			if tt.want == 422 && !strings.Contains(string(got.body), `"message":"name already exists on this account"`) {
+				t.Errorf("body = %s", got.body)
+			}
+		})
+	}
+}
+
+// TestSetTokenRepos: the selection can change at run time, follows a
+// renamed repository, and lifting it restores the user's access.
+func TestSetTokenRepos(t *testing.T) {
+	s, base, _ := start(t, fake.WithConfig(accessConfig()))
+	status := func(path string) int { return call(t, base, "GET", path, fineToken, nil).resp.StatusCode }
+	if _, err := s.EditRepo("acme", "secret", func(r *fake.Repo) error { r.Name = "classified"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := status("/repos/acme/classified"); got != 200 {
+		t.Errorf("renamed selected repository: %d, want 200", got)
+	}
+	s.SetTokenRepos(fineToken, "acme/hidden")
+	if a, b := status("/repos/acme/hidden"), status("/repos/acme/classified"); a != 200 || b != 404 {
+		t.Errorf("after reselecting: hidden %d, classified %d; want 200, 404", a, b)
+	}
+	s.SetTokenRepos(fineToken)
+	if got := status("/repos/octocat/personal"); got != 200 {
+		t.Errorf("unlimited: %d, want 200", got)
+	}
+}
+
+// TestRemoveMember: a user removed from an organization loses access to
+// its private repositories
+// (https://docs.github.com/en/organizations/managing-membership-in-your-organization/removing-a-member-from-your-organization),
+// which are then 404 to the user's tokens.
+func TestRemoveMember(t *testing.T) {
+	s, base, _ := start(t, fake.WithConfig(accessConfig()))
+	if got := call(t, base, "GET", "/repos/acme/hidden", devToken, nil); got.resp.StatusCode != 200 {
+		t.Fatalf("member: %d", got.resp.StatusCode)
+	}
+	if err := s.RemoveMember("acme", "DEV"); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{"/repos/acme/hidden": 404, "/repositories/1004": 404, "/repos/acme/widgets": 200} {
+		if got := call(t, base, "GET", path, devToken, nil); got.resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, got.resp.StatusCode, want)
+		}
+	}
+	if got := call(t, base, "POST", "/orgs/acme/repos", devToken, map[string]any{"name": "x"}); got.resp.StatusCode != 404 {
+		t.Errorf("create after removal: %d, want 404", got.resp.StatusCode)
+	}
+	for _, who := range [][2]string{{"acme", "dev"}, {"nowhere", "dev"}, {"octocat", "dev"}} {
+		if err := s.RemoveMember(who[0], who[1]); err == nil {
+			t.Errorf("RemoveMember(%s, %s) succeeded", who[0], who[1])
+		}
+	}
+}
