@@ -1,8 +1,12 @@
 package fake_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/hookops/hookops/test/fakegithub/fake"
 )
@@ -121,5 +125,86 @@ func TestRemoveMember(t *testing.T) {
 		if err := s.RemoveMember(who[0], who[1]); err == nil {
 			t.Errorf("RemoveMember(%s, %s) succeeded", who[0], who[1])
 		}
+	}
+}
+
+// TestTokenScopes: answers to a classic token list its scopes in
+// X-OAuth-Scopes and what the endpoint checks for in
+// X-Accepted-OAuth-Scopes
+// (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/scopes-for-oauth-apps).
+// Deleting a repository needs delete_repo
+// (https://docs.github.com/en/rest/repos/repos#delete-a-repository);
+// without it GitHub answers "Must have admin rights to Repository."
+// (https://github.com/integrations/terraform-provider-github/issues/169).
+func TestTokenScopes(t *testing.T) {
+	cfg := testConfig()
+	cfg.Tokens["repo-only"], cfg.Tokens["can-delete"] = "octocat", "octocat"
+	cfg.TokenScopes = map[string][]string{"repo-only": {"repo"}, "can-delete": {"repo", "delete_repo"}}
+	tests := []struct {
+		name, method, token string
+		want                int
+		scopes, accepted    string // "-" for no header
+	}{
+		{"read", "GET", "repo-only", 200, "repo", "repo"},
+		{"delete without delete_repo", "DELETE", "repo-only", 403, "repo", "delete_repo"},
+		{"delete", "DELETE", "can-delete", 204, "repo, delete_repo", "delete_repo"},
+		{"token without scopes configured", "DELETE", octocatToken, 204, "-", "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, base, _ := start(t, fake.WithConfig(cfg))
+			got := call(t, base, tt.method, "/repos/acme/widgets", tt.token, nil)
+			if got.resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d: %s", got.resp.StatusCode, tt.want, got.body)
+			}
+			for header, want := range map[string]string{"X-OAuth-Scopes": tt.scopes, "X-Accepted-OAuth-Scopes": tt.accepted} {
+				if v, ok := got.resp.Header[http.CanonicalHeaderKey(header)]; (want == "-") == ok || ok && v[0] != want {
+					t.Errorf("%s = %q, want %q", header, v, want)
+				}
+			}
+			if tt.want == 403 {
+				if msg := got.json(t)["message"]; msg != "Must have admin rights to Repository." {
+					t.Errorf("message = %q", msg)
+				}
+				if _, ok := s.Repo("acme", "widgets"); !ok {
+					t.Error("deleted anyway")
+				}
+			}
+		})
+	}
+}
+
+// TestMembersCanDeleteRepos: where an organization keeps deletion to its
+// owners, a member with admin rights on a repository gets 403
+// "Organization members cannot delete repositories." (the example of
+// https://docs.github.com/en/rest/repos/repos#delete-a-repository).
+func TestMembersCanDeleteRepos(t *testing.T) {
+	no := false
+	cfg := testConfig()
+	cfg.Orgs[0].MembersCanDeleteRepos = &no
+	s, base, _ := start(t, fake.WithConfig(cfg))
+	if org := call(t, base, "GET", "/orgs/acme", devToken, nil).json(t); org["members_can_delete_repositories"] != false {
+		t.Errorf("org body: members_can_delete_repositories = %v", org["members_can_delete_repositories"])
+	}
+	call(t, base, "POST", "/orgs/acme/repos", devToken, map[string]any{"name": "mine"})
+	got := call(t, base, "DELETE", "/repos/acme/mine", devToken, nil)
+	if got.resp.StatusCode != 403 || got.json(t)["message"] != "Organization members cannot delete repositories." {
+		t.Fatalf("member deletes: %d %s", got.resp.StatusCode, got.body)
+	}
+	doc := loadSpec(t)
+	doc.Servers = openapi3.Servers{{URL: strings.TrimSuffix(base, "/")}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate(t, doc, router, got)
+	if got := call(t, base, "DELETE", "/repos/acme/mine", octocatToken, nil); got.resp.StatusCode != 204 {
+		t.Errorf("owner deletes: %d", got.resp.StatusCode)
+	}
+	if _, ok := s.Repo("acme", "mine"); ok {
+		t.Error("not deleted")
+	}
+	if org := call(t, base, "GET", "/orgs/locked", devToken, nil).json(t); org["members_can_delete_repositories"] != true {
+		t.Errorf("default: members_can_delete_repositories = %v", org["members_can_delete_repositories"])
 	}
 }

@@ -37,6 +37,10 @@ type Org struct {
 	// MembersCanCreateRepos mirrors the organization setting of the same
 	// name; nil means true, as on GitHub. Admins can always create.
 	MembersCanCreateRepos *bool `json:"members_can_create_repositories,omitempty"`
+	// MembersCanDeleteRepos mirrors members_can_delete_repositories; nil
+	// means true. When false only organization admins can delete
+	// repositories, even ones members administer.
+	MembersCanDeleteRepos *bool `json:"members_can_delete_repositories,omitempty"`
 	// DefaultBranch names the first branch of the organization's new
 	// repositories, whoever creates them; empty is "main".
 	DefaultBranch string `json:"default_branch,omitempty"`
@@ -59,6 +63,10 @@ type Config struct {
 	// selected repositories, to the repositories named (owner/name).
 	// Tokens not listed reach whatever their user can.
 	TokenRepos map[string][]string `json:"token_repos,omitempty"`
+	// TokenScopes makes tokens classic ones with these scopes: answers to
+	// them carry X-OAuth-Scopes, and deleting a repository needs
+	// delete_repo. Tokens not listed have every scope.
+	TokenScopes map[string][]string `json:"token_scopes,omitempty"`
 }
 
 func (c Config) firstRepoID() int64 {

@@ -107,6 +107,7 @@ func (s *Server) orgBody(r *http.Request, a *account) map[string]any {
 		"html_url": s.webURL + "/" + a.Login, "type": "Organization",
 		"created_at": timestamp(a.createdAt), "updated_at": timestamp(a.createdAt), "archived_at": nil,
 		"members_can_create_repositories": a.canCreate,
+		"members_can_delete_repositories": a.canDelete,
 	}
 }
 

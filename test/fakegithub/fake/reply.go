@@ -21,6 +21,7 @@ const (
 	docCreateOrg    = "https://docs.github.com/rest/repos/repos#create-an-organization-repository"
 	docCreateUser   = "https://docs.github.com/rest/repos/repos#create-a-repository-for-the-authenticated-user"
 	docTopics       = "https://docs.github.com/rest/repos/repos#replace-all-repository-topics"
+	docDeleteRepo   = "https://docs.github.com/rest/repos/repos#delete-a-repository"
 	docRenameBranch = "https://docs.github.com/rest/branches/branches#rename-a-branch"
 	docPrimaryLimit = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"
 	// go-github recognises a secondary limit by this suffix.

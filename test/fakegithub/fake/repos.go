@@ -270,7 +270,16 @@ func checkBranch(repo *Repo, branch string) *fieldError {
 	return nil
 }
 
-func (s *Server) deleteRepo(_ *http.Request, repo *Repo, _ perm) reply {
+// deleteRepo needs a classic token's delete_repo scope, and an
+// organization admin where the organization keeps deletion to them.
+func (s *Server) deleteRepo(r *http.Request, repo *Repo, _ perm) reply {
+	c := callFrom(r)
+	if !s.st.hasScope(c.token, "delete_repo") {
+		return errReply(http.StatusForbidden, "Must have admin rights to Repository.", docDeleteRepo)
+	}
+	if owner := s.st.account(repo.Owner); owner.org && !owner.canDelete && owner.members[strings.ToLower(c.user)] != RoleAdmin {
+		return errReply(http.StatusForbidden, "Organization members cannot delete repositories.", docDeleteRepo)
+	}
 	s.st.deleteRepo(repo)
 	return reply{status: http.StatusNoContent}
 }

@@ -137,12 +137,12 @@ func (s *Server) apiRoutes() http.Handler {
 	r.Post("/user/repos", s.serve(s.createRepo))
 	r.Post("/orgs/{org}/repos", s.serve(s.createRepo))
 	for _, prefix := range []string{"/repos/{owner}/{repo}", "/repositories/{id}"} {
-		r.Get(prefix, s.repoOp(permPull, s.getRepo))
-		r.Patch(prefix, s.repoOp(permAdmin, s.updateRepo))
-		r.Delete(prefix, s.repoOp(permAdmin, s.deleteRepo))
-		r.Get(prefix+"/topics", s.repoOp(permPull, s.getTopics))
-		r.Put(prefix+"/topics", s.repoOp(permPush, s.replaceTopics))
-		r.Post(prefix+"/branches/{branch}/rename", s.repoOp(permPush, s.renameBranch))
+		r.Get(prefix, accepts("repo", s.repoOp(permPull, s.getRepo)))
+		r.Patch(prefix, accepts("repo", s.repoOp(permAdmin, s.updateRepo)))
+		r.Delete(prefix, accepts("delete_repo", s.repoOp(permAdmin, s.deleteRepo)))
+		r.Get(prefix+"/topics", accepts("repo", s.repoOp(permPull, s.getTopics)))
+		r.Put(prefix+"/topics", accepts("repo", s.repoOp(permPush, s.replaceTopics)))
+		r.Post(prefix+"/branches/{branch}/rename", accepts("repo", s.repoOp(permPush, s.renameBranch)))
 	}
 	return r
 }
@@ -160,7 +160,8 @@ type call struct {
 	status     int
 	remaining  int
 	fault      bool
-	lostStatus int // what the handler answered before an After fault
+	lostStatus int    // what the handler answered before an After fault
+	accepted   string // scopes the endpoint checks for
 	dropped    bool
 	limited    string
 	logged     bool
@@ -219,6 +220,7 @@ func (w *recorder) WriteHeader(status int) {
 	}
 	w.wrote = true
 	w.s.stampRateHeaders(w.Header(), w.c, status)
+	w.s.stampScopes(w.Header(), w.c)
 	w.ResponseWriter.WriteHeader(status)
 }
 

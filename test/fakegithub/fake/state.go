@@ -20,6 +20,7 @@ type account struct {
 	org       bool
 	members   map[string]Role // lower-case login -> role
 	canCreate bool            // whether plain members may create repositories
+	canDelete bool            // whether plain members may delete repositories
 	createdAt time.Time
 }
 
@@ -29,6 +30,7 @@ type state struct {
 	accounts  map[string]*account // lower-case login
 	tokens    map[string]string   // token -> login
 	selected  map[string][]string // token -> lower-case owner/name it is limited to
+	scopes    map[string][]string // token -> scopes, for classic tokens
 	repos     map[int64]*Repo
 	names     map[string]int64 // lower-case owner/name -> id
 	redirects map[string]int64 // old lower-case owner/name -> id, after renames
@@ -42,6 +44,7 @@ func newState(lastRepo int64) *state {
 		accounts:  map[string]*account{},
 		tokens:    map[string]string{},
 		selected:  map[string][]string{},
+		scopes:    map[string][]string{},
 		repos:     map[int64]*Repo{},
 		names:     map[string]int64{},
 		redirects: map[string]int64{},
@@ -58,6 +61,7 @@ func (st *state) seed(cfg Config, now time.Time) error {
 	for _, o := range cfg.Orgs {
 		a := st.addAccount(User{Login: o.Login, ID: o.ID, Name: o.Name, DefaultBranch: o.DefaultBranch}, true, now)
 		a.canCreate = o.MembersCanCreateRepos == nil || *o.MembersCanCreateRepos
+		a.canDelete = o.MembersCanDeleteRepos == nil || *o.MembersCanDeleteRepos
 		for login, role := range o.Members {
 			st.ensureUser(login, now)
 			a.members[strings.ToLower(login)] = role
@@ -65,6 +69,9 @@ func (st *state) seed(cfg Config, now time.Time) error {
 	}
 	for token, login := range cfg.Tokens {
 		st.tokens[token] = st.ensureUser(login, now).Login
+	}
+	for token, scopes := range cfg.TokenScopes {
+		st.scopes[token] = append([]string{}, scopes...)
 	}
 	for token, names := range cfg.TokenRepos {
 		st.selectRepos(token, names)
@@ -82,7 +89,7 @@ func (st *state) seed(cfg Config, now time.Time) error {
 func (st *state) addAccount(u User, org bool, now time.Time) *account {
 	a := st.accounts[strings.ToLower(u.Login)]
 	if a == nil {
-		a = &account{members: map[string]Role{}, canCreate: true, createdAt: now}
+		a = &account{members: map[string]Role{}, canCreate: true, canDelete: true, createdAt: now}
 		st.accounts[strings.ToLower(u.Login)] = a
 	}
 	id := a.ID
