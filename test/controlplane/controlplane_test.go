@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 const kubeVersion = "v1.36.3"
@@ -66,13 +67,13 @@ func testApply(t *testing.T, cp *controlplane.ControlPlane) {
 	}
 	crds := reference.Path(t, "metacontroller", "crds-v4.17.2.yaml")
 	controller := filepath.Join(root, "manifests", "controllers", "githubrepo.yaml")
-	if err := controlplane.Apply(t.Context(), cp.Config, crds, controller); err != nil {
+	if err := controlplane.Apply(testkit.Context(t), cp.Config, crds, controller); err != nil {
 		t.Fatal(err)
 	}
 
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 	gvr := schema.GroupVersionResource{Group: "metacontroller.k8s.io", Version: "v1alpha1", Resource: "compositecontrollers"}
-	cc, err := dyn.Resource(gvr).Get(t.Context(), "githubrepo", metav1.GetOptions{})
+	cc, err := dyn.Resource(gvr).Get(testkit.Context(t), "githubrepo", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("read CompositeController back: %v", err)
 	}
@@ -85,7 +86,7 @@ func testApply(t *testing.T, cp *controlplane.ControlPlane) {
 }
 
 func testGarbageCollection(t *testing.T, cs kubernetes.Interface) {
-	ctx := t.Context()
+	ctx := testkit.Context(t)
 	cms := cs.CoreV1().ConfigMaps(metav1.NamespaceDefault)
 	owner, err := cms.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "owner"}}, metav1.CreateOptions{})
 	if err != nil {
@@ -108,7 +109,7 @@ func testGarbageCollection(t *testing.T, cs kubernetes.Interface) {
 }
 
 func testNamespaceDeletion(t *testing.T, cs kubernetes.Interface) {
-	ctx := t.Context()
+	ctx := testkit.Context(t)
 	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "doomed"}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func testNamespaceDeletion(t *testing.T, cs kubernetes.Interface) {
 }
 
 func testKubectl(t *testing.T, cp *controlplane.ControlPlane) {
-	out, err := exec.CommandContext(t.Context(), "/usr/bin/kubectl", "--kubeconfig", cp.KubeconfigPath, "get", "ns").CombinedOutput()
+	out, err := exec.CommandContext(testkit.Context(t), "/usr/bin/kubectl", "--kubeconfig", cp.KubeconfigPath, "get", "ns").CombinedOutput()
 	if err != nil {
 		t.Fatalf("kubectl get ns: %v\n%s", err, out)
 	}
@@ -142,7 +143,7 @@ func testRBAC(t *testing.T, cp *controlplane.ControlPlane) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = kubernetes.NewForConfigOrDie(cfg).CoreV1().Namespaces().List(t.Context(), metav1.ListOptions{})
+	_, err = kubernetes.NewForConfigOrDie(cfg).CoreV1().Namespaces().List(testkit.Context(t), metav1.ListOptions{})
 	if !apierrors.IsForbidden(err) {
 		t.Errorf("alice listing namespaces: err = %v, want Forbidden", err)
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/conversion"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 var ghrV1alpha1 = schema.GroupVersionResource{Group: v1.Group, Version: "v1alpha1", Resource: v1.Resource}
@@ -25,8 +25,11 @@ var ghrV1alpha1 = schema.GroupVersionResource{Group: v1.Group, Version: "v1alpha
 func TestConversionThroughTheAPIServer(t *testing.T) {
 	timed(t)
 	u := newUser(t, "c1")
+	// Registered after newUser's teardown, so it runs first: whatever step
+	// fails, the scenarios after this one find the webhook and the storage
+	// version as they were.
+	t.Cleanup(u.restoreCRD)
 	u.secret()
-	ctx := context.Background()
 
 	t.Run("create as v1alpha1, read as v1", func(t *testing.T) {
 		u := u.in(t)
@@ -79,7 +82,7 @@ spec: {organization: acme, repoName: c1-legacy, private: true, description: from
 		u := u.in(t)
 		u.repo("modern", "  name: c1-modern\n")
 		for _, gvr := range []schema.GroupVersionResource{ghrGVR, ghrV1alpha1} {
-			list, err := u.dyn.Resource(gvr).Namespace(u.ns).List(ctx, metav1.ListOptions{})
+			list, err := u.dyn.Resource(gvr).Namespace(u.ns).List(testkit.Context(t), metav1.ListOptions{})
 			if err != nil {
 				t.Fatalf("list as %s: %v", gvr.Version, err)
 			}
@@ -137,6 +140,37 @@ spec: {organization: acme, tokenSecretName: gh-token}
 	})
 }
 
+// crdPickup bounds the wait for kube-apiserver to serve a changed CRD. It
+// rebuilds the CRD's handler asynchronously and reports nothing when it is
+// done, so the wait is generous: on two cores busy with every control-plane
+// package, it took up to half a minute.
+const crdPickup = 3 * time.Minute
+
+// restoreCRD puts the conversion webhook and the storage version back as the
+// stack installed them, and waits until kube-apiserver converts again. It
+// reports problems without stopping, so that the cleanups after it run.
+func (u *user) restoreCRD() {
+	out, err := u.kubectl("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p",
+		`[{"op":"replace","path":"/spec/conversion/webhook/clientConfig/url","value":"`+env.ConvertURL+`"},`+
+			`{"op":"replace","path":"/spec/versions/0/storage","value":true},{"op":"replace","path":"/spec/versions/1/storage","value":false}]`)
+	if err != nil {
+		u.t.Errorf("restore the CRD: %v\n%s", err, out)
+		return
+	}
+	deadline := time.Now().Add(crdPickup)
+	for {
+		_, err := u.dyn.Resource(ghrV1alpha1).Namespace(u.ns).List(testkit.Context(u.t), metav1.ListOptions{})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			u.t.Errorf("conversion still fails %s after restoring the CRD: %v", crdPickup, err)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // setStorage makes one served version the storage version, and waits until
 // kube-apiserver writes with it. With the webhook unreachable, creating a
 // v1 object fails exactly when the storage version is v1alpha1 (it would
@@ -151,7 +185,7 @@ func (u *user) setStorage(version string) {
 	u.setConversionURL("https://127.0.0.1:1/convert", false)
 	defer u.setConversionURL(env.ConvertURL, true)
 	probe := 0
-	eventually(u.t, 30*time.Second, "storage version "+version, func() (bool, string) {
+	eventually(u.t, crdPickup, "storage version "+version, func() (bool, string) {
 		probe++
 		name := fmt.Sprintf("probe-%s-%d", version, probe)
 		out, err := u.applyErr(fmt.Sprintf("apiVersion: github.hookops.dev/v1\nkind: GitHubRepo\nmetadata: {name: %s, namespace: %s}\nspec: {owner: acme, deletionPolicy: Orphan, credentialsSecretRef: {name: gh-token}}\n", name, u.ns))
@@ -192,7 +226,7 @@ func (u *user) storedAsV1(name string) bool {
 	for range 10 {
 		rv := u.get(name).ResourceVersion
 		patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q}}`, rv)
-		obj, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).Patch(context.Background(), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+		obj, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).Patch(testkit.Context(u.t), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
 		switch {
 		case apierrors.IsConflict(err):
 			continue
@@ -207,7 +241,7 @@ func (u *user) storedAsV1(name string) bool {
 
 func (u *user) getVersion(gvr schema.GroupVersionResource, name string) *unstructured.Unstructured {
 	u.t.Helper()
-	obj, err := u.dyn.Resource(gvr).Namespace(u.ns).Get(context.Background(), name, metav1.GetOptions{})
+	obj, err := u.dyn.Resource(gvr).Namespace(u.ns).Get(testkit.Context(u.t), name, metav1.GetOptions{})
 	if err != nil {
 		u.t.Fatalf("get %s as %s: %v", name, gvr.Version, err)
 	}
@@ -220,8 +254,8 @@ func (u *user) setConversionURL(url string, working bool) {
 	u.t.Helper()
 	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p",
 		`[{"op":"replace","path":"/spec/conversion/webhook/clientConfig/url","value":"`+url+`"}]`)
-	eventually(u.t, 30*time.Second, "the apiserver to use "+url, func() (bool, string) {
-		_, err := u.dyn.Resource(ghrV1alpha1).Namespace(u.ns).Get(context.Background(), "legacy", metav1.GetOptions{})
+	eventually(u.t, crdPickup, "the apiserver to use "+url, func() (bool, string) {
+		_, err := u.dyn.Resource(ghrV1alpha1).Namespace(u.ns).Get(testkit.Context(u.t), "legacy", metav1.GetOptions{})
 		return (err == nil) == working, fmt.Sprint(err)
 	})
 }

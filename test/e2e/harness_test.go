@@ -19,6 +19,7 @@ import (
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
 	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // serial runs every scenario one after the other instead of in parallel:
@@ -65,7 +66,7 @@ func (u *user) deleteRepos(names ...string) {
 
 // exists reports whether the GitHubRepo is still stored.
 func (u *user) exists(name string) bool {
-	_, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).Get(context.Background(), name, metav1.GetOptions{})
+	_, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).Get(testkit.Context(u.t), name, metav1.GetOptions{})
 	return err == nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // Scenario 7: a repository of that name already exists and adoptExisting is
@@ -48,7 +49,7 @@ func TestAdoptExisting(t *testing.T) {
 	if now, _ := env.GitHub.RepoByID(existing.ID); now.Description != "made by hand" || sortedTopics(now.Topics) != "legacy" || !now.UpdatedAt.Equal(existing.UpdatedAt) {
 		t.Errorf("the existing repository changed: %+v", now)
 	}
-	if _, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(context.Background(), "taken-github", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(testkit.Context(t), "taken-github", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("record ConfigMap taken-github exists (or %v) for a repository that is not ours", err)
 	}
 
@@ -66,7 +67,7 @@ func TestAdoptExisting(t *testing.T) {
 		t.Errorf("%d create requests; adopting creates nothing", n)
 	}
 	eventually(t, 10*time.Second, "record ConfigMap for the adopted repository", func() (bool, string) {
-		cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(context.Background(), "taken-github", metav1.GetOptions{})
+		cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(testkit.Context(t), "taken-github", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
 		}

@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // bulkCount is how many GitHubRepos scenario 9 applies at once; bulkBound
@@ -54,7 +55,7 @@ spec:
 
 	var notReady []string
 	eventually(t, bulkBound, fmt.Sprintf("all %d GitHubRepos Ready", bulkCount), func() (bool, string) {
-		list, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).List(context.Background(), metav1.ListOptions{})
+		list, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).List(testkit.Context(u.t), metav1.ListOptions{})
 		if err != nil {
 			return false, err.Error()
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 var ghrGVR = schema.GroupVersionResource{Group: v1.Group, Version: v1.Version, Resource: v1.Resource}
@@ -70,12 +70,7 @@ func (u *user) kubectl(args ...string) (string, error) {
 
 // kubectlIn runs kubectl with stdin, if not empty, as its input.
 func (u *user) kubectlIn(stdin string, args ...string) (string, error) {
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", env.ControlPlane.KubeconfigPath}, args...)...)
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return testkit.Kubectl(env.ControlPlane.KubeconfigPath, stdin, args...)
 }
 
 // applyErr applies a manifest with kubectl and returns what it printed.
@@ -117,7 +112,7 @@ spec:
 
 func (u *user) get(name string) *v1.GitHubRepo {
 	u.t.Helper()
-	obj, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).Get(context.Background(), name, metav1.GetOptions{})
+	obj, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).Get(testkit.Context(u.t), name, metav1.GetOptions{})
 	if err != nil {
 		u.t.Fatalf("get ghr %s: %v", name, err)
 	}
@@ -201,7 +196,7 @@ func TestApplyGitHubRepo(t *testing.T) {
 	if !strings.Contains(out, "acme/s1-widgets") || !strings.Contains(out, "True") {
 		t.Errorf("kubectl get ghr:\n%s", out)
 	}
-	cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(context.Background(), "widgets-github", metav1.GetOptions{})
+	cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(testkit.Context(t), "widgets-github", metav1.GetOptions{})
 	if err != nil || cm.Data["repoID"] != fmt.Sprint(r.Status.RepoID) {
 		t.Errorf("record ConfigMap = %v, %v", cm, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // sortedTopics compares topics as the set GitHub keeps.
@@ -102,7 +103,7 @@ func TestUpdateAndRename(t *testing.T) {
 		t.Errorf("%s created %d repositories, want 1", u.login, n)
 	}
 	eventually(t, 10*time.Second, "record ConfigMap follows the rename", func() (bool, string) {
-		cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(context.Background(), "gadgets-github", metav1.GetOptions{})
+		cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(testkit.Context(t), "gadgets-github", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
 		}

@@ -31,6 +31,7 @@ import (
 	githubv1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 const crdName = githubv1.Resource + "." + githubv1.Group
@@ -55,7 +56,7 @@ func TestManifestsOnControlPlane(t *testing.T) {
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 
 	mcCRDs := reference.Path(t, "metacontroller", "crds-v4.17.2.yaml")
-	if err := controlplane.Apply(t.Context(), cp.Config, mcCRDs, filepath.Join("testdata", "cert-manager-crds.yaml")); err != nil {
+	if err := controlplane.Apply(testkit.Context(t), cp.Config, mcCRDs, filepath.Join("testdata", "cert-manager-crds.yaml")); err != nil {
 		t.Fatalf("apply Metacontroller's and cert-manager's CRDs: %v", err)
 	}
 
@@ -97,7 +98,7 @@ func TestManifestsOnControlPlane(t *testing.T) {
 }
 
 func testCRDNames(t *testing.T, dyn dynamic.Interface, k *kubectl) {
-	crd, err := dyn.Resource(crdResource).Get(t.Context(), crdName, metav1.GetOptions{})
+	crd, err := dyn.Resource(crdResource).Get(testkit.Context(t), crdName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get CRD: %v", err)
 	}
@@ -142,7 +143,7 @@ func testCRDNames(t *testing.T, dyn dynamic.Interface, k *kubectl) {
 }
 
 func testSampleDefaults(t *testing.T, dyn dynamic.Interface) {
-	obj, err := dyn.Resource(ghrResource).Namespace("team-a").Get(t.Context(), "widgets", metav1.GetOptions{})
+	obj, err := dyn.Resource(ghrResource).Namespace("team-a").Get(testkit.Context(t), "widgets", metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get sample GitHubRepo team-a/widgets: %v", err)
 	}
@@ -254,7 +255,7 @@ func testValidation(t *testing.T, dyn dynamic.Interface, k *kubectl) {
 			for _, m := range tc.mutate {
 				m(obj.Object)
 			}
-			_, err := dyn.Resource(ghrResource).Namespace(ns).Create(t.Context(), obj, metav1.CreateOptions{})
+			_, err := dyn.Resource(ghrResource).Namespace(ns).Create(testkit.Context(t), obj, metav1.CreateOptions{})
 			if len(tc.want) == 0 {
 				if err != nil {
 					t.Fatalf("create: %v, want it accepted", err)
@@ -280,7 +281,7 @@ func testValidation(t *testing.T, dyn dynamic.Interface, k *kubectl) {
 func fn(fs ...func(map[string]any)) []func(map[string]any) { return fs }
 
 func testInitImmutable(t *testing.T, dyn dynamic.Interface) {
-	ctx := t.Context()
+	ctx := testkit.Context(t)
 	client := dyn.Resource(ghrResource).Namespace("team-a")
 	obj := sampleRepo(t)
 	obj.SetName("init-immutable")
@@ -361,7 +362,7 @@ func requireAllSet(t *testing.T, path string, v reflect.Value) {
 }
 
 func testStatusRoundTrip(t *testing.T, dyn dynamic.Interface) {
-	ctx := t.Context()
+	ctx := testkit.Context(t)
 	client := dyn.Resource(ghrResource).Namespace("team-a")
 	obj := sampleRepo(t)
 	obj.SetName("status-round-trip")
@@ -427,7 +428,7 @@ func testStatusRoundTrip(t *testing.T, dyn dynamic.Interface) {
 }
 
 func testPrinterColumns(t *testing.T, dyn dynamic.Interface, k *kubectl) {
-	ctx := t.Context()
+	ctx := testkit.Context(t)
 	client := dyn.Resource(ghrResource).Namespace("team-a")
 	obj := sampleRepo(t)
 	obj.SetName("columns")
@@ -644,7 +645,7 @@ func (k *kubectl) run(t *testing.T, args ...string) (stdout, stderr string, err 
 	if k.kubeconfig != "" {
 		full = append([]string{"--kubeconfig=" + k.kubeconfig}, full...)
 	}
-	cmd := exec.CommandContext(t.Context(), k.path, full...)
+	cmd := exec.CommandContext(testkit.Context(t), k.path, full...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()

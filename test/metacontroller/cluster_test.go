@@ -27,6 +27,7 @@ import (
 
 	"github.com/hookops/hookops/test/controlplane"
 	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // One control plane serves every test in the package: each test uses its
@@ -117,7 +118,7 @@ spec:
           spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
           status: {type: object, x-kubernetes-preserve-unknown-fields: true}
 `, plural, strings.ToLower(kind), kind)
-	if err := controlplane.ApplyObjects(t.Context(), e.cfg, crd); err != nil {
+	if err := controlplane.ApplyObjects(testkit.Context(t), e.cfg, crd); err != nil {
 		t.Fatal(err)
 	}
 	return schema.GroupVersionResource{Group: "test.hookops.dev", Version: "v1", Resource: plural}
@@ -126,14 +127,14 @@ spec:
 func (e env) namespace(t *testing.T, name string, labels map[string]string) {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
-	if _, err := e.cs.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
+	if _, err := e.cs.CoreV1().Namespaces().Create(testkit.Context(t), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (e env) create(t *testing.T, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) *unstructured.Unstructured {
 	t.Helper()
-	out, err := e.dyn.Resource(gvr).Namespace(obj.GetNamespace()).Create(t.Context(), obj, metav1.CreateOptions{})
+	out, err := e.dyn.Resource(gvr).Namespace(obj.GetNamespace()).Create(testkit.Context(t), obj, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func (e env) create(t *testing.T, gvr schema.GroupVersionResource, obj *unstruct
 
 func (e env) get(t *testing.T, gvr schema.GroupVersionResource, namespace, name string) *unstructured.Unstructured {
 	t.Helper()
-	obj, err := e.dyn.Resource(gvr).Namespace(namespace).Get(t.Context(), name, metav1.GetOptions{})
+	obj, err := e.dyn.Resource(gvr).Namespace(namespace).Get(testkit.Context(t), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func (e env) get(t *testing.T, gvr schema.GroupVersionResource, namespace, name 
 
 func (e env) gone(t *testing.T, gvr schema.GroupVersionResource, namespace, name string) bool {
 	t.Helper()
-	_, err := e.dyn.Resource(gvr).Namespace(namespace).Get(t.Context(), name, metav1.GetOptions{})
+	_, err := e.dyn.Resource(gvr).Namespace(namespace).Get(testkit.Context(t), name, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
@@ -176,8 +177,13 @@ func run(t *testing.T, s *standin.Standin) {
 	go func() { done <- s.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(testkit.APITimeout):
+			t.Errorf("Run did not return within %s", testkit.APITimeout)
 		}
 	})
 }

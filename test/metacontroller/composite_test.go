@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 var configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
@@ -89,7 +90,7 @@ func TestCompositeSyncOnce(t *testing.T) {
 	}
 
 	created := e.create(t, widgets, widget(t, ns, "w1", `{value: a, child: true}`))
-	res, err := c.SyncOnce(t.Context(), ns, "w1")
+	res, err := c.SyncOnce(testkit.Context(t), ns, "w1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func TestCompositeSyncOnce(t *testing.T) {
 	}
 
 	// The next sync sees the child, keyed by name (hook version v1).
-	if _, err := c.SyncOnce(t.Context(), ns, "w1"); err != nil {
+	if _, err := c.SyncOnce(testkit.Context(t), ns, "w1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := field(lastRequest(), "children", "ConfigMap.v1", "w1-child").(map[string]any); !ok {
@@ -128,10 +129,10 @@ func TestCompositeSyncOnce(t *testing.T) {
 
 	// A child the hook stops returning is deleted.
 	parent.Object["spec"] = map[string]any{"value": "b", "child": false}
-	if _, err := e.dyn.Resource(widgets).Namespace(ns).Update(t.Context(), parent, metav1.UpdateOptions{}); err != nil {
+	if _, err := e.dyn.Resource(widgets).Namespace(ns).Update(testkit.Context(t), parent, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.SyncOnce(t.Context(), ns, "w1"); err != nil {
+	if _, err := c.SyncOnce(testkit.Context(t), ns, "w1"); err != nil {
 		t.Fatal(err)
 	}
 	if !e.gone(t, configMaps, ns, "w1-child") {
@@ -140,10 +141,10 @@ func TestCompositeSyncOnce(t *testing.T) {
 	checkStatus(t, e.get(t, widgets, ns, "w1"), "synced", 2)
 
 	// Deletion: finalize is called, and the finalizer stays until it answers finalized.
-	if err := e.dyn.Resource(widgets).Namespace(ns).Delete(t.Context(), "w1", metav1.DeleteOptions{}); err != nil {
+	if err := e.dyn.Resource(widgets).Namespace(ns).Delete(testkit.Context(t), "w1", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err = c.SyncOnce(t.Context(), ns, "w1")
+	res, err = c.SyncOnce(testkit.Context(t), ns, "w1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +158,11 @@ func TestCompositeSyncOnce(t *testing.T) {
 	checkStatus(t, parent, "finalizing", parent.GetGeneration())
 
 	allowFinalize.Store(true)
-	if _, err := c.SyncOnce(t.Context(), ns, "w1"); err != nil {
+	if _, err := c.SyncOnce(testkit.Context(t), ns, "w1"); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the parent to be deleted", func() bool { return e.gone(t, widgets, ns, "w1") })
-	if _, err := c.SyncOnce(t.Context(), ns, "w1"); err == nil {
+	if _, err := c.SyncOnce(testkit.Context(t), ns, "w1"); err == nil {
 		t.Error("SyncOnce of a deleted parent succeeded")
 	}
 }

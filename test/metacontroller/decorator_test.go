@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
@@ -98,7 +99,7 @@ func TestDecoratorSyncOnce(t *testing.T) {
 	e.create(t, configMaps, object(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: src, namespace: deco-once-src, labels: {%s/source: "true"}}, data: {color: blue}}`, label))
 	e.namespace(t, target, map[string]string{label + "/accept": "true", label + "/remove-me": "x"})
 
-	res, err := c.SyncOnce(t.Context(), "", target)
+	res, err := c.SyncOnce(testkit.Context(t), "", target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestDecoratorSyncOnce(t *testing.T) {
 
 	// The next sync sees the attachment under namespace/name: the target is
 	// cluster-scoped. Related objects are keyed the same way.
-	if _, err := c.SyncOnce(t.Context(), "", target); err != nil {
+	if _, err := c.SyncOnce(testkit.Context(t), "", target); err != nil {
 		t.Fatal(err)
 	}
 	last := requests()[len(requests())-1]
@@ -143,10 +144,10 @@ func TestDecoratorSyncOnce(t *testing.T) {
 	// Unlabelled, the Namespace is finalized: everything comes off.
 	delete(lbls, label+"/accept")
 	ns.SetLabels(lbls)
-	if _, err := e.dyn.Resource(namespaces).Update(t.Context(), ns, metav1.UpdateOptions{}); err != nil {
+	if _, err := e.dyn.Resource(namespaces).Update(testkit.Context(t), ns, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err = c.SyncOnce(t.Context(), "", target)
+	res, err = c.SyncOnce(testkit.Context(t), "", target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +162,7 @@ func TestDecoratorSyncOnce(t *testing.T) {
 		t.Error("attachment still exists after finalize")
 	}
 	// Neither selected nor holding the finalizer: left alone.
-	if res, err := c.SyncOnce(t.Context(), "", target); err != nil || res.Hook != "" {
+	if res, err := c.SyncOnce(testkit.Context(t), "", target); err != nil || res.Hook != "" {
 		t.Errorf("SyncOnce of an unselected target = %+v, %v", res, err)
 	}
 }
@@ -189,7 +190,7 @@ func TestDecoratorRun(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "the attachment", noteHas("1"))
 	src.Object["data"] = map[string]any{"v": "2"}
-	if _, err := e.dyn.Resource(configMaps).Namespace("deco-run-src").Update(t.Context(), src, metav1.UpdateOptions{}); err != nil {
+	if _, err := e.dyn.Resource(configMaps).Namespace("deco-run-src").Update(testkit.Context(t), src, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the attachment to follow the related ConfigMap", noteHas("2"))

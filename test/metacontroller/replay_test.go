@@ -21,6 +21,7 @@ import (
 	"github.com/hookops/hookops/test/controlplane"
 	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // The URL the captured controllers' webhooks point at.
@@ -113,7 +114,7 @@ func TestReplayCapturedRequests(t *testing.T) {
 			rec.reset()
 			// Applying the objects again recreates the GitHubRepo the previous
 			// version finalized away.
-			err := controlplane.Apply(t.Context(), e.cfg, reference.Path(t, "metacontroller", "crds-v4.17.2.yaml"),
+			err := controlplane.Apply(testkit.Context(t), e.cfg, reference.Path(t, "metacontroller", "crds-v4.17.2.yaml"),
 				fixture("controllers-"+v+".yaml"), fixture("objects.yaml"))
 			if err != nil {
 				t.Fatal(err)
@@ -140,17 +141,17 @@ func replayComposite(t *testing.T, e env, rec *recorder, opts standin.Options, v
 	c := fromCluster(t, e, opts).Controller("githubrepo")
 	syncs := map[string]int{"v1": 1, "v2": 2}[v]
 	for range syncs {
-		if _, err := c.SyncOnce(t.Context(), "team-a", "demo"); err != nil {
+		if _, err := c.SyncOnce(testkit.Context(t), "team-a", "demo"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	compare(t, captured("composite-customize.json"), rec.find("/customize/githubrepo", "demo")[0])
 	compare(t, captured("composite-sync.json"), rec.find("/sync/githubrepo", "demo")[syncs-1])
 
-	if err := e.dyn.Resource(githubRepos).Namespace("team-a").Delete(t.Context(), "demo", metav1.DeleteOptions{}); err != nil {
+	if err := e.dyn.Resource(githubRepos).Namespace("team-a").Delete(testkit.Context(t), "demo", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.SyncOnce(t.Context(), "team-a", "demo")
+	res, err := c.SyncOnce(testkit.Context(t), "team-a", "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func replayDecorator(t *testing.T, e env, rec *recorder, opts standin.Options, v
 	want := captured("decorator-customize.json")
 	parent := field(want.Body, "parent", "metadata", "name").(string)
 	if len(rec.find("/customize/mirror", parent)) == 0 {
-		ctx, cancel := context.WithCancel(t.Context())
+		ctx, cancel := context.WithCancel(testkit.Context(t))
 		done := make(chan error, 1)
 		go func() { done <- fromCluster(t, e, opts).Run(ctx) }()
 		eventually(t, 20*time.Second, "customize for "+parent, func() bool { return len(rec.find("/customize/mirror", parent)) > 0 })
@@ -213,7 +214,7 @@ func replayDecorator(t *testing.T, e env, rec *recorder, opts standin.Options, v
 
 func fromCluster(t *testing.T, e env, opts standin.Options) *standin.Standin {
 	t.Helper()
-	s, err := standin.FromCluster(t.Context(), e.cfg, opts)
+	s, err := standin.FromCluster(testkit.Context(t), e.cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +224,7 @@ func fromCluster(t *testing.T, e env, opts standin.Options) *standin.Standin {
 func syncTeamA(t *testing.T, s *standin.Standin, n int) {
 	t.Helper()
 	for range n {
-		if _, err := s.Controller("mirror").SyncOnce(t.Context(), "", "team-a"); err != nil {
+		if _, err := s.Controller("mirror").SyncOnce(testkit.Context(t), "", "team-a"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,6 +33,7 @@ import (
 	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/process"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // serviceAccount is the identity manifests/clientgo-mirror grants; the
@@ -125,7 +126,7 @@ type clientgoImpl struct {
 // Deployment) and returns the controller as that ServiceAccount.
 func newClientgoImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions) *clientgoImpl {
 	t.Helper()
-	ctx := context.Background()
+	ctx := testkit.Context(t)
 	admin := kubernetes.NewForConfigOrDie(cp.Config)
 	_, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "hookops-system"}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
@@ -171,8 +172,13 @@ func (c *clientgoImpl) stop(t testing.TB) {
 		return
 	}
 	c.cancel()
-	if err := <-c.done; err != nil {
-		t.Errorf("controller: %v", err)
+	select {
+	case err := <-c.done:
+		if err != nil {
+			t.Errorf("controller: %v", err)
+		}
+	case <-time.After(testkit.APITimeout):
+		t.Errorf("the controller did not stop within %s", testkit.APITimeout)
 	}
 	c.ctrl.Shutdown()
 	c.events.Shutdown()
@@ -333,7 +339,7 @@ func freeAddrs(t testing.TB, n int) []string {
 // at once, with the log's tail, if p exits meanwhile.
 func waitReady(t testing.TB, p *process.Process, url string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(testkit.Context(t), 30*time.Second)
 	defer cancel()
 	if err := p.WaitReady(ctx, process.HTTPOK(nil, url)); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // within bounds every wait. The mirror reacts to watch events in well under
@@ -23,10 +24,9 @@ const within = 45 * time.Second
 
 func (e *env) eventually(t *testing.T, what string, check func(ctx context.Context) (bool, string)) {
 	t.Helper()
-	ctx := context.Background()
 	deadline := time.Now().Add(within)
 	for {
-		ok, detail := check(ctx)
+		ok, detail := check(testkit.Context(t))
 		if ok {
 			return
 		}
@@ -43,7 +43,7 @@ func (e *env) namespace(t *testing.T, name string, accept bool) {
 	if accept {
 		ns.Labels = map[string]string{mirror.LabelAccept: "true"}
 	}
-	if _, err := e.client.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+	if _, err := e.client.CoreV1().Namespaces().Create(testkit.Context(t), ns, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -56,7 +56,7 @@ func (e *env) accept(t *testing.T, name string, accept bool) {
 		value = `"true"`
 	}
 	patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%s}}}`, mirror.LabelAccept, value)
-	if _, err := e.client.CoreV1().Namespaces().Patch(context.Background(), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+	if _, err := e.client.CoreV1().Namespaces().Patch(testkit.Context(t), name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -73,14 +73,14 @@ func sourceMeta(ns, name, to string) metav1.ObjectMeta {
 
 func (e *env) configMap(t *testing.T, cm *corev1.ConfigMap) {
 	t.Helper()
-	if _, err := e.client.CoreV1().ConfigMaps(cm.Namespace).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+	if _, err := e.client.CoreV1().ConfigMaps(cm.Namespace).Create(testkit.Context(t), cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (e *env) secret(t *testing.T, s *corev1.Secret) {
 	t.Helper()
-	if _, err := e.client.CoreV1().Secrets(s.Namespace).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+	if _, err := e.client.CoreV1().Secrets(s.Namespace).Create(testkit.Context(t), s, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -89,7 +89,7 @@ func (e *env) secret(t *testing.T, s *corev1.Secret) {
 func (e *env) patch(t *testing.T, kind mirror.Kind, ns, name, patch string) {
 	t.Helper()
 	var err error
-	ctx := context.Background()
+	ctx := testkit.Context(t)
 	switch kind {
 	case mirror.ConfigMap:
 		_, err = e.client.CoreV1().ConfigMaps(ns).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
@@ -104,7 +104,7 @@ func (e *env) patch(t *testing.T, kind mirror.Kind, ns, name, patch string) {
 func (e *env) delete(t *testing.T, kind mirror.Kind, ns, name string) {
 	t.Helper()
 	var err error
-	ctx := context.Background()
+	ctx := testkit.Context(t)
 	switch kind {
 	case mirror.ConfigMap:
 		err = e.client.CoreV1().ConfigMaps(ns).Delete(ctx, name, metav1.DeleteOptions{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/pki"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // scenario is one behaviour both implementations must show. Each works in
@@ -83,7 +84,7 @@ func scenarioCreate(t *testing.T, e *env, p string) {
 	for _, ns := range []string{"a", "b", "team-x"} {
 		e.copied(t, mirror.ConfigMap, src, "settings", p+"-"+ns)
 	}
-	ctx := context.Background()
+	ctx := testkit.Context(t)
 	for _, ns := range []string{p + "-other", p + "-closed", "x" + p + "-team-y"} {
 		if ok, detail := e.absent(ctx, mirror.ConfigMap, ns, "settings"); !ok {
 			t.Errorf("copy in %s: %s", ns, detail)
@@ -110,7 +111,7 @@ func scenarioUpdate(t *testing.T, e *env, p string) {
 	e.patch(t, mirror.ConfigMap, src, "settings", `{"metadata":{"labels":{"tier":"gold","app":null}},"data":{"color":"red","size":null,"new":"x"}}`)
 	e.copied(t, mirror.ConfigMap, src, "settings", a)
 	e.copied(t, mirror.ConfigMap, src, "settings", b)
-	c, err := e.get(context.Background(), mirror.ConfigMap, a, "settings")
+	c, err := e.get(testkit.Context(t), mirror.ConfigMap, a, "settings")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func scenarioClash(t *testing.T, e *env, p string) {
 	// Touching the source again must not make a difference.
 	e.patch(t, mirror.ConfigMap, src, "shared", `{"data":{"color":"red"}}`)
 	e.copied(t, mirror.ConfigMap, src, "shared", b)
-	got, err := e.get(context.Background(), mirror.ConfigMap, a, "shared")
+	got, err := e.get(testkit.Context(t), mirror.ConfigMap, a, "shared")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func scenarioTokens(t *testing.T, e *env, p string) {
 	// has had its chance.
 	e.secret(t, &corev1.Secret{ObjectMeta: sourceMeta(src, "after", a), Data: map[string][]byte{"k": []byte("v")}})
 	e.copied(t, mirror.Secret, src, "after", a)
-	if ok, detail := e.absent(context.Background(), mirror.Secret, a, "token"); !ok {
+	if ok, detail := e.absent(testkit.Context(t), mirror.Secret, a, "token"); !ok {
 		t.Errorf("service-account token copied: %s", detail)
 	}
 }
@@ -329,7 +330,7 @@ func scenarioRestart(t *testing.T, e *env, p string) {
 	})
 
 	e.reported(t, mirror.TypeMismatch, mirror.Secret, a, src, "typed")
-	old, err := e.get(context.Background(), mirror.Secret, a, "typed")
+	old, err := e.get(testkit.Context(t), mirror.Secret, a, "typed")
 	if err != nil {
 		t.Fatal(err)
 	}

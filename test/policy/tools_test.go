@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // tool returns the path of a policy-engine CLI (kyverno, gator or opa). A
@@ -24,7 +26,7 @@ func tool(t *testing.T, name string) string {
 		t.Skipf("skipping: needs the %s CLI (not run with -short)", name)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(t.Context(), "bash", filepath.Join(repoRoot(t), "test", "policy", "tools.sh"), name)
+	cmd := exec.CommandContext(testkit.Within(t, 30*time.Minute), "bash", filepath.Join(repoRoot(t), "test", "policy", "tools.sh"), name)
 	cmd.Stdout = &stdout
 	// Build progress is streamed because a cold build takes minutes.
 	cmd.Stderr = io.MultiWriter(os.Stderr, &stderr)
@@ -49,7 +51,7 @@ func run(t *testing.T, dir, bin string, args ...string) string {
 // command runs a CLI in dir and returns its combined output.
 func command(t *testing.T, dir, bin string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), bin, args...)
+	cmd := exec.CommandContext(testkit.Context(t), bin, args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err

@@ -22,6 +22,7 @@ import (
 	"github.com/hookops/hookops/conversion"
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/pki"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 const (
@@ -41,7 +42,7 @@ func TestValidatingAdmissionPolicy(t *testing.T) {
 	// Started before the control plane so that it is stopped after it.
 	convertURL, caPEM := startConversionWebhook(t)
 	cp := controlplane.StartT(t)
-	ctx := t.Context()
+	ctx := testkit.Within(t, 5*time.Minute)
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 
 	// The shipped CRD, with its conversion webhook pointed at the real
