@@ -44,6 +44,33 @@ type Org struct {
 	// DefaultBranch names the first branch of the organization's new
 	// repositories, whoever creates them; empty is "main".
 	DefaultBranch string `json:"default_branch,omitempty"`
+	// Properties define the custom properties of the organization's
+	// repositories.
+	Properties []PropertyDef `json:"properties,omitempty"`
+}
+
+// Custom property value types, as GitHub names them.
+const (
+	PropertyString       = "string"
+	PropertySingleSelect = "single_select"
+	PropertyMultiSelect  = "multi_select"
+	PropertyTrueFalse    = "true_false"
+	PropertyURL          = "url"
+)
+
+// PropertyDef is an organization's custom property definition.
+type PropertyDef struct {
+	Name      string `json:"property_name"`
+	ValueType string `json:"value_type"`
+	// Required properties have a value on every repository: the one it
+	// was created with, or else DefaultValue. Without a DefaultValue,
+	// creating a repository without a value fails.
+	Required bool `json:"required,omitempty"`
+	// DefaultValue is a string, or a []string for multi_select; nil for
+	// none.
+	DefaultValue any `json:"default_value,omitempty"`
+	// AllowedValues are the choices of single_select and multi_select.
+	AllowedValues []string `json:"allowed_values,omitempty"`
 }
 
 // Config is what a fake starts with and returns to on Reset.
@@ -78,12 +105,17 @@ func (c Config) firstRepoID() int64 {
 
 // DefaultConfig is token "fake-token" for user octocat, admin of org acme.
 // The Metacontroller fixtures' Secret holds "ghp_exampletoken", which works
-// for octocat too.
+// for octocat too. Acme defines the optional string property
+// hookops-claim, where the operator records which GitHubRepo owns a
+// repository.
 func DefaultConfig() Config {
 	return Config{
 		Tokens: map[string]string{"fake-token": "octocat", "ghp_exampletoken": "octocat"},
 		Users:  []User{{Login: "octocat", Name: "The Octocat"}},
-		Orgs:   []Org{{Login: "acme", Name: "Acme", Members: map[string]Role{"octocat": RoleAdmin}}},
+		Orgs: []Org{{
+			Login: "acme", Name: "Acme", Members: map[string]Role{"octocat": RoleAdmin},
+			Properties: []PropertyDef{{Name: "hookops-claim", ValueType: PropertyString}},
+		}},
 	}
 }
 
@@ -153,6 +185,9 @@ type Repo struct {
 	PushedAt  time.Time `json:"pushed_at"`
 	// Stars is stargazers_count, which Touch moves.
 	Stars int `json:"stargazers_count,omitempty"`
+	// CustomProperties are the values set for the owning organization's
+	// custom properties: a string, or a []string for multi_select.
+	CustomProperties map[string]any `json:"custom_properties,omitempty"`
 }
 
 // NewRepo is a repository with GitHub's defaults for a new, empty one.
@@ -177,5 +212,32 @@ func (r Repo) FullName() string { return r.Owner + "/" + r.Name }
 func (r Repo) clone() Repo {
 	r.Topics = append([]string(nil), r.Topics...)
 	r.Branches = append([]string(nil), r.Branches...)
+	if r.CustomProperties != nil {
+		props := make(map[string]any, len(r.CustomProperties))
+		for k, v := range r.CustomProperties {
+			props[k] = cloneValue(v)
+		}
+		r.CustomProperties = props
+	}
 	return r
+}
+
+// cloneValue copies a property value, so that a []string isn't shared; a
+// []any, as JSON decodes a list, becomes a []string.
+func cloneValue(v any) any {
+	switch list := v.(type) {
+	case []string:
+		return append([]string(nil), list...)
+	case []any:
+		out := make([]string, 0, len(list))
+		for _, e := range list {
+			s, ok := e.(string)
+			if !ok {
+				return v
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return v
 }

@@ -128,3 +128,10 @@ func addArchivedRenamed(t *testing.T, s *fake.Server) fake.Repo {
 	}
 	return r
 }
+
+func jsonString(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
+}
+
+func contains(body []byte, s string) bool { return strings.Contains(string(body), s) }

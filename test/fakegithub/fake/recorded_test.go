@@ -49,7 +49,7 @@ func fixtureConfig(repo fake.Repo) fake.Config {
 
 // addedSinceRecording are keys GitHub's OpenAPI description now requires
 // that the recordings predate.
-var addedSinceRecording = []string{"has_discussions"}
+var addedSinceRecording = []string{"has_discussions", "custom_properties"}
 
 // headersThatMatter are the recorded headers a client acts on.
 var headersThatMatter = []string{

@@ -163,6 +163,11 @@ func (s *Server) repoBody(r *http.Request, repo *Repo, p perm, withCloneToken bo
 	}
 	if owner.org {
 		b["organization"] = ownerBody
+		props := map[string]any{}
+		for k, v := range repo.CustomProperties {
+			props[k] = cloneValue(v)
+		}
+		b["custom_properties"] = props
 	}
 	if withCloneToken {
 		b["temp_clone_token"] = ""

@@ -88,6 +88,8 @@ type createBody struct {
 	AutoInit          bool    `json:"auto_init"`
 	GitignoreTemplate string  `json:"gitignore_template"`
 	LicenseTemplate   string  `json:"license_template"`
+	// CustomProperties are set on an organization's repository.
+	CustomProperties map[string]any `json:"custom_properties"`
 }
 
 // createRepo serves POST /user/repos and POST /orgs/{org}/repos.
@@ -110,6 +112,13 @@ func (s *Server) createRepo(r *http.Request, c *call) reply {
 	repo.CreatedBy = c.user
 	if ferr := in.apply(&repo, owner.org); ferr != nil {
 		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc, *ferr)
+	}
+	if owner.org {
+		props, problem := owner.initialProperties(in.CustomProperties)
+		if problem != "" {
+			return errReply(http.StatusUnprocessableEntity, problem, doc)
+		}
+		repo.CustomProperties = props
 	}
 	// The owner's setting names the branch; any template makes GitHub
 	// write a first commit, so the branch exists.

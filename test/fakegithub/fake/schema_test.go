@@ -52,6 +52,7 @@ func TestSchemaConformance(t *testing.T) {
 		{"create in org", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "new", "visibility": "private", "has_wiki": false}, 201},
 		{"create in org taken", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "Widgets"}, 422},
 		{"create in org forbidden", "POST", "/orgs/locked/repos", devToken, map[string]any{"name": "x"}, 403},
+		{"create in org unknown property", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "x", "custom_properties": map[string]any{"colour": "red"}}, 422},
 		{"get repo", "GET", "/repos/acme/widgets", octocatToken, nil, 200},
 		{"get private repo", "GET", "/repos/octocat/personal", octocatToken, nil, 200},
 		{"get repo hidden", "GET", "/repos/octocat/personal", outsiderToken, nil, 404},

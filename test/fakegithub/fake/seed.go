@@ -76,6 +76,7 @@ func (s *Server) EditRepo(owner, name string, edit func(*Repo) error) (Repo, err
 	if err := edit(&next); err != nil {
 		return Repo{}, fmt.Errorf("edit %s: %w", r.FullName(), err)
 	}
+	next = next.clone() // property lists decoded from JSON become []string
 	if next.ID != r.ID || !strings.EqualFold(next.Owner, r.Owner) {
 		return Repo{}, fmt.Errorf("edit %s: id and owner are fixed", r.FullName())
 	}

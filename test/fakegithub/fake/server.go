@@ -136,6 +136,9 @@ func (s *Server) apiRoutes() http.Handler {
 	r.Get("/orgs/{org}", s.serve(s.getOrg))
 	r.Post("/user/repos", s.serve(s.createRepo))
 	r.Post("/orgs/{org}/repos", s.serve(s.createRepo))
+	r.Get("/orgs/{org}/properties/schema", accepts("read:org", s.serve(s.listProperties)))
+	r.Get("/orgs/{org}/properties/schema/{name}", accepts("read:org", s.serve(s.getProperty)))
+	r.Put("/orgs/{org}/properties/schema/{name}", accepts("admin:org", s.serve(s.setProperty)))
 	for _, prefix := range []string{"/repos/{owner}/{repo}", "/repositories/{id}"} {
 		r.Get(prefix, accepts("repo", s.repoOp(permPull, s.getRepo)))
 		r.Patch(prefix, accepts("repo", s.repoOp(permAdmin, s.updateRepo)))
@@ -143,6 +146,8 @@ func (s *Server) apiRoutes() http.Handler {
 		r.Get(prefix+"/topics", accepts("repo", s.repoOp(permPull, s.getTopics)))
 		r.Put(prefix+"/topics", accepts("repo", s.repoOp(permPush, s.replaceTopics)))
 		r.Post(prefix+"/branches/{branch}/rename", accepts("repo", s.repoOp(permPush, s.renameBranch)))
+		r.Get(prefix+"/properties/values", accepts("repo", s.repoOp(permPull, s.getPropertyValues)))
+		r.Patch(prefix+"/properties/values", accepts("repo", s.repoOp(permAdmin, s.setPropertyValues)))
 	}
 	return r
 }

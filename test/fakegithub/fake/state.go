@@ -21,6 +21,7 @@ type account struct {
 	members   map[string]Role // lower-case login -> role
 	canCreate bool            // whether plain members may create repositories
 	canDelete bool            // whether plain members may delete repositories
+	props     []PropertyDef   // an organization's custom properties
 	createdAt time.Time
 }
 
@@ -65,6 +66,14 @@ func (st *state) seed(cfg Config, now time.Time) error {
 		for login, role := range o.Members {
 			st.ensureUser(login, now)
 			a.members[strings.ToLower(login)] = role
+		}
+		a.props = nil
+		for _, d := range o.Properties {
+			d.AllowedValues = slices.Clone(d.AllowedValues)
+			if problem := d.problem(); problem != "" {
+				return fmt.Errorf("org %s property %s: %s", o.Login, d.Name, problem)
+			}
+			a.props = append(a.props, d)
 		}
 	}
 	for token, login := range cfg.Tokens {
