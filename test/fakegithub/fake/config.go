@@ -188,6 +188,17 @@ type Repo struct {
 	// CustomProperties are the values set for the owning organization's
 	// custom properties: a string, or a []string for multi_select.
 	CustomProperties map[string]any `json:"custom_properties,omitempty"`
+	// Variables are the repository's Actions variables, names in upper
+	// case.
+	Variables []Variable `json:"variables,omitempty"`
+}
+
+// Variable is an Actions variable of a repository.
+type Variable struct {
+	Name      string    `json:"name"`
+	Value     string    `json:"value"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // NewRepo is a repository with GitHub's defaults for a new, empty one.
@@ -212,6 +223,7 @@ func (r Repo) FullName() string { return r.Owner + "/" + r.Name }
 func (r Repo) clone() Repo {
 	r.Topics = append([]string(nil), r.Topics...)
 	r.Branches = append([]string(nil), r.Branches...)
+	r.Variables = append([]Variable(nil), r.Variables...)
 	if r.CustomProperties != nil {
 		props := make(map[string]any, len(r.CustomProperties))
 		for k, v := range r.CustomProperties {

@@ -148,6 +148,10 @@ func (s *Server) apiRoutes() http.Handler {
 		r.Post(prefix+"/branches/{branch}/rename", accepts("repo", s.repoOp(permPush, s.renameBranch)))
 		r.Get(prefix+"/properties/values", accepts("repo", s.repoOp(permPull, s.getPropertyValues)))
 		r.Patch(prefix+"/properties/values", accepts("repo", s.repoOp(permAdmin, s.setPropertyValues)))
+		r.Get(prefix+"/actions/variables/{name}", accepts("repo", s.repoOp(permPush, s.getVariable)))
+		r.Post(prefix+"/actions/variables", accepts("repo", s.repoOp(permPush, s.createVariable)))
+		r.Patch(prefix+"/actions/variables/{name}", accepts("repo", s.repoOp(permPush, s.updateVariable)))
+		r.Delete(prefix+"/actions/variables/{name}", accepts("repo", s.repoOp(permPush, s.deleteVariable)))
 	}
 	return r
 }
