@@ -365,6 +365,10 @@ func TestLoadConfig(t *testing.T) {
 	if _, err := fake.New(fake.WithConfig(fake.Config{Repos: []fake.Repo{fake.NewRepo("ghost", "r")}})); err == nil {
 		t.Error("a repo of an unknown owner was accepted")
 	}
+	bad := fake.PropertyDef{Name: "p", ValueType: fake.PropertyString, AllowedValues: []string{"a"}}
+	if _, err := fake.New(fake.WithConfig(fake.Config{Orgs: []fake.Org{{Login: "o", Properties: []fake.PropertyDef{bad}}}})); err == nil {
+		t.Error("a string property with allowed values was accepted")
+	}
 }
 
 func TestConditionalRequests(t *testing.T) {

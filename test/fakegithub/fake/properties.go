@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
@@ -18,7 +19,6 @@ const (
 	docOrgProperties   = "https://docs.github.com/rest/orgs/custom-properties#get-all-custom-properties-for-an-organization"
 	docOrgProperty     = "https://docs.github.com/rest/orgs/custom-properties#get-a-custom-property-for-an-organization"
 	docSetOrgProperty  = "https://docs.github.com/rest/orgs/custom-properties#create-or-update-a-custom-property-for-an-organization"
-	docPropertyValues  = "https://docs.github.com/rest/repos/custom-properties#get-all-custom-property-values-for-a-repository"
 	docSetPropertyVals = "https://docs.github.com/rest/repos/custom-properties#create-or-update-custom-property-values-for-a-repository"
 )
 
@@ -36,7 +36,8 @@ func (a *account) property(name string) *PropertyDef {
 // Managing custom properties for repositories in your organization).
 var propertyNameRE = regexp.MustCompile(`^[A-Za-z0-9_$#-]{1,75}$`)
 
-// printable is GitHub's rule for values: printable ASCII except '"'.
+// printable is GitHub's rule for values: printable ASCII except '"'. An
+// empty value is none.
 func printable(v string) bool {
 	for i := 0; i < len(v); i++ {
 		if v[i] < 0x20 || v[i] > 0x7e || v[i] == '"' {
@@ -76,9 +77,9 @@ func (d *PropertyDef) check(raw any) (any, bool) {
 	return v, ok
 }
 
-// problem says what is wrong with a definition, in the words GitHub used
-// where it is known.
-func (d *PropertyDef) problem() string {
+// validate says what is wrong with a definition, in GitHub's words where
+// they are known, and stores its default as a value is stored.
+func (d *PropertyDef) validate() string {
 	switch {
 	case !propertyNameRE.MatchString(d.Name):
 		return "Validation failed: Name is invalid"
@@ -175,15 +176,24 @@ func (s *Server) setProperty(r *http.Request, c *call) reply {
 	}
 	d := PropertyDef{Name: chi.URLParam(r, "name"), ValueType: *in.ValueType, Required: in.Required,
 		DefaultValue: in.DefaultValue, AllowedValues: in.AllowedValues}
-	if problem := d.problem(); problem != "" {
-		return errReply(http.StatusUnprocessableEntity, problem, docSetOrgProperty)
+	if err := org.defineProperty(d); err != nil {
+		return errReply(http.StatusUnprocessableEntity, err.Error(), docSetOrgProperty)
 	}
-	if old := org.property(d.Name); old != nil {
+	return reply{status: http.StatusOK, body: s.propertyBody(r, org, *org.property(d.Name))}
+}
+
+// defineProperty adds a definition, or replaces the one of that name.
+func (a *account) defineProperty(d PropertyDef) error {
+	d.AllowedValues = slices.Clone(d.AllowedValues)
+	if problem := d.validate(); problem != "" {
+		return errors.New(problem)
+	}
+	if old := a.property(d.Name); old != nil {
 		*old = d
 	} else {
-		org.props = append(org.props, d)
+		a.props = append(a.props, d)
 	}
-	return reply{status: http.StatusOK, body: s.propertyBody(r, org, d)}
+	return nil
 }
 
 // getPropertyValues lists the values set, for anyone who can read the
@@ -199,7 +209,8 @@ func (s *Server) getPropertyValues(_ *http.Request, repo *Repo, _ perm) reply {
 }
 
 // setPropertyValues serves PATCH .../properties/values: all values are
-// checked before any is set; null unsets one.
+// checked before any is set; null unsets one, and a required property
+// unset goes back to its default.
 func (s *Server) setPropertyValues(r *http.Request, repo *Repo, _ perm) reply {
 	if repo.Archived {
 		return errReply(http.StatusForbidden, archivedReadOnly, docSetPropertyVals)
@@ -226,24 +237,27 @@ func (s *Server) setPropertyValues(r *http.Request, repo *Repo, _ perm) reply {
 		if d == nil {
 			return errReply(http.StatusUnprocessableEntity, "Unexpected property '"+p.Name+"'", docSetPropertyVals)
 		}
-		if p.Value == nil {
+		v, ok := d.check(p.Value)
+		switch {
+		case p.Value == nil && !d.Required:
 			delete(next, d.Name)
 			continue
+		case p.Value == nil && d.DefaultValue == nil:
+			return errReply(http.StatusUnprocessableEntity, explicitValue(d), docSetPropertyVals)
+		case p.Value == nil:
+			v, ok = cloneValue(d.DefaultValue), true
 		}
-		v, ok := d.check(p.Value)
 		if !ok {
 			return errReply(http.StatusUnprocessableEntity, "Invalid value for property '"+d.Name+"'", docSetPropertyVals)
 		}
 		next[d.Name] = v
 	}
-	if problem := owner.fillRequired(next); problem != "" {
-		return errReply(http.StatusUnprocessableEntity, problem, docSetPropertyVals)
-	}
 	repo.CustomProperties = next
 	return reply{status: http.StatusNoContent}
 }
 
-// initialProperties checks the values a repository is created with.
+// initialProperties checks the values a repository is created with and
+// gives required properties not among them their default.
 func (a *account) initialProperties(given map[string]any) (map[string]any, string) {
 	props := map[string]any{}
 	for _, name := range slices.Sorted(maps.Keys(given)) {
@@ -271,9 +285,13 @@ func (a *account) fillRequired(props map[string]any) string {
 			continue
 		}
 		if d.DefaultValue == nil {
-			return "Property '" + d.Name + "' requires an explicit value to be set"
+			return explicitValue(&d)
 		}
 		props[d.Name] = cloneValue(d.DefaultValue)
 	}
 	return ""
+}
+
+func explicitValue(d *PropertyDef) string {
+	return "Property '" + d.Name + "' requires an explicit value to be set"
 }

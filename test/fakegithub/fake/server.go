@@ -1,8 +1,17 @@
 // Package fake is an in-memory GitHub REST API covering what hookops calls:
-// users, organizations, repositories and their topics, and rate limits. It
-// enforces GitHub's primary and secondary rate limits, redirects renamed
-// repositories, answers conditional requests, and lets tests inject faults
-// and inspect every request.
+// users; organizations and their custom property definitions;
+// repositories with their topics, branch renames, custom property values
+// and Actions variables; and rate limits. It enforces GitHub's primary and
+// secondary rate limits and its access rules: organization roles and
+// settings (who may create and delete repositories), archived repositories
+// being read-only, fine-grained tokens limited to selected repositories,
+// and classic token scopes. It redirects renamed repositories, answers
+// conditional requests with ETags that differ per token, gives new
+// repositories their owner's default branch, and numbers repositories so
+// that two fakes can collide as two GitHub instances do. Tests can inject
+// faults, before a request is served or after (the change is kept, the
+// answer lost), simulate activity nobody configured, and inspect every
+// request.
 package fake
 
 import (

@@ -67,13 +67,10 @@ func (st *state) seed(cfg Config, now time.Time) error {
 			st.ensureUser(login, now)
 			a.members[strings.ToLower(login)] = role
 		}
-		a.props = nil
 		for _, d := range o.Properties {
-			d.AllowedValues = slices.Clone(d.AllowedValues)
-			if problem := d.problem(); problem != "" {
-				return fmt.Errorf("org %s property %s: %s", o.Login, d.Name, problem)
+			if err := a.defineProperty(d); err != nil {
+				return fmt.Errorf("org %s: %w", o.Login, err)
 			}
-			a.props = append(a.props, d)
 		}
 	}
 	for token, login := range cfg.Tokens {
