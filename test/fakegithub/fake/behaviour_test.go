@@ -581,3 +581,28 @@ func TestAccountDefaultBranch(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadConfigSettings: the binary's JSON config reaches every setting.
+func TestLoadConfigSettings(t *testing.T) {
+	cfg, err := fake.LoadConfig([]byte(`{
+		"tokens": {"t": "alice"}, "first_repo_id": 7,
+		"token_repos": {"t": ["o/r"]}, "token_scopes": {"t": ["repo"]},
+		"orgs": [{"login": "o", "members": {"alice": "admin"}, "default_branch": "trunk", "members_can_delete_repositories": false,
+			"properties": [{"property_name": "team", "value_type": "multi_select", "allowed_values": ["x", "y"], "default_value": ["x"], "required": true}]}],
+		"repos": [{"owner": "o", "name": "r", "custom_properties": {"team": ["y"]}, "variables": [{"name": "V", "value": "1"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, base := fake.Start(t, fake.WithConfig(cfg))
+	r, ok := s.Repo("o", "r")
+	if !ok || r.ID != 8 || r.DefaultBranch != "trunk" || !jsonEqual(r.CustomProperties["team"], []string{"y"}) || len(r.Variables) != 1 {
+		t.Errorf("repo = %+v", r)
+	}
+	got := call(t, base, "DELETE", "/repos/o/r", "t", nil)
+	if got.resp.StatusCode != 403 || got.resp.Header.Get("X-OAuth-Scopes") != "repo" {
+		t.Errorf("delete without delete_repo: %d %v", got.resp.StatusCode, got.resp.Header)
+	}
+	if schema := call(t, base, "GET", "/orgs/o/properties/schema/team", "t", nil); !contains(schema.body, `"default_value":["x"]`) {
+		t.Errorf("schema = %s", schema.body)
+	}
+}
