@@ -28,6 +28,8 @@ type config struct {
 	LogLevel        slog.Level
 	GitHubTimeout   time.Duration
 	GitHubURL       string
+	ClusterID       string
+	ClaimProperty   string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -46,6 +48,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", 64, "hook requests served at once; more are answered 429 with Retry-After")
 	fs.DurationVar(&c.GitHubTimeout, "github-timeout", 6*time.Second, "deadline for the GitHub calls of one hook request")
 	fs.StringVar(&c.GitHubURL, "github-url", "", "GitHub API base URL used when a credentials Secret has no baseURL key (default https://api.github.com/)")
+	fs.StringVar(&c.ClusterID, "cluster-id", "default", "names this cluster in the ownership claims hookops puts on repositories; give each cluster its own")
+	fs.StringVar(&c.ClaimProperty, "claim-property", "hookops-claim", "the organization custom property (type string) that holds ownership claims")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 
 	if err := envDefaults(fs, getenv); err != nil {
@@ -111,6 +115,12 @@ func (c *config) validate() error {
 	}
 	if c.MaxInFlight < 1 {
 		bad("--max-in-flight must be at least 1, got %d", c.MaxInFlight)
+	}
+	if c.ClusterID == "" || strings.ContainsAny(c.ClusterID, "/\" ") {
+		bad("--cluster-id must be non-empty, without '/', '\"' or spaces, got %q", c.ClusterID)
+	}
+	if c.ClaimProperty == "" {
+		bad("--claim-property must not be empty")
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("--shutdown-timeout must not be negative")

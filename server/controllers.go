@@ -14,6 +14,8 @@ func controllers(cfg *config, reg prometheus.Registerer) []hookRoute {
 	gh := githubrepo.New(githubrepo.NewMetrics(reg))
 	gh.GitHubTimeout = cfg.GitHubTimeout
 	gh.BaseURL = cfg.GitHubURL
+	gh.ClusterID = cfg.ClusterID
+	gh.ClaimProperty = cfg.ClaimProperty
 	m := mirror.New()
 	return append(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),
 		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize)...)

@@ -477,11 +477,16 @@ func TestFinalize(t *testing.T) {
 			}
 		}},
 		{"Orphan", func(t *testing.T, h *harness, id int64) {
-			if r, ok := h.gh.RepoByID(id); !ok || r.Archived {
+			r, ok := h.gh.RepoByID(id)
+			if !ok || r.Archived {
 				t.Errorf("repository = %+v, want untouched", r)
 			}
-			if h.writes() != 0 {
-				t.Errorf("%d writes for Orphan", h.writes())
+			// Orphan takes back the claim and writes nothing else.
+			if h.writes() != 1 || len(h.gh.Requests(fake.RequestFilter{Method: "PATCH", Path: "/repos/acme/widgets/properties/values"})) != 1 {
+				t.Errorf("%d writes for Orphan, want the one that removes the claim", h.writes())
+			}
+			if v := r.CustomProperties["hookops-claim"]; v != nil {
+				t.Errorf("claim %v left on the repository", v)
 			}
 		}},
 	}
@@ -550,11 +555,13 @@ func TestFinalizeOnlyOwnRepository(t *testing.T) {
 }
 
 // Replayed or concurrent syncs of the same request make one repository.
+// A sync that loses the race finds it by name with its own claim, and
+// records that same repository.
 func TestIdempotent(t *testing.T) {
 	h := newHarness(t, fullSpec())
 	req := h.request(false)
 	var wg sync.WaitGroup
-	ready := 0
+	owned := map[int64]int{}
 	var mu sync.Mutex
 	for range 8 {
 		wg.Add(1)
@@ -567,7 +574,7 @@ func TestIdempotent(t *testing.T) {
 			}
 			if st := resp.Status.(v1.GitHubRepoStatus); st.RepoID != 0 {
 				mu.Lock()
-				ready++
+				owned[st.RepoID]++
 				mu.Unlock()
 			}
 		}()
@@ -578,8 +585,8 @@ func TestIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(h.gh.Repos()); n != 1 || ready != 1 {
-		t.Errorf("%d repositories and %d owning answers, want exactly one of each", n, ready)
+	if n := len(h.gh.Repos()); n != 1 || len(owned) != 1 {
+		t.Errorf("%d repositories, answers owning %v: want one repository, named by every answer that owns one", n, owned)
 	}
 }
 

@@ -115,3 +115,22 @@ func statusCode(err error) int {
 }
 
 func isNotFound(err error) bool { return statusCode(err) == http.StatusNotFound }
+
+// classifyDelete explains a refused deletion. GitHub answers 403 both when
+// a classic token lacks the delete_repo scope (its X-OAuth-Scopes header
+// lists the scopes it has) and when the organization lets only its owners
+// delete repositories.
+func classifyDelete(err error) *failure {
+	var resp *github.ErrorResponse
+	f := classify(err, "delete the repository")
+	if f.reason != v1.ReasonForbidden || !errors.As(err, &resp) {
+		return f
+	}
+	scopes := resp.Response.Header.Get("X-OAuth-Scopes")
+	if resp.Response.Header.Get("X-OAuth-Scopes") != "" || resp.Response.Header.Values("X-OAuth-Scopes") != nil {
+		if !strings.Contains(","+strings.ReplaceAll(scopes, " ", "")+",", ",delete_repo,") {
+			return fail(v1.ReasonForbidden, "GitHub refused to delete the repository (403 %s): the token has the scopes %q but not delete_repo. Add the delete_repo scope to the token, or set spec.deletionPolicy: Archive or Orphan", resp.Message, scopes)
+		}
+	}
+	return fail(v1.ReasonForbidden, "GitHub refused to delete the repository (403 %s): the organization may let only its owners delete repositories (members_can_delete_repositories), or the token lacks the permission (delete_repo scope; Administration: write). Have an organization owner delete it, or set spec.deletionPolicy: Archive or Orphan", resp.Message)
+}

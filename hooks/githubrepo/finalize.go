@@ -7,105 +7,143 @@ import (
 	"github.com/google/go-github/v62/github"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/hooks/metacontroller"
 )
 
 // Finalize carries out the deletion policy while the GitHubRepo is being
-// deleted, and answers finalized: true once nothing is left to do. It only
-// ever acts on the repository whose id this GitHubRepo recorded: a
-// repository it did not create or adopt is never touched.
+// deleted, and answers finalized: true once nothing is left to do. It acts
+// only on the recorded repository, proven as a sync proves it, and only
+// while our claim is on it: Delete deletes it, Archive removes the claim
+// and archives it, Orphan removes the claim and nothing else.
 func (h *Hooks) Finalize(ctx context.Context, req *metacontroller.CompositeRequest) (*metacontroller.CompositeResponse, error) {
 	repo, err := decodeParent(req.Parent)
 	if err != nil {
 		return nil, err
 	}
-	id := knownRepoID(repo, req.Children)
-	o, done := h.finalize(ctx, repo, id, req.Related)
-	h.logOutcome(ctx, repo, "finalize", o)
-
-	st, resync := h.buildStatus(repo, o)
-	cond := conditionSetter(&st, repo.Generation, h.Now())
-	msg := fmt.Sprintf("deleting the GitHubRepo with deletionPolicy %s", policy(repo))
-	if o.fail != nil {
-		msg += "; blocked: " + o.fail.message + ". To let the deletion finish without touching GitHub, set spec.deletionPolicy: Orphan"
-	}
-	cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDeleting, msg)
-	if done {
-		cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "deletion policy carried out: "+o.note)
-	}
-	resp := &metacontroller.CompositeResponse{Status: st, Finalized: done}
-	if !done {
-		resp.ResyncAfterSeconds = resync.Seconds()
-	}
-	if st.RepoID != 0 && !done {
-		resp.Children = []metacontroller.Object{record(repo, &st)}
-	}
-	return resp, nil
+	known := recorded(repo, req.Children)
+	return h.respond(ctx, repo, "finalize", known, h.finalize(ctx, repo, known, req.Related)), nil
 }
 
-func policy(r *v1.GitHubRepo) v1.DeletionPolicy {
-	if r.Spec.DeletionPolicy == "" {
-		return v1.DeletionDelete
+func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, known identity, related metacontroller.ObjectMap) result {
+	if known.id == 0 && known.createAttempt == nil {
+		return result{finalized: true, note: "no repository was recorded: nothing to do on GitHub"}
 	}
-	return r.Spec.DeletionPolicy
-}
-
-func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, id int64, related metacontroller.ObjectMap) (outcome, bool) {
-	if policy(repo) == v1.DeletionOrphan || id == 0 {
-		return outcome{note: "nothing to do on GitHub"}, true
+	policy := effectivePolicy(repo, known.origin)
+	s, res, ok := h.open(repo, known, related)
+	if !ok {
+		return orphanAnyway(policy, res)
 	}
-	return h.withSession(ctx, repo, related, func(ctx context.Context, s *session) (outcome, bool) {
-		return s.finalize(ctx, id)
+	return s.run(ctx, func(ctx context.Context) result {
+		current, res := s.findOurs(ctx)
+		if res.fail != nil || res.finalized {
+			return orphanAnyway(policy, res)
+		}
+		return s.carryOut(ctx, policy, current)
 	})
 }
 
-func (s *session) finalize(ctx context.Context, id int64) (outcome, bool) {
-	octx, span := tracer().Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", id)))
-	current, _, _, err := s.gh.getByID(octx, id, "")
-	switch {
-	case isNotFound(err):
-		endStep(span, "already-gone", nil)
-		return outcome{note: "the repository is already gone"}, true
-	case err != nil:
-		o := outcome{fail: classify(err, "read the repository before deletion")}
-		endStep(span, decideFail, o.fail)
-		return o, false
+// orphanAnyway lets Orphan finish when GitHub cannot be asked: it promises
+// not to touch the repository, so it is the way out of a blocked deletion;
+// only the claim may stay behind, and the note says so.
+func orphanAnyway(policy v1.DeletionPolicy, res result) result {
+	if res.fail == nil || policy != v1.DeletionOrphan {
+		return res
 	}
-	archive := policy(s.repo) == v1.DeletionArchive
-	step := "delete"
-	if archive {
-		step = "archive"
-	}
-	endStep(span, step, nil)
-	if archive && current.GetArchived() {
-		return outcome{repo: current, note: "archived"}, true
-	}
-	release, wait, ok := s.pace(ctx)
-	if !ok {
-		return outcome{repo: current, pending: wait}, false
-	}
-	defer release()
-	sctx, stepSpan := tracer().Start(ctx, step)
-	o, done := s.carryOut(sctx, archive, current)
-	endStep(stepSpan, step, o.fail)
-	return o, done
+	return result{finalized: true, note: "GitHub was not touched; the ownership claim may remain on the repository (" + res.fail.message + ")"}
 }
 
-// carryOut archives or deletes the repository.
-func (s *session) carryOut(ctx context.Context, archive bool, current *github.Repository) (outcome, bool) {
-	owner, name := current.GetOwner().GetLogin(), current.GetName()
-	if archive {
-		archived, err := s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(true)})
-		if err != nil {
-			return outcome{repo: current, fail: classify(err, "archive the repository")}, false
+// findOurs reads the recorded repository (or, when only a create attempt is
+// known, the one of that name) and checks that it is ours. A repository
+// that is not there, or not ours, is left alone and the deletion finishes.
+func (s *session) findOurs(ctx context.Context) (*github.Repository, result) {
+	ctx, span := tracer().Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", s.known.id)))
+	current, err := s.lookUp(ctx)
+	switch {
+	case isNotFound(err) || (err == nil && current == nil):
+		endStep(span, "not-visible", nil)
+		return nil, result{finalized: true, note: s.notVisible()}
+	case err != nil:
+		f := classify(err, "read the repository before carrying out the deletion policy")
+		endStep(span, decideFail.String(), f)
+		return nil, result{fail: f}
+	}
+	if f := s.verify(current); f != nil {
+		endStep(span, decideFail.String(), f)
+		return nil, result{fail: f}
+	}
+	c, f := s.readClaim(ctx, current)
+	if f != nil {
+		endStep(span, decideFail.String(), f)
+		return nil, result{repo: current, fail: f}
+	}
+	if !c.sameOwner(s.claim) {
+		endStep(span, "not-ours", nil)
+		holder := "no claim"
+		if !c.none() {
+			holder = "the claim of " + c.describe()
 		}
-		return outcome{repo: archived, note: "archived"}, true
+		return nil, result{finalized: true, note: fmt.Sprintf("repository %s carries %s, not this GitHubRepo's: it was left alone", current.GetFullName(), holder)}
 	}
-	if err := s.gh.delete(ctx, owner, name); err != nil && !isNotFound(err) {
-		return outcome{repo: current, fail: classify(err, "delete the repository")}, false
+	endStep(span, "ours", nil)
+	return current, result{}
+}
+
+func (s *session) lookUp(ctx context.Context) (*github.Repository, error) {
+	if s.known.id != 0 {
+		r, _, _, err := s.gh.getByID(ctx, s.known.id, "")
+		return r, err
 	}
-	return outcome{note: "deleted"}, true
+	r, _, err := s.gh.getByName(ctx, s.repo.Spec.Owner, repoName(s.repo))
+	return r, err
+}
+
+// notVisible says what a 404 does and does not prove: GitHub answers 404
+// alike for a deleted repository and for one the token cannot see.
+func (s *session) notVisible() string {
+	if s.known.id == 0 {
+		return fmt.Sprintf("no repository %s/%s is visible to this token, so the create that was sent made none or the token cannot see it; nothing was deleted", s.repo.Spec.Owner, repoName(s.repo))
+	}
+	return fmt.Sprintf("repository %s (id %d) is not visible to this token: it was deleted, or the token lost access to it; nothing was deleted", s.known.fullName, s.known.id)
+}
+
+// carryOut applies the policy to a repository proven ours.
+func (s *session) carryOut(ctx context.Context, policy v1.DeletionPolicy, current *github.Repository) result {
+	done, wait, ok := s.pace(ctx)
+	if !ok {
+		return result{repo: current, pending: wait, claimed: true}
+	}
+	defer done()
+	step := map[v1.DeletionPolicy]string{v1.DeletionDelete: "delete", v1.DeletionArchive: "archive", v1.DeletionOrphan: "orphan"}[policy]
+	ctx, span := tracer().Start(ctx, step)
+	res := s.apply(ctx, policy, current)
+	endStep(span, step, res.fail)
+	return res
+}
+
+func (s *session) apply(ctx context.Context, policy v1.DeletionPolicy, current *github.Repository) result {
+	owner, name := current.GetOwner().GetLogin(), current.GetName()
+	switch policy {
+	case v1.DeletionDelete:
+		if err := s.gh.delete(ctx, owner, name); err != nil && !isNotFound(err) {
+			return result{repo: current, claimed: true, fail: classifyDelete(err)}
+		}
+		return result{finalized: true, note: "deleted " + current.GetFullName()}
+	case v1.DeletionArchive:
+		if current.GetArchived() {
+			return result{finalized: true, note: current.GetFullName() + " was archived already; its claim stays, as an archived repository is read-only"}
+		}
+		if err := s.clearClaim(ctx, current); err != nil {
+			return result{repo: current, claimed: true, fail: classify(err, "remove the ownership claim before archiving")}
+		}
+		if _, err := s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(true)}); err != nil {
+			return result{repo: current, fail: classify(err, "archive the repository")}
+		}
+		return result{finalized: true, note: "archived " + current.GetFullName()}
+	}
+	if err := s.clearClaim(ctx, current); err != nil {
+		return orphanAnyway(policy, result{fail: classify(err, "remove the ownership claim")})
+	}
+	return result{finalized: true, note: "left " + current.GetFullName() + " on GitHub and removed this GitHubRepo's claim"}
 }

@@ -16,7 +16,9 @@ type gitHub struct {
 	rate github.Rate
 }
 
-func (h *Hooks) newGitHub(creds credentials) (*gitHub, error) {
+// newGitHub returns a client for the credentials and the API host it
+// talks to.
+func (h *Hooks) newGitHub(creds credentials) (*gitHub, string, error) {
 	c := github.NewClient(h.HTTPClient).WithAuthToken(creds.token)
 	base := creds.baseURL
 	if base == "" {
@@ -25,10 +27,10 @@ func (h *Hooks) newGitHub(creds credentials) (*gitHub, error) {
 	if base != "" {
 		var err error
 		if c, err = c.WithEnterpriseURLs(base, base); err != nil {
-			return nil, fmt.Errorf("GitHub base URL: %w", err)
+			return nil, "", fmt.Errorf("GitHub base URL: %w", err)
 		}
 	}
-	return &gitHub{c: c}, nil
+	return &gitHub{c: c}, apiHost(base), nil
 }
 
 func (g *gitHub) track(resp *github.Response) {
@@ -94,10 +96,22 @@ func (g *gitHub) login(ctx context.Context) (string, error) {
 	return u.GetLogin(), nil
 }
 
+// create makes a repository in org, or in the token's own account when org
+// is "". go-github's Create drops custom_properties, so the repository
+// itself is the body: its json tags are GitHub's field names.
 func (g *gitHub) create(ctx context.Context, org string, r *github.Repository) (*github.Repository, error) {
-	repo, resp, err := g.c.Repositories.Create(ctx, org, r)
+	path := "user/repos"
+	if org != "" {
+		path = "orgs/" + org + "/repos"
+	}
+	req, err := g.c.NewRequest(http.MethodPost, path, r)
+	if err != nil {
+		return nil, err
+	}
+	created := new(github.Repository)
+	resp, err := g.c.Do(ctx, req, created)
 	g.track(resp)
-	return repo, err
+	return created, err
 }
 
 func (g *gitHub) edit(ctx context.Context, owner, name string, patch *github.Repository) (*github.Repository, error) {
@@ -117,6 +131,59 @@ func (g *gitHub) replaceTopics(ctx context.Context, owner, name string, topics [
 
 func (g *gitHub) delete(ctx context.Context, owner, name string) error {
 	resp, err := g.c.Repositories.Delete(ctx, owner, name)
+	g.track(resp)
+	return err
+}
+
+func (g *gitHub) renameBranch(ctx context.Context, owner, name, branch, newName string) error {
+	_, resp, err := g.c.Repositories.RenameBranch(ctx, owner, name, branch, newName)
+	g.track(resp)
+	return err
+}
+
+// setProperty sets one custom property value of a repository; "" removes it
+// (GitHub takes null for that, which go-github's type cannot send).
+func (g *gitHub) setProperty(ctx context.Context, owner, name, property, value string) error {
+	var v any
+	if value != "" {
+		v = value
+	}
+	body := map[string]any{"properties": []map[string]any{{"property_name": property, "value": v}}}
+	req, err := g.c.NewRequest(http.MethodPatch, fmt.Sprintf("repos/%s/%s/properties/values", owner, name), body)
+	if err != nil {
+		return err
+	}
+	resp, err := g.c.Do(ctx, req, nil)
+	g.track(resp)
+	return err
+}
+
+// getVariable reads a repository Actions variable; a 404 is an error the
+// caller can test with isNotFound.
+func (g *gitHub) getVariable(ctx context.Context, owner, name, variable string) (string, error) {
+	v, resp, err := g.c.Actions.GetRepoVariable(ctx, owner, name, variable)
+	g.track(resp)
+	if err != nil {
+		return "", err
+	}
+	return v.Value, nil
+}
+
+// setVariable creates the variable, or updates it when it exists (409).
+func (g *gitHub) setVariable(ctx context.Context, owner, name, variable, value string) error {
+	v := &github.ActionsVariable{Name: variable, Value: value}
+	resp, err := g.c.Actions.CreateRepoVariable(ctx, owner, name, v)
+	g.track(resp)
+	if statusCode(err) != http.StatusConflict {
+		return err
+	}
+	resp, err = g.c.Actions.UpdateRepoVariable(ctx, owner, name, v)
+	g.track(resp)
+	return err
+}
+
+func (g *gitHub) deleteVariable(ctx context.Context, owner, name, variable string) error {
+	resp, err := g.c.Actions.DeleteRepoVariable(ctx, owner, name, variable)
 	g.track(resp)
 	return err
 }

@@ -20,6 +20,11 @@ type Hooks struct {
 	// BaseURL is the GitHub API used when a credentials Secret names none
 	// ("" for https://api.github.com/).
 	BaseURL string
+	// ClusterID names this cluster in the ownership claims put on
+	// repositories; ClaimProperty is the organization custom property that
+	// holds them (user accounts have none: see claim.go).
+	ClusterID     string
+	ClaimProperty string
 	// GitHubTimeout bounds the GitHub calls of one hook request; it must
 	// leave margin under Metacontroller's webhook timeout.
 	GitHubTimeout time.Duration
@@ -39,6 +44,8 @@ func New(metrics *Metrics) *Hooks {
 		HTTPClient:    &http.Client{Timeout: 10 * time.Second, Transport: newTransport(http.DefaultTransport, metrics)},
 		Metrics:       metrics,
 		GitHubTimeout: 6 * time.Second,
+		ClusterID:     "default",
+		ClaimProperty: "hookops-claim",
 		Pacer:         NewPacer(time.Second),
 		Now:           time.Now,
 		Jitter:        rand.Float64,

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/hooks/metacontroller"
@@ -70,30 +74,64 @@ func validate(r *v1.GitHubRepo) *failure {
 }
 
 // recordName is the name of the ConfigMap child that records which
-// repository this GitHubRepo owns (see knownRepoID).
+// repository this GitHubRepo owns (see recorded).
 func recordName(r *v1.GitHubRepo) string { return r.Name + "-github" }
 
-// knownRepoID is the id of the repository this GitHubRepo created or
-// adopted: from status, or else from the ConfigMap child. The child is the
-// durable copy: Metacontroller applies children even when a status write is
-// lost to a conflict, so a repository once created is never mistaken for a
-// stranger's.
-func knownRepoID(r *v1.GitHubRepo, children metacontroller.ObjectMap) int64 {
-	if r.Status.RepoID != 0 {
-		return r.Status.RepoID
+// identity is what hookops remembers of the repository it manages. Ids are
+// unique only within one GitHub, so the host is part of it; the node id and
+// the owner (in fullName) are checked on every full read.
+type identity struct {
+	host, nodeID, fullName string
+	id                     int64
+	origin                 v1.Origin
+	// createAttempt is a create sent whose outcome is not known yet.
+	createAttempt *metav1.Time
+}
+
+func (i identity) owner() string {
+	owner, _, _ := strings.Cut(i.fullName, "/")
+	return owner
+}
+
+// recorded is the identity from status, or else from the ConfigMap child.
+// The child is the durable copy: Metacontroller applies children even when
+// a status write is lost to a conflict, so a repository once created is
+// never mistaken for a stranger's.
+func recorded(r *v1.GitHubRepo, children metacontroller.ObjectMap) identity {
+	st := &r.Status
+	if st.RepoID != 0 || st.CreateAttemptTime != nil {
+		return identity{host: st.Host, id: st.RepoID, nodeID: st.NodeID, fullName: st.FullName, origin: st.Origin, createAttempt: st.CreateAttemptTime}
 	}
 	cm, ok := children.Get("ConfigMap", "v1", r.Namespace, recordName(r))
 	if !ok {
-		return 0
+		return identity{}
 	}
 	data, _ := cm["data"].(map[string]any)
-	s, _ := data["repoID"].(string)
-	id, _ := strconv.ParseInt(s, 10, 64)
-	return id
+	get := func(k string) string { s, _ := data[k].(string); return s }
+	id, _ := strconv.ParseInt(get("repoID"), 10, 64)
+	i := identity{host: get("host"), id: id, nodeID: get("nodeID"), fullName: get("fullName"), origin: v1.Origin(get("origin"))}
+	if t, err := time.Parse(time.RFC3339, get("createAttemptTime")); err == nil {
+		i.createAttempt = &metav1.Time{Time: t}
+	}
+	return i
 }
 
-// record builds the ConfigMap child from the status.
+// record builds the ConfigMap child from the status: the identity, and the
+// URLs for workloads to mount.
 func record(r *v1.GitHubRepo, st *v1.GitHubRepoStatus) metacontroller.Object {
+	data := map[string]any{
+		"host":     st.Host,
+		"repoID":   strconv.FormatInt(st.RepoID, 10),
+		"nodeID":   st.NodeID,
+		"fullName": st.FullName,
+		"origin":   string(st.Origin),
+		"htmlURL":  st.HTMLURL,
+		"cloneURL": st.CloneURL,
+		"sshURL":   st.SSHURL,
+	}
+	if t := st.CreateAttemptTime; t != nil {
+		data["createAttemptTime"] = t.UTC().Format(time.RFC3339)
+	}
 	return metacontroller.Object{
 		"apiVersion": "v1",
 		"kind":       "ConfigMap",
@@ -102,12 +140,19 @@ func record(r *v1.GitHubRepo, st *v1.GitHubRepoStatus) metacontroller.Object {
 			"namespace": r.Namespace,
 			"labels":    map[string]any{"app.kubernetes.io/managed-by": "hookops"},
 		},
-		"data": map[string]any{
-			"repoID":   strconv.FormatInt(st.RepoID, 10),
-			"fullName": st.FullName,
-			"htmlURL":  st.HTMLURL,
-			"cloneURL": st.CloneURL,
-			"sshURL":   st.SSHURL,
-		},
+		"data": data,
 	}
+}
+
+// effectivePolicy is the spec's deletion policy, or when unset the one that
+// follows from how the repository came to be managed: hookops deletes what
+// it created and leaves alone what it adopted.
+func effectivePolicy(r *v1.GitHubRepo, origin v1.Origin) v1.DeletionPolicy {
+	switch {
+	case r.Spec.DeletionPolicy != "":
+		return r.Spec.DeletionPolicy
+	case origin == v1.OriginCreated:
+		return v1.DeletionDelete
+	}
+	return v1.DeletionOrphan
 }

@@ -11,74 +11,141 @@ import (
 	v1 "github.com/hookops/hookops/api/github/v1"
 )
 
-// outcome is what one sync or finalize did, from which the status is built.
-type outcome struct {
+// result is what one sync or finalize did, from which the status is built.
+type result struct {
 	repo    *github.Repository // the repository as last read or written; nil when unchanged or absent
 	etag    string             // ETag of the last full read, "" after a write
-	fail    *failure
-	pending time.Duration // paced: come back after this long
-	wait    time.Duration // backing off: nothing was tried, come back after this long
-	note    string        // what happened worth telling, e.g. "created"
-	rate    github.Rate
+	host    string             // the API host repo was read from
+	origin  v1.Origin          // set when this call found out how the repository came to be ours
+	claimed bool               // our claim is on the repository
+	// createAttempt is a create sent in this call whose outcome is unknown.
+	createAttempt *metav1.Time
+	fail          *failure
+	pending       time.Duration // paced: come back after this long
+	wait          time.Duration // backing off: nothing was tried, come back after this long
+	note          string        // what happened worth telling, e.g. "created"
+	rate          github.Rate
+	finalized     bool // finalize only: nothing is left to do
 }
 
-// buildStatus derives the new status from the old one and the outcome, and
-// says when Metacontroller should call again (0: at the resync period).
-func (h *Hooks) buildStatus(r *v1.GitHubRepo, o outcome) (v1.GitHubRepoStatus, time.Duration) {
+// buildStatus derives the new status from the old one, the recorded
+// identity and the result, and says when Metacontroller should call again
+// (0: at the resync period). Sync and finalize share it.
+func (h *Hooks) buildStatus(r *v1.GitHubRepo, known identity, res result, finalizing bool) (v1.GitHubRepoStatus, time.Duration) {
 	st := *r.Status.DeepCopy()
-	if o.wait > 0 {
-		return st, o.wait
+	if res.wait > 0 {
+		return st, res.wait
 	}
 	now := h.Now()
 	st.ObservedGeneration = r.Generation
-	if o.repo != nil {
-		observe(&st, o.repo)
-		st.ETag = o.etag
+	remember(&st, known)
+	if res.repo != nil {
+		observe(&st, res.repo)
+		st.Host, st.ETag = res.host, res.etag
 	}
-	if o.rate.Limit > 0 {
-		st.RateLimit = &v1.RateLimit{Limit: o.rate.Limit, Remaining: o.rate.Remaining, Reset: metav1.NewTime(o.rate.Reset.Time)}
+	if res.origin != "" {
+		st.Origin = res.origin
 	}
-	cond := conditionSetter(&st, r.Generation, now)
-
 	switch {
-	case o.fail != nil:
+	case res.claimed && st.RepoID != 0:
+		st.Claim = claimFor(h.ClusterID, r).String()
+	case res.fail != nil && res.fail.reason == v1.ReasonOwnedElsewhere:
+		st.Claim = ""
+	}
+	switch {
+	case res.createAttempt != nil:
+		st.CreateAttemptTime = res.createAttempt
+	case st.RepoID != 0:
+		st.CreateAttemptTime = nil
+	}
+	st.DeletionPolicy = ""
+	if st.RepoID != 0 {
+		st.DeletionPolicy = effectivePolicy(r, st.Origin)
+	}
+	if res.rate.Limit > 0 {
+		st.RateLimit = &v1.RateLimit{Limit: res.rate.Limit, Remaining: res.rate.Remaining, Reset: metav1.NewTime(res.rate.Reset.Time)}
+	}
+	resync := h.schedule(&st, res, now)
+	setConditions(&st, r.Generation, now, res, finalizing)
+	return st, resync
+}
+
+// remember fills in the identity from the record child when the status
+// lost it (a status write that failed after the child was applied).
+func remember(st *v1.GitHubRepoStatus, known identity) {
+	if st.RepoID != 0 || known.id == 0 {
+		return
+	}
+	st.Host, st.RepoID, st.NodeID, st.FullName, st.Origin = known.host, known.id, known.nodeID, known.fullName, known.origin
+}
+
+// schedule updates the failure count and retry time and says when to call
+// again.
+func (h *Hooks) schedule(st *v1.GitHubRepoStatus, res result, now time.Time) time.Duration {
+	switch {
+	case res.fail != nil:
 		st.ConsecutiveFailures++
-		delay := retryDelay(o.fail, st.ConsecutiveFailures, now, h.Jitter())
+		delay := retryDelay(res.fail, st.ConsecutiveFailures, now, h.Jitter())
 		// Status times have whole seconds; round up so that the gate never
 		// opens before the delay has passed.
 		st.RetryTime = &metav1.Time{Time: now.Add(delay + time.Second - 1).Truncate(time.Second)}
-		msg := fmt.Sprintf("%s (next attempt at %s)", o.fail.message, st.RetryTime.UTC().Format(time.RFC3339))
-		cond(v1.ConditionError, metav1.ConditionTrue, o.fail.reason, msg)
-		cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcileError, msg)
-		switch {
-		case st.RepoID == 0:
-			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCreating, "the repository is not created yet: "+o.fail.message)
-		case o.repo != nil:
-			// Seen this round: it exists, only the spec is not fully applied.
-			cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonAvailable, available(&st, o.note))
-		case o.fail.reason == v1.ReasonGitHubUnavailable || meta.FindStatusCondition(st.Conditions, v1.ConditionReady) == nil:
-			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUnavailable, "the repository cannot be checked: "+o.fail.message)
-		}
-		return st, delay
-	case o.pending > 0:
+		return delay
+	case res.pending > 0:
 		st.RetryTime = nil
-		cond(v1.ConditionError, metav1.ConditionFalse, v1.ReasonNoError, "")
-		cond(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcilePending,
-			fmt.Sprintf("writes to GitHub are paced to one a second per token; continuing in %s", o.pending.Round(time.Second)))
-		if st.RepoID == 0 {
-			cond(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCreating, "the repository is about to be created")
-		} else {
-			cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonAvailable, available(&st, o.note))
-		}
-		return st, o.pending
+		return res.pending
 	}
 	st.ConsecutiveFailures = 0
 	st.RetryTime = nil
 	st.LastSyncTime = &metav1.Time{Time: now}
-	cond(v1.ConditionError, metav1.ConditionFalse, v1.ReasonNoError, "")
-	cond(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "the repository matches the spec")
-	cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonAvailable, available(&st, o.note))
-	return st, 0
+	return 0
+}
+
+// setConditions sets Ready, Synced and Error, each once.
+func setConditions(st *v1.GitHubRepoStatus, generation int64, now time.Time, res result, finalizing bool) {
+	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: typ, Status: status, Reason: reason, Message: msg,
+			ObservedGeneration: generation, LastTransitionTime: metav1.NewTime(now),
+		})
+	}
+	f := res.fail
+	failMsg := ""
+	if f != nil {
+		failMsg = fmt.Sprintf("%s (next attempt at %s)", f.message, st.RetryTime.UTC().Format(time.RFC3339))
+		set(v1.ConditionError, metav1.ConditionTrue, f.reason, failMsg)
+	} else {
+		set(v1.ConditionError, metav1.ConditionFalse, v1.ReasonNoError, "")
+	}
+
+	switch {
+	case finalizing && res.finalized:
+		set(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "deletion policy carried out: "+res.note)
+	case f != nil:
+		set(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcileError, failMsg)
+	case res.pending > 0:
+		set(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcilePending,
+			fmt.Sprintf("writes to GitHub are paced to one a second per token; continuing in %s", res.pending.Round(time.Second)))
+	case !finalizing:
+		set(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "the repository matches the spec")
+	}
+
+	switch {
+	case finalizing:
+		msg := fmt.Sprintf("deleting the GitHubRepo with deletionPolicy %s", st.DeletionPolicy)
+		if f != nil {
+			msg += "; blocked: " + f.message + ". To let the deletion finish without touching GitHub, set spec.deletionPolicy: Orphan"
+		}
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonDeleting, msg)
+	case st.RepoID == 0 && f != nil:
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCreating, "the repository is not created yet: "+f.message)
+	case st.RepoID == 0:
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonCreating, "the repository is about to be created")
+	case f == nil || res.repo != nil:
+		// Seen this round, or nothing went wrong: it exists.
+		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonAvailable, available(st, res.note))
+	case f.reason == v1.ReasonGitHubUnavailable || meta.FindStatusCondition(st.Conditions, v1.ConditionReady) == nil:
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonUnavailable, "the repository cannot be checked: "+f.message)
+	}
 }
 
 func available(st *v1.GitHubRepoStatus, note string) string {
@@ -89,26 +156,17 @@ func available(st *v1.GitHubRepoStatus, note string) string {
 	return msg
 }
 
-// observe copies what users want to see of the repository into status.
+// observe copies the repository's identity, and what users want to see of
+// it, into status.
 func observe(st *v1.GitHubRepoStatus, repo *github.Repository) {
 	st.RepoID = repo.GetID()
+	st.NodeID = repo.GetNodeID()
 	st.FullName = repo.GetFullName()
 	st.HTMLURL = repo.GetHTMLURL()
 	st.CloneURL = repo.GetCloneURL()
 	st.SSHURL = repo.GetSSHURL()
 	st.DefaultBranch = repo.GetDefaultBranch()
 	st.Visibility = visibility(repo)
-}
-
-// conditionSetter sets conditions so that lastTransitionTime moves only when
-// a condition's status changes.
-func conditionSetter(st *v1.GitHubRepoStatus, generation int64, now time.Time) func(typ string, status metav1.ConditionStatus, reason, msg string) {
-	return func(typ string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
-			Type: typ, Status: status, Reason: reason, Message: msg,
-			ObservedGeneration: generation, LastTransitionTime: metav1.NewTime(now),
-		})
-	}
 }
 
 // syncedAt reports whether the last sync fully applied this generation, so

@@ -151,8 +151,6 @@ func testSampleDefaults(t *testing.T, dyn dynamic.Interface) {
 		path []string
 		want string
 	}{
-		{[]string{"spec", "visibility"}, "private"},
-		{[]string{"spec", "deletionPolicy"}, "Delete"},
 		{[]string{"spec", "credentialsSecretRef", "key"}, "token"},
 		// Written in the sample, so not defaulted but kept.
 		{[]string{"spec", "owner"}, "acme"},
@@ -166,7 +164,7 @@ func testSampleDefaults(t *testing.T, dyn dynamic.Interface) {
 	// Optional fields without a default stay unset: unset means "not
 	// managed", so the apiserver must not invent a value for them.
 	for _, path := range [][]string{
-		{"spec", "name"}, {"spec", "homepage"}, {"spec", "archived"}, {"spec", "defaultBranch"},
+		{"spec", "name"}, {"spec", "visibility"}, {"spec", "deletionPolicy"}, {"spec", "homepage"}, {"spec", "archived"}, {"spec", "defaultBranch"},
 		{"spec", "adoptExisting"}, {"spec", "features", "projects"}, {"spec", "features", "discussions"},
 		{"spec", "credentialsSecretRef", "namespace"}, {"status"},
 	} {
@@ -177,8 +175,8 @@ func testSampleDefaults(t *testing.T, dyn dynamic.Interface) {
 	// The stored object decodes into the Go type without unknown fields.
 	var repo githubv1.GitHubRepo
 	decodeStrict(t, obj.Object, &repo)
-	if repo.Spec.Visibility == nil || *repo.Spec.Visibility != githubv1.Private {
-		t.Errorf("decoded spec.visibility = %v, want private", repo.Spec.Visibility)
+	if repo.Spec.Visibility != nil || repo.Spec.DeletionPolicy != "" {
+		t.Errorf("decoded spec.visibility = %v, deletionPolicy = %q: want both unset, as no default may manage a field on GitHub", repo.Spec.Visibility, repo.Spec.DeletionPolicy)
 	}
 }
 
@@ -322,7 +320,13 @@ func fullStatus(t *testing.T, generation int64) githubv1.GitHubRepoStatus {
 			cond(githubv1.ConditionSynced, metav1.ConditionFalse, githubv1.ReasonReconcileError, "GitHub said 403"),
 			cond(githubv1.ConditionError, metav1.ConditionTrue, githubv1.ReasonRateLimited, "primary rate limit exhausted until 11:00"),
 		},
+		Host:                "api.github.com",
 		RepoID:              9_007_199_254_740_993, // beyond float64 precision: must survive as an int64
+		NodeID:              "R_kgDOabc",
+		Origin:              githubv1.OriginCreated,
+		DeletionPolicy:      githubv1.DeletionDelete,
+		Claim:               "prod/team-a/widgets/6f1ed002-ab55-9585-9014-ebf0951522d9",
+		CreateAttemptTime:   &at,
 		FullName:            "acme/widgets",
 		HTMLURL:             "https://github.com/acme/widgets",
 		CloneURL:            "https://github.com/acme/widgets.git",
@@ -438,7 +442,7 @@ func testPrinterColumns(t *testing.T, dyn dynamic.Interface, k *kubectl) {
 		t.Fatalf("create: %v", err)
 	}
 	status := fullStatus(t, obj.GetGeneration())
-	status.FullName, status.HTMLURL = "acme/columns", "https://github.com/acme/columns"
+	status.FullName, status.HTMLURL, status.Visibility = "acme/columns", "https://github.com/acme/columns", "public"
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&status)
 	if err != nil {
 		t.Fatal(err)
@@ -486,8 +490,8 @@ func testPrinterColumns(t *testing.T, dyn dynamic.Interface, k *kubectl) {
 			t.Errorf("%s: AGE of %s is empty\n%s", cmd, tc.row["NAME"], out)
 		}
 		// The sample has no status yet: its status columns are empty, not an error.
-		if w, ok := rows["widgets"]; !ok || w["VISIBILITY"] != "private" || w["REPO"] != "" {
-			t.Errorf("%s: row of widgets = %v, want visibility private and no repo yet\n%s", cmd, w, out)
+		if w, ok := rows["widgets"]; !ok || w["VISIBILITY"] != "" || w["REPO"] != "" {
+			t.Errorf("%s: row of widgets = %v, want no visibility and no repo yet\n%s", cmd, w, out)
 		}
 	}
 }

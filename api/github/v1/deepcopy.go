@@ -14,6 +14,10 @@ func (in *GitHubRepoStatus) DeepCopy() *GitHubRepoStatus {
 		t := *in.RetryTime
 		out.RetryTime = &t
 	}
+	if in.CreateAttemptTime != nil {
+		t := *in.CreateAttemptTime
+		out.CreateAttemptTime = &t
+	}
 	if in.RateLimit != nil {
 		rl := *in.RateLimit
 		out.RateLimit = &rl

@@ -41,7 +41,9 @@ type GitHubRepoSpec struct {
 	Archived      *bool       `json:"archived,omitempty"`
 	DefaultBranch *string     `json:"defaultBranch,omitempty"`
 	// Init is used when the repository is created and ignored afterwards.
-	Init                 *Init          `json:"init,omitempty"`
+	Init *Init `json:"init,omitempty"`
+	// DeletionPolicy unset is Delete for a repository hookops created and
+	// Orphan for one it adopted; status.deletionPolicy shows which applies.
 	DeletionPolicy       DeletionPolicy `json:"deletionPolicy,omitempty"`
 	AdoptExisting        bool           `json:"adoptExisting,omitempty"`
 	CredentialsSecretRef SecretKeyRef   `json:"credentialsSecretRef"`
@@ -82,6 +84,15 @@ const (
 	DeletionOrphan  DeletionPolicy = "Orphan"
 )
 
+// Origin of a managed repository.
+type Origin string
+
+// Origins.
+const (
+	OriginCreated Origin = "Created"
+	OriginAdopted Origin = "Adopted"
+)
+
 // SecretKeyRef points at the Secret key holding the GitHub token. The
 // Secret must live in the GitHubRepo's own namespace.
 type SecretKeyRef struct {
@@ -96,14 +107,28 @@ type SecretKeyRef struct {
 type GitHubRepoStatus struct {
 	ObservedGeneration int64              `json:"observedGeneration,omitempty"`
 	Conditions         []metav1.Condition `json:"conditions,omitempty"`
-	// RepoID tracks the repository from its creation on, across renames.
+	// Host, RepoID and NodeID identify the repository from its creation or
+	// adoption on, across renames: ids are unique only within one GitHub.
+	Host          string `json:"host,omitempty"`
 	RepoID        int64  `json:"repoID,omitempty"`
+	NodeID        string `json:"nodeID,omitempty"`
 	FullName      string `json:"fullName,omitempty"`
 	HTMLURL       string `json:"htmlURL,omitempty"`
 	CloneURL      string `json:"cloneURL,omitempty"`
 	SSHURL        string `json:"sshURL,omitempty"`
 	DefaultBranch string `json:"defaultBranch,omitempty"`
 	Visibility    string `json:"visibility,omitempty"`
+	// Origin says whether hookops created the repository or adopted it.
+	Origin Origin `json:"origin,omitempty"`
+	// DeletionPolicy is the policy that applies: the spec's, or the one
+	// that follows from Origin when the spec leaves it unset.
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+	// Claim is the ownership claim this GitHubRepo holds on the repository.
+	Claim string `json:"claim,omitempty"`
+	// CreateAttemptTime is when a create was sent whose outcome is not
+	// known yet; a repository created since, and not claimed by anyone else,
+	// is that create's.
+	CreateAttemptTime *metav1.Time `json:"createAttemptTime,omitempty"`
 	// ETag of the last full read, sent as If-None-Match so that an unchanged
 	// repository costs no rate limit.
 	ETag                string       `json:"etag,omitempty"`
@@ -149,4 +174,12 @@ const (
 	ReasonInvalidSpec             = "InvalidSpec"
 	ReasonOwnerNotFound           = "OwnerNotFound"
 	ReasonGitHubUnavailable       = "GitHubUnavailable"
+	ReasonIdentityMismatch        = "IdentityMismatch"
+	ReasonOwnedElsewhere          = "OwnedElsewhere"
+	ReasonAccessLost              = "AccessLost"
+	ReasonClaimUnavailable        = "ClaimUnavailable"
 )
+
+// AnnotationTakeOver, set to the exact claim another owner holds on a
+// repository, lets this GitHubRepo (with adoptExisting) take it over.
+const AnnotationTakeOver = Group + "/take-over"

@@ -1,0 +1,123 @@
+package githubrepo
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/hookops/hookops/api/github/v1"
+)
+
+// create makes the repository, with our claim where the create request can
+// carry it, and then applies what creation cannot set.
+func (s *session) create(ctx context.Context, note string) (res result) {
+	ctx, span := tracer().Start(ctx, "create")
+	defer func() { endStep(span, decideCreate.String(), res.fail) }()
+	spec := &s.repo.Spec
+	org, f := s.ownerIsOrg(ctx)
+	if f != nil {
+		return result{fail: f}
+	}
+	if spec.Visibility != nil && *spec.Visibility == v1.Internal && !org {
+		return result{fail: fail(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
+	}
+	req, orgName := createRequest(s.repo), ""
+	if org {
+		req.CustomProperties, orgName = map[string]string{s.h.ClaimProperty: s.claim.String()}, spec.Owner
+	}
+	done, wait, ok := s.pace(ctx)
+	if !ok {
+		return result{pending: wait}
+	}
+	attempt := metav1.NewTime(s.h.Now())
+	created, err := s.gh.create(ctx, orgName, req)
+	done()
+	if err != nil {
+		return s.createFailed(err, attempt)
+	}
+	if note == "" {
+		note = "created"
+	}
+	obs := observation{decision: decideUpdate, repo: created, origin: v1.OriginCreated, note: note}
+	if !org {
+		obs.decision = decideClaim
+	}
+	return s.converge(ctx, obs)
+}
+
+// createFailed explains a failed create. When GitHub may have made the
+// repository all the same (no answer, or a server error), the attempt is
+// remembered, so that the next sync recognises the repository as ours.
+func (s *session) createFailed(err error, attempt metav1.Time) result {
+	spec := &s.repo.Spec
+	code := statusCode(err)
+	msg := strings.ToLower(err.Error())
+	switch {
+	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "already exists"):
+		// The lookup by name just answered 404: the repository exists, but
+		// this token cannot see it.
+		return result{fail: fail(v1.ReasonAccessLost,
+			"repository %s/%s exists, but this token cannot see it (GitHub answers 404 for a private repository a token has no access to); nothing was created. Give the token access to it (for a fine-grained token, add the repository; in an organization, check the token user's membership), or choose another spec.name",
+			spec.Owner, repoName(s.repo))}
+	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "propert"):
+		return result{fail: s.claimFailure(err, &github.Repository{Owner: &github.User{Login: &spec.Owner, Type: github.String("Organization")}}, "create the repository")}
+	case code >= 400 && code < 500:
+		return result{fail: classify(err, "create the repository")}
+	}
+	return result{fail: classify(err, "create the repository"), createAttempt: &attempt}
+}
+
+// ownerIsOrg tells an organization from a user. A user account can only
+// get repositories from its own token.
+func (s *session) ownerIsOrg(ctx context.Context) (bool, *failure) {
+	owner := s.repo.Spec.Owner
+	org, err := s.gh.ownerIsOrg(ctx, owner)
+	if isNotFound(err) {
+		return false, fail(v1.ReasonOwnerNotFound, "GitHub has no user or organization %q: check spec.owner", owner)
+	}
+	if err != nil {
+		return false, classify(err, "look up owner "+owner)
+	}
+	if org {
+		return true, nil
+	}
+	login, err := s.gh.login(ctx)
+	if err != nil {
+		return false, classify(err, "identify the token's user")
+	}
+	if !strings.EqualFold(login, owner) {
+		return false, fail(v1.ReasonForbidden,
+			"spec.owner %q is a user account, but the token belongs to %q: a token can only create repositories in its own account or in organizations", owner, login)
+	}
+	return false, nil
+}
+
+func createRequest(r *v1.GitHubRepo) *github.Repository {
+	s := &r.Spec
+	req := &github.Repository{Name: github.String(repoName(r)), Description: s.Description, Homepage: s.Homepage}
+	// Unset visibility is not managed, but a new repository needs one:
+	// private, so that nothing is public unless asked for.
+	visibility := v1.Private
+	if s.Visibility != nil {
+		visibility = *s.Visibility
+	}
+	req.Visibility = github.String(string(visibility))
+	req.Private = github.Bool(visibility != v1.Public)
+	if f := s.Features; f != nil {
+		req.HasIssues, req.HasWiki, req.HasProjects, req.HasDiscussions = f.Issues, f.Wiki, f.Projects, f.Discussions
+	}
+	if in := s.Init; in != nil {
+		req.AutoInit, req.GitignoreTemplate, req.LicenseTemplate = in.AutoInit, in.GitignoreTemplate, in.LicenseTemplate
+	}
+	return req
+}
+
+// initCommits reports whether creation writes a first commit, and with it
+// the owner's default branch.
+func initCommits(r *v1.GitHubRepo) bool {
+	in := r.Spec.Init
+	return in != nil && ((in.AutoInit != nil && *in.AutoInit) || in.GitignoreTemplate != nil || in.LicenseTemplate != nil)
+}

@@ -1,0 +1,78 @@
+package githubrepo
+
+import (
+	"context"
+	"strings"
+
+	v1 "github.com/hookops/hookops/api/github/v1"
+	"github.com/hookops/hookops/hooks/metacontroller"
+)
+
+// Sync brings the repository in line with the GitHubRepo: observe, then
+// create, claim or update, as the observation decides. Trouble with GitHub
+// or the credentials is reported in the status of a 200 response, with a
+// computed resyncAfterSeconds: a non-200 would make Metacontroller drop the
+// status.
+func (h *Hooks) Sync(ctx context.Context, req *metacontroller.CompositeRequest) (*metacontroller.CompositeResponse, error) {
+	repo, err := decodeParent(req.Parent)
+	if err != nil {
+		return nil, err
+	}
+	known := recorded(repo, req.Children)
+	return h.respond(ctx, repo, "sync", known, h.reconcile(ctx, repo, known, req.Related)), nil
+}
+
+func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, known identity, related metacontroller.ObjectMap) result {
+	if f := validate(repo); f != nil {
+		return result{fail: f}
+	}
+	if known.fullName != "" && !strings.EqualFold(known.owner(), repo.Spec.Owner) {
+		return result{fail: fail(v1.ReasonInvalidSpec,
+			"spec.owner is %q, but this GitHubRepo manages %s: hookops does not move repositories between owners. Set spec.owner back to %q; to move it, transfer it on GitHub, then replace this GitHubRepo (deletionPolicy: Orphan) with one for the new owner with adoptExisting: true",
+			repo.Spec.Owner, known.fullName, known.owner())}
+	}
+	s, res, ok := h.open(repo, known, related)
+	if !ok {
+		return res
+	}
+	return s.run(ctx, func(ctx context.Context) result {
+		obs := s.observe(ctx)
+		switch obs.decision {
+		case decideFail:
+			return result{repo: obs.repo, fail: obs.fail}
+		case decideUpToDate:
+			return result{etag: obs.etag, claimed: true}
+		case decideCreate:
+			return s.create(ctx, obs.note)
+		}
+		return s.converge(ctx, obs)
+	})
+}
+
+// respond turns a result into Metacontroller's response: the status, the
+// record child and when to call again.
+func (h *Hooks) respond(ctx context.Context, repo *v1.GitHubRepo, hook string, known identity, res result) *metacontroller.CompositeResponse {
+	h.logOutcome(ctx, repo, hook, res)
+	st, resync := h.buildStatus(repo, known, res, hook == "finalize")
+	resp := &metacontroller.CompositeResponse{Status: st, Finalized: res.finalized}
+	if res.finalized {
+		return resp
+	}
+	resp.ResyncAfterSeconds = resync.Seconds()
+	if st.RepoID != 0 || st.CreateAttemptTime != nil {
+		resp.Children = []metacontroller.Object{record(repo, &st)}
+	}
+	return resp
+}
+
+func (h *Hooks) logOutcome(ctx context.Context, repo *v1.GitHubRepo, hook string, res result) {
+	attrs := []any{"hook", hook, "namespace", repo.Namespace, "name", repo.Name, "generation", repo.Generation}
+	switch {
+	case res.fail != nil:
+		h.Log.WarnContext(ctx, "reconcile failed", append(attrs, "reason", res.fail.reason, "message", res.fail.message)...)
+	case res.pending > 0:
+		h.Log.InfoContext(ctx, "reconcile paced", append(attrs, "retry_after", res.pending)...)
+	default:
+		h.Log.DebugContext(ctx, "reconciled", append(attrs, "note", res.note)...)
+	}
+}
