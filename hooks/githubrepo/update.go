@@ -129,4 +129,3 @@ func (s *session) setDefaultBranch(ctx context.Context, r *github.Repository, br
 	renamed.DefaultBranch = github.String(branch)
 	return &renamed, nil
 }
-

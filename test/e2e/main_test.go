@@ -54,11 +54,15 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	started := time.Now()
-	env, err = stack.Start(context.Background(), stack.Options{
+	// Starting builds the binaries, so the bound is generous; it is there
+	// so that a wedged start fails the run instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	env, err = stack.Start(ctx, stack.Options{
 		GitHub:              &cfg,
 		ResyncPeriodSeconds: 5,
 		MetacontrollerBin:   os.Getenv("METACONTROLLER_BIN"),
 	})
+	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start the stack:", err)
 		os.Exit(1)
