@@ -215,3 +215,39 @@ func deepCopy(t testing.TB, o metacontroller.Object) metacontroller.Object {
 	roundTrip(t, o, &out)
 	return out
 }
+
+// twin is a second GitHubRepo, in namespace ns with its own uid, talking to
+// the same fake GitHub through its own Hooks (as another replica, or
+// another cluster's hookops, would).
+func (h *harness) twin(ns, uid string, spec map[string]any) *harness {
+	h.t.Helper()
+	t := *h
+	t.hooks = githubrepo.New(nil)
+	t.hooks.Pacer, t.hooks.Jitter, t.hooks.Log = h.hooks.Pacer, h.hooks.Jitter, h.hooks.Log
+	tw := &t
+	tw.hooks.Now = func() time.Time { return tw.now }
+	tw.kids = metacontroller.ObjectMap{}
+	if _, ok := spec["credentialsSecretRef"]; !ok {
+		spec["credentialsSecretRef"] = map[string]any{"name": "gh-token"}
+	}
+	tw.parent = metacontroller.Object{
+		"apiVersion": v1.APIVersion, "kind": v1.Kind,
+		"metadata": map[string]any{"name": "widgets", "namespace": ns, "uid": uid, "generation": json.Number("1")},
+		"spec":     spec,
+	}
+	tw.secret = deepCopy(h.t, h.secret)
+	tw.secret["metadata"].(map[string]any)["namespace"] = ns
+	return tw
+}
+
+// pointAt makes the credentials Secret name another GitHub.
+func (h *harness) pointAt(base string) {
+	h.secret = h.makeSecret(map[string]string{"token": token, "baseURL": base})
+}
+
+// untilRetry moves the clock past the backoff of the last failure.
+func (h *harness) untilRetry() {
+	if rt := h.status().RetryTime; rt != nil {
+		h.now = rt.Add(time.Second)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/hooks/metacontroller"
 )
@@ -43,6 +45,9 @@ func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, known identi
 		case decideUpToDate:
 			return result{etag: obs.etag, claimed: true}
 		case decideCreate:
+			if f := s.stillLost(); f != nil {
+				return result{fail: f}
+			}
 			return s.create(ctx, obs.note)
 		}
 		return s.converge(ctx, obs)
@@ -75,4 +80,17 @@ func (h *Hooks) logOutcome(ctx context.Context, repo *v1.GitHubRepo, hook string
 	default:
 		h.Log.DebugContext(ctx, "reconciled", append(attrs, "note", res.note)...)
 	}
+}
+
+// stillLost keeps a repository the token lost access to from being
+// created again and again: once a create said the name exists though the
+// token cannot see it, later syncs of the same generation only look (and
+// find it again once access is back).
+func (s *session) stillLost() *failure {
+	st := &s.repo.Status
+	c := meta.FindStatusCondition(st.Conditions, v1.ConditionError)
+	if c == nil || c.Reason != v1.ReasonAccessLost || st.ObservedGeneration != s.repo.Generation {
+		return nil
+	}
+	return fail(v1.ReasonAccessLost, "%s", strings.SplitN(c.Message, " (next attempt at", 2)[0])
 }
