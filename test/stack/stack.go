@@ -6,6 +6,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -45,6 +46,12 @@ type Options struct {
 	Samples bool
 	// Log receives the stand-in's log; default: a file in the stack's Dir.
 	Log *slog.Logger
+	// ClusterID is the hook server's --cluster-id; default "local".
+	ClusterID string
+	// GitHubURL points the stack at a GitHub that is already running (the
+	// fake of another stack) instead of starting a fake; Stack.GitHub is
+	// then nil.
+	GitHubURL string
 }
 
 // Stack is a running local hookops.
@@ -91,7 +98,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err = s.startGitHub(opts); err != nil {
 		return nil, err
 	}
-	if err = s.startHookServer(ctx, root, opts.HookAddr); err != nil {
+	if err = s.startHookServer(ctx, root, opts); err != nil {
 		return nil, err
 	}
 	if err = s.install(ctx, root, opts); err != nil {
@@ -115,6 +122,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 }
 
 func (s *Stack) startGitHub(opts Options) error {
+	if opts.GitHubURL != "" {
+		s.GitHubURL = opts.GitHubURL
+		return nil
+	}
 	cfg := fake.DefaultConfig()
 	if opts.GitHub != nil {
 		cfg = *opts.GitHub
@@ -145,7 +156,7 @@ func (s *Stack) serve(addr string, h http.Handler) (string, error) {
 }
 
 // startHookServer builds and runs the real hook server binary.
-func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
+func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) error {
 	bin := filepath.Join(s.Dir, "hookops-server")
 	if err := process.Build(ctx, root, "./server", bin); err != nil {
 		return err
@@ -154,6 +165,7 @@ func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
 	if err != nil {
 		return err
 	}
+	addr := opts.HookAddr
 	if addr == "" {
 		addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
 	}
@@ -162,7 +174,7 @@ func (s *Stack) startHookServer(ctx context.Context, root, addr string) error {
 	if err != nil {
 		return err
 	}
-	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug"}, tlsArgs...)
+	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug", "--cluster-id", cmp.Or(opts.ClusterID, "local")}, tlsArgs...)
 	p, err := s.exec("hookops-server", bin, nil, args...)
 	if err != nil {
 		return err
