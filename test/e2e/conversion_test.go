@@ -159,7 +159,7 @@ func (u *user) restoreCRD() {
 	}
 	deadline := time.Now().Add(crdPickup)
 	for {
-		_, err := u.dyn.Resource(ghrV1alpha1).Namespace(u.ns).List(testkit.Context(u.t), metav1.ListOptions{})
+		err := u.converts()
 		if err == nil {
 			return
 		}
@@ -255,7 +255,21 @@ func (u *user) setConversionURL(url string, working bool) {
 	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p",
 		`[{"op":"replace","path":"/spec/conversion/webhook/clientConfig/url","value":"`+url+`"}]`)
 	eventually(u.t, crdPickup, "the apiserver to use "+url, func() (bool, string) {
-		_, err := u.dyn.Resource(ghrV1alpha1).Namespace(u.ns).Get(testkit.Context(u.t), "legacy", metav1.GetOptions{})
+		err := u.converts()
 		return (err == nil) == working, fmt.Sprint(err)
 	})
+}
+
+// converts lists the namespace's GitHubRepos as both versions: whatever
+// version each object is stored in, one of the two lists needs the webhook.
+// Reading one object as one version would not do: a status write by the
+// controller can store it in that very version while the webhook still
+// works, and then reading it needs no conversion at all.
+func (u *user) converts() error {
+	for _, gvr := range []schema.GroupVersionResource{ghrGVR, ghrV1alpha1} {
+		if _, err := u.dyn.Resource(gvr).Namespace(u.ns).List(testkit.Context(u.t), metav1.ListOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -21,7 +21,7 @@ import (
 var env *stack.Stack
 
 // users are the fake GitHub's accounts, one per scenario, all admins of acme.
-var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1"}
+var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"}
 
 // maxParallel is the default -test.parallel; see TestMain.
 const maxParallel = 2
@@ -47,11 +47,16 @@ func TestMain(m *testing.M) {
 	}
 	cfg := fake.DefaultConfig()
 	acme := &cfg.Orgs[0]
+	// oldco still starts new repositories on master.
+	oldco := fake.Org{Login: "oldco", DefaultBranch: "master", Members: map[string]fake.Role{},
+		Properties: []fake.PropertyDef{{Name: "hookops-claim", ValueType: fake.PropertyString}}}
 	for _, u := range users {
 		cfg.Tokens["token-"+u] = "user-" + u
 		cfg.Users = append(cfg.Users, fake.User{Login: "user-" + u})
 		acme.Members["user-"+u] = fake.RoleAdmin
+		oldco.Members["user-"+u] = fake.RoleAdmin
 	}
+	cfg.Orgs = append(cfg.Orgs, oldco)
 	var err error
 	started := time.Now()
 	// Starting builds the binaries, so the bound is generous; it is there

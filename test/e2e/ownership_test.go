@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,16 +118,19 @@ func TestDeletionPolicies(t *testing.T) {
 	if repo, ok := env.GitHub.RepoByID(ids["del-archive"]); !ok || !repo.Archived {
 		t.Errorf("Archive: want the repository kept and archived, got %+v (found %v)", repo, ok)
 	}
-	if w := mutations(since(u.repoRequests("s8-del-archive", ids["del-archive"]), deleted)); len(w) != 1 || w[0].Method != "PATCH" {
-		t.Errorf("Archive: want exactly one PATCH:\n%s", formatRequests(w))
+	// Archive takes back the claim (an archived repository is read-only),
+	// then archives.
+	if w := mutations(since(u.repoRequests("s8-del-archive", ids["del-archive"]), deleted)); len(w) != 2 ||
+		!strings.HasSuffix(w[0].Path, "/properties/values") || w[1].Method != "PATCH" || strings.HasSuffix(w[1].Path, "/properties/values") {
+		t.Errorf("Archive: want the claim removed, then one PATCH that archives:\n%s", formatRequests(w))
 	}
-	if repo, ok := env.GitHub.RepoByID(ids["del-orphan"]); !ok || repo.Archived || !repo.UpdatedAt.Equal(orphan.UpdatedAt) || repo.Description != orphan.Description {
-		t.Errorf("Orphan: want the repository untouched, got %+v (found %v), was %+v", repo, ok, orphan)
+	if repo, ok := env.GitHub.RepoByID(ids["del-orphan"]); !ok || repo.Archived || repo.Description != orphan.Description || repo.CustomProperties["hookops-claim"] != nil {
+		t.Errorf("Orphan: want the repository untouched but for the claim, got %+v (found %v), was %+v", repo, ok, orphan)
 	}
 	// A sync already under way when the deletion arrives may still read it;
-	// nothing may change it.
-	if w := mutations(since(u.repoRequests("s8-del-orphan", ids["del-orphan"]), deleted)); len(w) != 0 {
-		t.Errorf("Orphan: writes to the repository after kubectl delete:\n%s", formatRequests(w))
+	// the only write is the one that removes the claim.
+	if w := mutations(since(u.repoRequests("s8-del-orphan", ids["del-orphan"]), deleted)); len(w) != 1 || !strings.HasSuffix(w[0].Path, "/properties/values") {
+		t.Errorf("Orphan: want only the claim removed after kubectl delete:\n%s", formatRequests(w))
 	}
 
 	// A deletion GitHub refuses.
