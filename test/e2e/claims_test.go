@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,8 @@ func TestTwoInstallationsNeverFight(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	other, err := stack.Start(ctx, stack.Options{ClusterID: "other", GitHubURL: env.GitHubURL, ResyncPeriodSeconds: 5})
+	other, err := stack.Start(ctx, stack.Options{ClusterID: "other", GitHubURL: env.GitHubURL, ResyncPeriodSeconds: 5,
+		MetacontrollerBin: os.Getenv("METACONTROLLER_BIN")})
 	if err != nil {
 		t.Fatalf("start the second installation: %v", err)
 	}
