@@ -1,6 +1,7 @@
 package githubrepo
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strings"
@@ -13,16 +14,26 @@ import (
 
 // create makes the repository, with our claim where the create request can
 // carry it, and then applies what creation cannot set.
-func (s *session) create(ctx context.Context, note string) (res result) {
+func (s *session) create(ctx context.Context, note string) result {
+	obs, res := s.createRepo(ctx, note)
+	if res.fail != nil || res.pending > 0 {
+		return res
+	}
+	return s.converge(ctx, obs)
+}
+
+// createRepo sends the create, in a span of its own; the writes that
+// follow are its siblings.
+func (s *session) createRepo(ctx context.Context, note string) (obs observation, res result) {
 	ctx, span := tracer().Start(ctx, "create")
 	defer func() { endStep(span, decideCreate.String(), res.fail) }()
 	spec := &s.repo.Spec
 	org, f := s.ownerIsOrg(ctx)
 	if f != nil {
-		return result{fail: f}
+		return obs, result{fail: f}
 	}
 	if spec.Visibility != nil && *spec.Visibility == v1.Internal && !org {
-		return result{fail: fail(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
+		return obs, result{fail: fail(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
 	}
 	req, orgName := createRequest(s.repo), ""
 	if org {
@@ -30,22 +41,19 @@ func (s *session) create(ctx context.Context, note string) (res result) {
 	}
 	done, wait, ok := s.pace(ctx)
 	if !ok {
-		return result{pending: wait}
+		return obs, result{pending: wait}
 	}
 	attempt := metav1.NewTime(s.h.Now())
 	created, err := s.gh.create(ctx, orgName, req)
 	done()
 	if err != nil {
-		return s.createFailed(err, attempt)
+		return obs, s.createFailed(err, attempt)
 	}
-	if note == "" {
-		note = "created"
-	}
-	obs := observation{decision: decideUpdate, repo: created, origin: v1.OriginCreated, note: note}
+	obs = observation{decision: decideUpdate, repo: created, origin: v1.OriginCreated, note: cmp.Or(note, "created")}
 	if !org {
 		obs.decision = decideClaim
 	}
-	return s.converge(ctx, obs)
+	return obs, result{}
 }
 
 // createFailed explains a failed create. When GitHub may have made the
