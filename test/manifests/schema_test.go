@@ -230,17 +230,22 @@ func TestSchemaDefaults(t *testing.T) {
 		}
 		return s
 	}
-	for _, tc := range []struct {
-		path []string
-		want any
-	}{
-		{[]string{"spec", "visibility"}, string(githubv1.Private)},
-		{[]string{"spec", "deletionPolicy"}, string(githubv1.DeletionDelete)},
-		{[]string{"spec", "credentialsSecretRef", "key"}, "token"},
-	} {
-		if got := prop(tc.path...)["default"]; got != tc.want {
-			t.Errorf("%s: default %v, want %v", strings.Join(tc.path, "."), got, tc.want)
+	// No default may manage a field on GitHub: the only one names the
+	// Secret key, which GitHub never sees.
+	defaults := map[string]any{}
+	var walk func(path string, s map[string]any)
+	walk = func(path string, s map[string]any) {
+		if d, ok := s["default"]; ok {
+			defaults[path] = d
 		}
+		props, _ := s["properties"].(map[string]any)
+		for name, p := range props {
+			walk(strings.TrimPrefix(path+"."+name, "."), p.(map[string]any))
+		}
+	}
+	walk("", root)
+	if want := map[string]any{"spec.credentialsSecretRef.key": "token"}; !reflect.DeepEqual(defaults, want) {
+		t.Errorf("schema defaults %v, want only %v", defaults, want)
 	}
 	for _, tc := range []struct {
 		path []string
