@@ -86,12 +86,13 @@ The samples (namespace team-a: Secret gh-token, GitHubRepo widgets) are applied.
 	files, _ := filepath.Glob(filepath.Join("test", "fixtures", "*", "*.request.json"))
 	sort.Strings(files)
 	if len(files) > 0 {
-		fmt.Println("\nOr call a hook directly with a fixture:")
+		fmt.Println("\nOr call a hook directly with a fixture (hooks want the stack's token):")
+		fmt.Printf("  export HOOK_TOKEN=%s\n", s.HookToken)
 	}
 	for _, f := range files {
 		controller := filepath.Base(filepath.Dir(f))
 		hook, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(f), ".request.json"), "-")
-		fmt.Printf("  curl -s -H 'Content-Type: application/json' --data @%s %s/hooks/%s/%s\n", f, s.HookURL, controller, hook)
+		fmt.Printf("  curl -s -H \"Authorization: Bearer $HOOK_TOKEN\" -H 'Content-Type: application/json' --data @%s %s/hooks/%s/%s\n", f, s.HookURL, controller, hook)
 	}
 	fmt.Println("\nCtrl-C stops everything.")
 }

@@ -96,7 +96,7 @@ func TestInstallHangsTogether(t *testing.T) {
 			kinds = append(kinds, kind)
 		}
 		slices.Sort(kinds)
-		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "DecoratorController", "Deployment", "Issuer", "Namespace", "PodDisruptionBudget", "Service", "ServiceAccount"}
+		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "DecoratorController", "Deployment", "Issuer", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"}
 		if !slices.Equal(kinds, want) {
 			t.Errorf("manifests/ builds kinds %v, want %v (samples, RBAC and Secrets stay out)", kinds, want)
 		}

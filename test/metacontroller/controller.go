@@ -250,7 +250,7 @@ func (c *Controller) parseHook(name string, hs hookSpec) (*hook, error) {
 	if w == nil {
 		return nil, nil
 	}
-	for field, v := range map[string]json.RawMessage{"etag": w.Etag, "caBundle": w.CABundle, "clientTLS": w.ClientTLS, "authorization": w.Authorization, "basicAuth": w.BasicAuth} {
+	for field, v := range map[string]json.RawMessage{"etag": w.Etag, "caBundle": w.CABundle, "clientTLS": w.ClientTLS, "basicAuth": w.BasicAuth} {
 		if len(v) > 0 && string(v) != "null" {
 			return nil, fmt.Errorf("%s hook: webhook.%s is not supported by the stand-in", name, field)
 		}
@@ -260,6 +260,7 @@ func (c *Controller) parseHook(name string, hs hookSpec) (*hook, error) {
 		return nil, fmt.Errorf("%s hook: %w", name, err)
 	}
 	h := &hook{name: name, url: url, version: metacontroller.V1, timeout: defaultHookTimeout}
+	h.auth = sync.OnceValues(func() (string, error) { return c.s.authorization(w.Authorization) })
 	if hs.Version != "" {
 		h.version = metacontroller.Version(hs.Version)
 	}

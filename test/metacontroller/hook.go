@@ -26,6 +26,10 @@ type hook struct {
 	timeout time.Duration
 	// strict rejects answers with unknown or duplicate fields.
 	strict bool
+	// auth resolves the Authorization header ("" for none) on first use:
+	// Metacontroller reads the Secret when it loads the controller, and not
+	// again until the controller changes.
+	auth func() (string, error)
 }
 
 // Call is one hook call the stand-in made.
@@ -112,6 +116,15 @@ func (c *Controller) call(ctx context.Context, h *hook, parent string, req, resp
 		return fmt.Errorf("%s hook: %w", h.name, err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
+	if h.auth != nil {
+		auth, err := h.auth()
+		if err != nil {
+			return &HookError{Controller: c.name, Hook: h.name, Err: err}
+		}
+		if auth != "" {
+			hr.Header.Set("Authorization", auth)
+		}
+	}
 
 	rec := Call{Time: time.Now(), Controller: c.name, Hook: h.name, Parent: parent}
 	err = c.exchange(hr, h, resp, &rec)

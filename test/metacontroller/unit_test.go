@@ -76,7 +76,8 @@ spec:
 		"service without ServiceURL": `{service: {name: a, namespace: b}, path: /sync}`,
 		"no url nor service":         `{timeout: 5s}`,
 		"etag":                       `{url: "http://x/sync", etag: {enabled: true}}`,
-		"authorization":              `{url: "http://x/sync", authorization: {credentials: {name: s, key: k}}}`,
+		"basicAuth":                  `{url: "http://x/sync", basicAuth: {secretRef: {name: s, namespace: n}}}`,
+		"clientTLS":                  `{url: "http://x/sync", clientTLS: {secretRef: {name: s, namespace: n}}}`,
 	}
 	for name, webhook := range cases {
 		t.Run(name, func(t *testing.T) {

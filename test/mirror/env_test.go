@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"log/slog"
 	"net/http"
 	"os"
@@ -222,7 +223,22 @@ func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions)
 	t.Helper()
 	bin := buildBinary(t, "hookops-server", "./server")
 	addr := freeAddrs(t, 1)[0]
-	server := startBinary(t, t.TempDir(), "hookops-server", bin, "--addr", addr, "--log-level", "debug")
+	// Hooks closed as shipped: the server wants the token that the
+	// stand-in reads from the Secret mirror.yaml's webhooks name.
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "hook-token")
+	if err := os.WriteFile(tokenFile, []byte("mirror-suite-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := controlplane.ApplyObjects(testkit.Context(t), cp.Config,
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "hookops-system"}}},
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+			"metadata":   map[string]any{"name": "hookops-hook-token", "namespace": "hookops-system"},
+			"stringData": map[string]any{"token": "mirror-suite-token"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug", "--auth-token-file", tokenFile)
 	h := &hooksImpl{cfg: opts.config(cp.Config), client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &lockedBuffer{}}
 	waitReady(t, server, h.hookURL+"/readyz")
 	return h

@@ -8,7 +8,9 @@ package stack
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +64,9 @@ type Stack struct {
 	HookURL      string
 	// ConvertURL is the hook server's /convert on its HTTPS listener.
 	ConvertURL string
+	// HookToken is the bearer token hook calls must carry, as Metacontroller
+	// sends it from the Secret hookops-system/hookops-hook-token.
+	HookToken string
 	// Standin is the stand-in Metacontroller; nil when a real one runs.
 	Standin *standin.Standin
 	// Dir holds the logs of the processes the stack started.
@@ -174,7 +179,12 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 	if err != nil {
 		return err
 	}
-	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug", "--cluster-id", cmp.Or(opts.ClusterID, "local")}, tlsArgs...)
+	tokenFile, err := s.hookTokenFile()
+	if err != nil {
+		return err
+	}
+	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug", "--cluster-id", cmp.Or(opts.ClusterID, "local"),
+		"--auth-token-file", tokenFile}, tlsArgs...)
 	p, err := s.exec("hookops-server", bin, nil, args...)
 	if err != nil {
 		return err
@@ -182,6 +192,29 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return p.WaitReady(ctx, process.HTTPOK(nil, s.HookURL+"/readyz"))
+}
+
+// hookTokenFile makes a random hook token and writes it where the hook
+// server reads it.
+func (s *Stack) hookTokenFile() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	s.HookToken = hex.EncodeToString(b)
+	path := filepath.Join(s.Dir, "hook-token")
+	return path, os.WriteFile(path, []byte(s.HookToken+"\n"), 0o600)
+}
+
+// hookTokenSecret is the Secret the shipped controllers' webhooks read the
+// token from (manifests/controllers/), with its namespace.
+func (s *Stack) hookTokenSecret() []*unstructured.Unstructured {
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": "hookops-system"}}}
+	secret := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+		"metadata":   map[string]any{"name": "hookops-hook-token", "namespace": "hookops-system"},
+		"stringData": map[string]any{"token": s.HookToken}}}
+	return []*unstructured.Unstructured{ns, secret}
 }
 
 // serverTLS makes a CA and a serving certificate for the hook server's
@@ -220,8 +253,10 @@ func (s *Stack) install(ctx context.Context, root string, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("read our controllers: %w", err)
 	}
-	// ApplyObjects applies the CRDs first and waits for each to be established.
-	objs = append(append(objs, crds...), controllers...)
+	// ApplyObjects applies the CRDs first and waits for each to be
+	// established. The hook token Secret goes before the controllers, whose
+	// webhooks read it.
+	objs = append(append(append(objs, crds...), s.hookTokenSecret()...), controllers...)
 	if err := controlplane.ApplyObjects(ctx, s.ControlPlane.Config, objs...); err != nil {
 		return fmt.Errorf("install hookops: %w", err)
 	}
