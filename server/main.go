@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	// The images have no CA bundle: Go uses these Mozilla roots when the
+	// system has none, so the GitHub client can verify api.github.com.
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/hookops/hookops/telemetry"
 )
