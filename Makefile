@@ -38,6 +38,16 @@ images: ## OCI images of hookops-server and clientgo-mirror (linux/amd64, linux/
 push-images: registry-set images ## build, then push to $REGISTRY/<name>:$IMAGE_TAG (make push-images REGISTRY=ghcr.io/acme)
 	$(IMAGES_CMD) push --layout $(CURDIR)/$(IMAGES_DIR) --registry "$(REGISTRY)" --tag "$(IMAGE_TAG)"
 
+# A release: the kustomize output of manifests/ and manifests/clientgo-mirror/
+# with both images pinned by the digests `make images` just built, never by
+# tag, into dist/. VERSION comes from git describe.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+.PHONY: release-manifests
+release-manifests: registry-set images ## manifests pinned by digest for $REGISTRY into dist/ (make release-manifests REGISTRY=ghcr.io/acme)
+	manifests/release/release.sh dist "$(VERSION)" "$(REGISTRY)" \
+	  "$$($(IMAGES_CMD) digest --layout $(CURDIR)/$(IMAGES_DIR) hookops-server)" \
+	  "$$($(IMAGES_CMD) digest --layout $(CURDIR)/$(IMAGES_DIR) clientgo-mirror)"
+
 .PHONY: registry-set
 registry-set:
 	@test -n "$(REGISTRY)" || { echo 'REGISTRY is not set: make push-images REGISTRY=ghcr.io/acme' >&2; exit 1; }

@@ -56,6 +56,7 @@ const defaultLayout = "bin/images"
 const usage = `usage:
   images build [--repo DIR] [--out DIR] [--platforms P,P]   build the images into an OCI image layout
   images push --registry REGISTRY [--layout DIR] [--tag T]  push the layout's images to REGISTRY/<name>:T
+  images digest --layout DIR NAME                           print the digest of NAME's index in the layout
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBuild(ctx, args[1:], getenv, stdout, stderr)
 	case "push":
 		return runPush(ctx, args[1:], stdout, stderr)
+	case "digest":
+		return runDigest(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stderr, usage)
 		return flag.ErrHelp
@@ -167,4 +170,26 @@ func sourceDate(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since the Unix epoch", s)
 	}
 	return time.Unix(sec, 0).UTC(), nil
+}
+
+func runDigest(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("images digest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("layout", defaultLayout, "OCI image layout written by build")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("name one image, e.g. hookops-server")
+	}
+	digests, err := Digests(*dir)
+	if err != nil {
+		return err
+	}
+	d, ok := digests[fs.Arg(0)]
+	if !ok {
+		return fmt.Errorf("no image %q in %s", fs.Arg(0), *dir)
+	}
+	fmt.Fprintln(stdout, d)
+	return nil
 }
