@@ -91,6 +91,7 @@ test: ## all tests: unit, fixtures, component, control plane, e2e, brief fuzzing
 	@$(call phase,lint,$(MAKE) --no-print-directory fmt-check vet lint)
 	@$(call phase,unit,$(GO) test $(GOTESTFLAGS) -timeout 10m $(UNIT_PKGS))
 	@$(call phase,controlplane-tests,$(GO) test $(GOTESTFLAGS) -timeout 15m -p $(CONTROLPLANE_P) $(CONTROLPLANE_PKGS))
+	@$(call phase,images,$(MAKE) --no-print-directory test-images)
 	@$(call phase,fuzz,$(MAKE) --no-print-directory fuzz)
 
 FUZZTIME ?= 20000x
@@ -113,8 +114,9 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: vet
-vet: ## go vet
+vet: ## go vet (the main module and images/)
 	$(GO) vet ./...
+	$(GO) vet -C images ./...
 
 .PHONY: lint
 lint: $(STATICCHECK) ## staticcheck (installed at a pinned version into the cache)
