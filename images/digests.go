@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	specsv1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -11,15 +12,7 @@ import (
 // org.opencontainers.image.ref.name) and the digest of its index, which a
 // release pins.
 func Digests(dir string) (map[string]string, error) {
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading the image layout (run the build first): %w", err)
-	}
-	top, err := p.ImageIndex()
-	if err != nil {
-		return nil, err
-	}
-	im, err := top.IndexManifest()
+	_, im, err := readLayout(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -30,4 +23,22 @@ func Digests(dir string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// readLayout opens the image layout build wrote: its top index and that
+// index's manifest, which lists one index per image.
+func readLayout(dir string) (v1.ImageIndex, *v1.IndexManifest, error) {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the image layout (run the build first): %w", err)
+	}
+	top, err := p.ImageIndex()
+	if err != nil {
+		return nil, nil, err
+	}
+	im, err := top.IndexManifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	return top, im, nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	specsv1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -29,15 +28,7 @@ func Push(ctx context.Context, dir, registry, tag string, opts ...remote.Option)
 	if registry == "" {
 		return nil, errors.New("no registry given")
 	}
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading the image layout (run the build first): %w", err)
-	}
-	top, err := p.ImageIndex()
-	if err != nil {
-		return nil, err
-	}
-	im, err := top.IndexManifest()
+	top, im, err := readLayout(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +9,6 @@ import (
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
 	"github.com/hookops/hookops/test/stack"
-	"github.com/hookops/hookops/test/testkit"
 )
 
 // claimOn is the ownership claim the fake GitHub holds for a repository.
@@ -75,28 +72,7 @@ func TestTwoInstallationsNeverFight(t *testing.T) {
 	u.repo("twin", "  name: o3-twin\n  description: installation one\n")
 	r := u.waitCondition("twin", v1.ConditionSynced, "True", v1.ReasonReconcileSuccess, time.Minute)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	other, err := stack.Start(ctx, stack.Options{ClusterID: "other", GitHubURL: env.GitHubURL, ResyncPeriodSeconds: 5,
-		MetacontrollerBin: os.Getenv("METACONTROLLER_BIN")})
-	if err != nil {
-		t.Fatalf("start the second installation: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(other.Logs())
-		}
-		if err := other.Stop(); err != nil {
-			t.Errorf("stop the second installation: %v", err)
-		}
-	})
-	kubectl := func(stdin string, args ...string) string {
-		out, err := testkit.Kubectl(other.ControlPlane.KubeconfigPath, stdin, args...)
-		if err != nil {
-			t.Fatalf("kubectl %v: %v\n%s", args, err, out)
-		}
-		return out
-	}
+	_, kubectl := startInstallation(t, stack.Options{ClusterID: "other", GitHubURL: env.GitHubURL})
 	kubectl(fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata: {name: e2e-o3}

@@ -22,27 +22,7 @@ func TestUninstallKeepsRepositories(t *testing.T) {
 	parallel(t)
 	timed(t)
 	script := readmeBlock(t, "**Uninstalling without deleting any repository.**")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{ResyncPeriodSeconds: 5, MetacontrollerBin: os.Getenv("METACONTROLLER_BIN")})
-	if err != nil {
-		t.Fatalf("start an installation to remove: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(s.Logs())
-		}
-		if err := s.Stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	kubectl := func(stdin string, args ...string) string {
-		out, err := testkit.Kubectl(s.ControlPlane.KubeconfigPath, stdin, args...)
-		if err != nil {
-			t.Fatalf("kubectl %v: %v\n%s", args, err, out)
-		}
-		return out
-	}
+	s, kubectl := startInstallation(t, stack.Options{})
 	manifest := fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-u}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: gh-token, namespace: team-u}\nstringData: {token: fake-token, baseURL: %q}\n", s.GitHubURL)
 	for _, r := range []struct{ name, policy string }{{"kept-default", ""}, {"kept-delete", "Delete"}, {"kept-archive", "Archive"}} {
 		policy := ""
@@ -98,4 +78,35 @@ func readmeBlock(t *testing.T, marker string) string {
 	}
 	block, _, _ = strings.Cut(block, "```")
 	return block
+}
+
+// startInstallation starts a hookops installation of its own beside the
+// shared one (control plane, hook server and the same kind of
+// Metacontroller; its own fake GitHub unless opts names one), stopped when
+// t ends, and returns a kubectl for it that fails t on error.
+func startInstallation(t *testing.T, opts stack.Options) (*stack.Stack, func(stdin string, args ...string) string) {
+	t.Helper()
+	opts.ResyncPeriodSeconds, opts.MetacontrollerBin = 5, os.Getenv("METACONTROLLER_BIN")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := stack.Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("start another installation: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(s.Logs())
+		}
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop the other installation: %v", err)
+		}
+	})
+	return s, func(stdin string, args ...string) string {
+		t.Helper()
+		out, err := testkit.Kubectl(s.ControlPlane.KubeconfigPath, stdin, args...)
+		if err != nil {
+			t.Fatalf("kubectl %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
 }
