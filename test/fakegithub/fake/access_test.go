@@ -67,12 +67,7 @@ func TestTokenRepos(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, base, _ := start(t, fake.WithConfig(accessConfig()))
 			got := call(t, base, tt.method, tt.path, tt.token, tt.body)
-			if got.resp.StatusCode != tt.want {
-				t.Fatalf("status = %d, want %d: %s", got.resp.StatusCode, tt.want, got.body)
-			}
-			if tt.message != "" && got.json(t)["message"] != tt.message {
-				t.Errorf("message = %q, want %q", got.json(t)["message"], tt.message)
-			}
+			got.expect(t, tt.want, tt.message)
 			if tt.want == 422 && !strings.Contains(string(got.body), `"message":"name already exists on this account"`) {
 				t.Errorf("body = %s", got.body)
 			}

@@ -135,3 +135,15 @@ func jsonString(v any) string {
 }
 
 func contains(body []byte, s string) bool { return strings.Contains(string(body), s) }
+
+// expect fails t unless the answer has status want and, when message is
+// not empty, that message.
+func (e exchange) expect(t *testing.T, want int, message string) {
+	t.Helper()
+	if e.resp.StatusCode != want {
+		t.Fatalf("status = %d, want %d: %s", e.resp.StatusCode, want, e.body)
+	}
+	if message != "" && e.json(t)["message"] != message {
+		t.Errorf("message = %q, want %q", e.json(t)["message"], message)
+	}
+}

@@ -58,12 +58,7 @@ func TestPropertySchema(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, base, _ := start(t, fake.WithConfig(propsConfig()))
 			got := call(t, base, tt.method, tt.path, tt.token, tt.body)
-			if got.resp.StatusCode != tt.want {
-				t.Fatalf("status = %d, want %d: %s", got.resp.StatusCode, tt.want, got.body)
-			}
-			if tt.message != "" && got.json(t)["message"] != tt.message {
-				t.Errorf("message = %q, want %q", got.json(t)["message"], tt.message)
-			}
+			got.expect(t, tt.want, tt.message)
 			if tt.want == 200 && tt.method == "PUT" {
 				again := call(t, base, "GET", tt.path, devToken, nil).json(t)
 				if again["value_type"] != tt.body.(map[string]any)["value_type"] || again["source_type"] != "organization" {
@@ -129,12 +124,7 @@ func TestPropertyValues(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, base, _ := start(t, fake.WithConfig(propsConfig()))
 			got := call(t, base, tt.method, tt.path, tt.token, tt.body)
-			if got.resp.StatusCode != tt.want {
-				t.Fatalf("status = %d, want %d: %s", got.resp.StatusCode, tt.want, got.body)
-			}
-			if tt.message != "" && got.json(t)["message"] != tt.message {
-				t.Errorf("message = %q, want %q", got.json(t)["message"], tt.message)
-			}
+			got.expect(t, tt.want, tt.message)
 			want := tt.values
 			if want == "" {
 				want = unchanged

@@ -56,12 +56,7 @@ func TestVariables(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := call(t, base, tt.method, tt.path, tt.token, tt.body)
-			if got.resp.StatusCode != tt.want {
-				t.Fatalf("status = %d, want %d: %s", got.resp.StatusCode, tt.want, got.body)
-			}
-			if tt.message != "" && got.json(t)["message"] != tt.message {
-				t.Errorf("message = %q, want %q", got.json(t)["message"], tt.message)
-			}
+			got.expect(t, tt.want, tt.message)
 			value := "-"
 			if after := call(t, base, "GET", "/repos/acme/widgets/actions/variables/claim", octocatToken, nil); after.resp.StatusCode == 200 {
 				v := after.json(t)
