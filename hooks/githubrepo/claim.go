@@ -99,7 +99,7 @@ func (s *session) writeClaim(ctx context.Context, r *github.Repository) *failure
 		err = s.gh.setVariable(ctx, owner, name, claimVariable, s.claim.String())
 	}
 	if err != nil {
-		return s.claimFailure(err, r, "write the ownership claim on "+r.GetFullName())
+		return s.claimFailure(err, isOrgRepo(r), r.GetOwner().GetLogin(), "write the ownership claim on "+r.GetFullName())
 	}
 	return nil
 }
@@ -119,10 +119,10 @@ func (s *session) clearClaim(ctx context.Context, r *github.Repository) error {
 
 // claimFailure explains a refused claim write: most often the organization
 // has no such custom property yet.
-func (s *session) claimFailure(err error, r *github.Repository, what string) *failure {
-	if code := statusCode(err); isOrgRepo(r) && (code == 422 || code == 404) {
+func (s *session) claimFailure(err error, org bool, owner, what string) *failure {
+	if code := statusCode(err); org && (code == 422 || code == 404) {
 		return fail(v1.ReasonClaimUnavailable, "%s: GitHub refused the custom property %q (%d). hookops keeps its ownership claim in that organization custom property; an organization owner creates it once with: gh api -X PUT /orgs/%s/properties/schema/%s -f value_type=string",
-			what, s.h.ClaimProperty, code, r.GetOwner().GetLogin(), s.h.ClaimProperty)
+			what, s.h.ClaimProperty, code, owner, s.h.ClaimProperty)
 	}
 	return classify(err, what)
 }

@@ -71,7 +71,7 @@ func (s *session) createFailed(err error, attempt metav1.Time) result {
 			"repository %s/%s exists, but this token cannot see it (GitHub answers 404 for a private repository a token has no access to); nothing was created. Give the token access to it (for a fine-grained token, add the repository; in an organization, check the token user's membership), or choose another spec.name",
 			spec.Owner, repoName(s.repo))}
 	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "propert"):
-		return result{fail: s.claimFailure(err, &github.Repository{Owner: &github.User{Login: &spec.Owner, Type: github.String("Organization")}}, "create the repository")}
+		return result{fail: s.claimFailure(err, true, spec.Owner, "create the repository")}
 	case code >= 400 && code < 500:
 		return result{fail: classify(err, "create the repository")}
 	}

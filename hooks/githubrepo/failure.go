@@ -126,11 +126,10 @@ func classifyDelete(err error) *failure {
 	if f.reason != v1.ReasonForbidden || !errors.As(err, &resp) {
 		return f
 	}
-	scopes := resp.Response.Header.Get("X-OAuth-Scopes")
-	if resp.Response.Header.Get("X-OAuth-Scopes") != "" || resp.Response.Header.Values("X-OAuth-Scopes") != nil {
-		if !strings.Contains(","+strings.ReplaceAll(scopes, " ", "")+",", ",delete_repo,") {
-			return fail(v1.ReasonForbidden, "GitHub refused to delete the repository (403 %s): the token has the scopes %q but not delete_repo. Add the delete_repo scope to the token, or set spec.deletionPolicy: Archive or Orphan", resp.Message, scopes)
-		}
+	// Only classic tokens send the header; its absence says nothing.
+	if scopes, classic := resp.Response.Header["X-Oauth-Scopes"]; classic &&
+		!strings.Contains(","+strings.ReplaceAll(strings.Join(scopes, ","), " ", "")+",", ",delete_repo,") {
+		return fail(v1.ReasonForbidden, "GitHub refused to delete the repository (403 %s): the token has the scopes %q but not delete_repo. Add the delete_repo scope to the token, or set spec.deletionPolicy: Archive or Orphan", resp.Message, strings.Join(scopes, ","))
 	}
 	return fail(v1.ReasonForbidden, "GitHub refused to delete the repository (403 %s): the organization may let only its owners delete repositories (members_can_delete_repositories), or the token lacks the permission (delete_repo scope; Administration: write). Have an organization owner delete it, or set spec.deletionPolicy: Archive or Orphan", resp.Message)
 }

@@ -264,8 +264,13 @@ func (h *hooksImpl) stop(t testing.TB) {
 		return
 	}
 	h.cancel()
-	if err := <-h.done; err != nil && !errors.Is(err, context.Canceled) {
-		t.Errorf("stand-in: %v", err)
+	select {
+	case err := <-h.done:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("stand-in: %v", err)
+		}
+	case <-time.After(testkit.APITimeout):
+		t.Errorf("the stand-in did not stop within %s", testkit.APITimeout)
 	}
 	h.cancel = nil
 }
