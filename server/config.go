@@ -30,6 +30,10 @@ type config struct {
 	GitHubURL       string
 	ClusterID       string
 	ClaimProperty   string
+	Kubeconfig      string
+	GuardLimit      int
+	GuardWindow     time.Duration
+	GuardNamespace  string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -50,6 +54,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.GitHubURL, "github-url", "", "GitHub API base URL used when a credentials Secret has no baseURL key (default https://api.github.com/)")
 	fs.StringVar(&c.ClusterID, "cluster-id", "default", "names this cluster in the ownership claims hookops puts on repositories; give each cluster its own")
 	fs.StringVar(&c.ClaimProperty, "claim-property", "hookops-claim", "the organization custom property (type string) that holds ownership claims")
+	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig for the Kubernetes API, where the deletion guard keeps its count (default: the in-cluster service account)")
+	fs.IntVar(&c.GuardLimit, "deletion-guard-limit", 5, "repository deletions per credential allowed within --deletion-guard-window; more are held until confirmed (0 holds every one)")
+	fs.DurationVar(&c.GuardWindow, "deletion-guard-window", 10*time.Minute, "the window of --deletion-guard-limit; 0 turns the guard off and lets every held deletion go on")
+	fs.StringVar(&c.GuardNamespace, "deletion-guard-namespace", "hookops-system", "namespace of the deletion guard's ConfigMap, the hook server's own")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 
 	if err := envDefaults(fs, getenv); err != nil {
@@ -121,6 +129,12 @@ func (c *config) validate() error {
 	}
 	if c.ClaimProperty == "" {
 		bad("--claim-property must not be empty")
+	}
+	if c.GuardLimit < 0 || c.GuardWindow < 0 {
+		bad("--deletion-guard-limit and --deletion-guard-window must not be negative")
+	}
+	if c.GuardWindow > 0 && c.GuardNamespace == "" {
+		bad("--deletion-guard-namespace must not be empty while the guard is on")
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("--shutdown-timeout must not be negative")

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hookops/hookops/deletionguard"
+	"github.com/hookops/hookops/hooks/credentials"
 	"github.com/hookops/hookops/hooks/githubrepo"
 	"github.com/hookops/hookops/hooks/metacontroller"
 	"github.com/hookops/hookops/hooks/mirror"
@@ -10,13 +14,16 @@ import (
 
 // controllers lists the hooks of every controller the server runs; their
 // metrics go to reg.
-func controllers(cfg *config, reg prometheus.Registerer) []hookRoute {
+func controllers(cfg *config, guard *deletionguard.Guard, reg prometheus.Registerer) []hookRoute {
 	gh := githubrepo.New(githubrepo.NewMetrics(reg))
 	gh.GitHubTimeout = cfg.GitHubTimeout
 	gh.BaseURL = cfg.GitHubURL
 	gh.ClusterID = cfg.ClusterID
 	gh.ClaimProperty = cfg.ClaimProperty
+	gh.Guard = guard
 	m := mirror.New()
-	return append(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),
-		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize)...)
+	var c credentials.Hooks
+	return slices.Concat(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),
+		routes("credentials", c.Customize, metacontroller.DecodeDecorator, c.Sync, c.Finalize),
+		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize))
 }

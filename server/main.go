@@ -59,9 +59,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}()
 
+	guard, err := deletionGuard(cfg)
+	if err != nil {
+		return err
+	}
 	ready := &atomic.Bool{}
 	m := newMetrics()
-	handler, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: controllers(cfg, m.registry), ready: ready})
+	handler, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: controllers(cfg, guard, m.registry), ready: ready})
 	if err != nil {
 		return err
 	}

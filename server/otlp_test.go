@@ -83,7 +83,7 @@ func TestOTLPExport(t *testing.T) {
 			addr := freeAddr(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- run(ctx, []string{"--addr", addr}, os.Getenv, io.Discard) }()
+			go func() { done <- run(ctx, []string{"--addr", addr, "--deletion-guard-window=0"}, os.Getenv, io.Discard) }()
 			waitHealthy(t, "http://"+addr)
 			body := `{"parent":{"apiVersion":"github.hookops.dev/v1","kind":"GitHubRepo","metadata":{"name":"a","namespace":"n"},"spec":{"owner":"acme","credentialsSecretRef":{"name":"gh"}}}}`
 			if status, resp, _ := (call{path: "/hooks/githubrepo/customize", body: body}).do(t, "http://"+addr); status != 200 {

@@ -52,6 +52,8 @@ func TestConfigRejects(t *testing.T) {
 		{[]string{"--github-timeout", "9s"}, nil, "--github-timeout"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
 		{nil, map[string]string{"HOOKOPS_MAX_IN_FLIGHT": "many"}, "HOOKOPS_MAX_IN_FLIGHT"},
+		{[]string{"--deletion-guard-limit", "-1"}, nil, "--deletion-guard-limit"},
+		{[]string{"--deletion-guard-namespace", ""}, nil, "--deletion-guard-namespace"},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
@@ -63,13 +65,23 @@ func TestConfigRejects(t *testing.T) {
 	}
 }
 
+// Without the Kubernetes API the deletion guard could count nothing, so
+// the server refuses to start and says how to go on.
+func TestGuardNeedsTheAPI(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	err := run(t.Context(), []string{"--addr", freeAddr(t)}, func(string) string { return "" }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--deletion-guard-window=0") || !strings.Contains(err.Error(), "--kubeconfig") {
+		t.Errorf("err = %v, want it to name --kubeconfig and --deletion-guard-window=0", err)
+	}
+}
+
 // SIGTERM (here: the context ending) stops new connections and lets the
 // request in flight finish.
 func TestGracefulShutdown(t *testing.T) {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--addr", addr}, func(string) string { return "" }, io.Discard) }()
+	go func() { done <- run(ctx, []string{"--addr", addr, "--deletion-guard-window=0"}, func(string) string { return "" }, io.Discard) }()
 	waitHealthy(t, "http://"+addr)
 
 	// A request still reading its body when shutdown begins.
@@ -131,7 +143,7 @@ func TestMutualTLS(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--addr", "", "--tls-addr", addr, "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--client-ca-file", caFile}, func(string) string { return "" }, io.Discard)
+		done <- run(ctx, []string{"--addr", "", "--deletion-guard-window=0", "--tls-addr", addr, "--tls-cert-file", certFile, "--tls-key-file", keyFile, "--client-ca-file", caFile}, func(string) string { return "" }, io.Discard)
 	}()
 	defer func() { cancel(); <-done }()
 

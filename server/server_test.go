@@ -66,7 +66,7 @@ func startServer(t *testing.T, cfg *config) *httptest.Server {
 // startRealServer serves the real controllers.
 func startRealServer(t *testing.T, cfg *config, log *slog.Logger) *httptest.Server {
 	t.Helper()
-	return serve(t, cfg, log, func(m *metrics) []hookRoute { return controllers(cfg, m.registry) })
+	return serve(t, cfg, log, func(m *metrics) []hookRoute { return controllers(cfg, nil, m.registry) })
 }
 
 func serve(t *testing.T, cfg *config, log *slog.Logger, hooks func(*metrics) []hookRoute) *httptest.Server {

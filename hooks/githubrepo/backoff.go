@@ -11,6 +11,9 @@ const (
 	maxDelay       = 5 * time.Minute
 	secondaryDelay = time.Minute
 	maxSecondary   = 15 * time.Minute
+	// heldRecheck is how often a deletion held by the deletion guard is
+	// looked at again.
+	heldRecheck = 10 * time.Minute
 )
 
 // retryDelay says when to try again after a failure; failures counts the

@@ -25,6 +25,9 @@ type failure struct {
 	// Retry-After when it sent one.
 	secondary  bool
 	retryAfter time.Duration
+	// held marks a deletion the deletion guard holds: nothing failed, and
+	// nothing will change until someone confirms it.
+	held bool
 }
 
 func fail(reason, format string, args ...any) *failure {

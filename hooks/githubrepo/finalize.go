@@ -31,6 +31,9 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, known identit
 		return result{finalized: true, note: "no repository was recorded: nothing to do on GitHub"}
 	}
 	policy := effectivePolicy(repo, known.origin)
+	if res, ok := h.stillHeld(repo, policy); ok {
+		return res
+	}
 	s, res, ok := h.open(repo, known, related)
 	if !ok {
 		return orphanAnyway(policy, res)
@@ -126,6 +129,9 @@ func (s *session) apply(ctx context.Context, policy v1.DeletionPolicy, current *
 	owner, name := current.GetOwner().GetLogin(), current.GetName()
 	switch policy {
 	case v1.DeletionDelete:
+		if f := s.admitDeletion(ctx, current); f != nil {
+			return result{repo: current, claimed: true, fail: f}
+		}
 		if err := s.gh.delete(ctx, owner, name); err != nil && !isNotFound(err) {
 			return result{repo: current, claimed: true, fail: classifyDelete(err)}
 		}

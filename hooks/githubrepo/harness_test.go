@@ -223,7 +223,7 @@ func (h *harness) twin(ns, uid string, spec map[string]any) *harness {
 	h.t.Helper()
 	t := *h
 	t.hooks = githubrepo.New(nil)
-	t.hooks.Pacer, t.hooks.Jitter, t.hooks.Log = h.hooks.Pacer, h.hooks.Jitter, h.hooks.Log
+	t.hooks.Pacer, t.hooks.Jitter, t.hooks.Log, t.hooks.Guard = h.hooks.Pacer, h.hooks.Jitter, h.hooks.Log, h.hooks.Guard
 	tw := &t
 	tw.hooks.Now = func() time.Time { return tw.now }
 	tw.kids = metacontroller.ObjectMap{}

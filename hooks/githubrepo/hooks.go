@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/hookops/hookops/deletionguard"
 )
 
 // Hooks serves the GitHubRepo controller's hooks.
@@ -28,6 +30,9 @@ type Hooks struct {
 	// GitHubTimeout bounds the GitHub calls of one hook request; it must
 	// leave margin under Metacontroller's webhook timeout.
 	GitHubTimeout time.Duration
+	// Guard holds repository deletions beyond its limit per credential;
+	// nil deletes whatever the deletion policy says.
+	Guard *deletionguard.Guard
 	// Pacer spaces mutating GitHub requests per token.
 	Pacer *Pacer
 	// Now and Jitter are the clock and the random source of backoff; tests fix them.

@@ -83,6 +83,11 @@ func remember(st *v1.GitHubRepoStatus, known identity) {
 // again.
 func (h *Hooks) schedule(st *v1.GitHubRepoStatus, res result, now time.Time) time.Duration {
 	switch {
+	case res.fail != nil && res.fail.held:
+		// Confirming changes an annotation, which brings a call at once;
+		// until then, an occasional look is enough.
+		st.RetryTime = nil
+		return heldRecheck
 	case res.fail != nil:
 		st.ConsecutiveFailures++
 		delay := retryDelay(res.fail, st.ConsecutiveFailures, now, h.Jitter())
@@ -110,10 +115,14 @@ func setConditions(st *v1.GitHubRepoStatus, generation int64, now time.Time, res
 	}
 	f := res.fail
 	failMsg := ""
-	if f != nil {
+	switch {
+	case f != nil && f.held:
+		failMsg = f.message
+		set(v1.ConditionError, metav1.ConditionTrue, f.reason, failMsg)
+	case f != nil:
 		failMsg = fmt.Sprintf("%s (next attempt at %s)", f.message, st.RetryTime.UTC().Format(time.RFC3339))
 		set(v1.ConditionError, metav1.ConditionTrue, f.reason, failMsg)
-	} else {
+	default:
 		set(v1.ConditionError, metav1.ConditionFalse, v1.ReasonNoError, "")
 	}
 

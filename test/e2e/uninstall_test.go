@@ -23,7 +23,7 @@ func TestUninstallKeepsRepositories(t *testing.T) {
 	timed(t)
 	script := readmeBlock(t, "**Uninstalling without deleting any repository.**")
 	s, kubectl := startInstallation(t, stack.Options{})
-	manifest := fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-u}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: gh-token, namespace: team-u}\nstringData: {token: fake-token, baseURL: %q}\n", s.GitHubURL)
+	manifest := fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: team-u}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: gh-token, namespace: team-u, labels: {github.hookops.dev/credentials: \"true\"}}\nstringData: {token: fake-token, baseURL: %q}\n", s.GitHubURL)
 	for _, r := range []struct{ name, policy string }{{"kept-default", ""}, {"kept-delete", "Delete"}, {"kept-archive", "Archive"}} {
 		policy := ""
 		if r.policy != "" {
@@ -37,6 +37,11 @@ func TestUninstallKeepsRepositories(t *testing.T) {
 		return strings.Count(out, "True") == 3, out
 	})
 
+	eventually(t, time.Minute, "the credentials Secret held while GitHubRepos use it", func() (bool, string) {
+		out := kubectl("", "get", "secret", "gh-token", "-n", "team-u", "-o", "jsonpath={.metadata.finalizers}")
+		return strings.Contains(out, "githubrepo-credentials"), out
+	})
+
 	// A cluster installed as the README says has cert-manager's CRDs
 	// (manifests/ holds a Certificate); the local stack does without.
 	kubectl("", "apply", "-f", filepath.Join(reference.RepoRoot(), "test", "manifests", "testdata", "cert-manager-crds.yaml"))
@@ -48,6 +53,10 @@ func TestUninstallKeepsRepositories(t *testing.T) {
 	}
 	if out, err := testkit.Kubectl(s.ControlPlane.KubeconfigPath, "", "get", "crd", "githubrepos.github.hookops.dev"); err == nil {
 		t.Errorf("the CRD is still there:\n%s", out)
+	}
+	// The credentials Secret is free to go: nothing holds it any more.
+	if out, err := testkit.Kubectl(s.ControlPlane.KubeconfigPath, "", "delete", "secret", "gh-token", "-n", "team-u", "--timeout=30s"); err != nil {
+		t.Errorf("delete the credentials Secret after uninstalling: %v\n%s", err, out)
 	}
 	repos := s.GitHub.Repos()
 	if len(repos) != 3 {

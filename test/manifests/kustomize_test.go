@@ -12,12 +12,14 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 
 	githubv1 "github.com/hookops/hookops/api/github/v1"
+	"github.com/hookops/hookops/deletionguard"
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/reference"
 )
@@ -96,9 +98,9 @@ func TestInstallHangsTogether(t *testing.T) {
 			kinds = append(kinds, kind)
 		}
 		slices.Sort(kinds)
-		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "DecoratorController", "Deployment", "Issuer", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"}
+		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "DecoratorController", "Deployment", "Issuer", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"}
 		if !slices.Equal(kinds, want) {
-			t.Errorf("manifests/ builds kinds %v, want %v (samples, RBAC and Secrets stay out)", kinds, want)
+			t.Errorf("manifests/ builds kinds %v, want %v (samples, cluster-wide RBAC and Secrets stay out)", kinds, want)
 		}
 		for kind, objs := range in {
 			for _, o := range objs {
@@ -240,11 +242,18 @@ func TestInstallHangsTogether(t *testing.T) {
 		if pod.Spec.ServiceAccountName != sa.Name {
 			t.Errorf("pod serviceAccountName = %q, want %q", pod.Spec.ServiceAccountName, sa.Name)
 		}
-		if sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
-			t.Errorf("ServiceAccount automountServiceAccountToken = %v, want false", sa.AutomountServiceAccountToken)
+		// The server's one write: the deletion guard's ConfigMap.
+		role := one[rbacv1.Role](t, in, "Role")
+		for _, r := range role.Rules {
+			named := slices.Equal(r.ResourceNames, []string{deletionguard.ConfigMapName})
+			if !slices.Equal(r.APIGroups, []string{""}) || !slices.Equal(r.Resources, []string{"configmaps"}) ||
+				slices.ContainsFunc(r.Verbs, func(v string) bool { return v != "create" && !(named && (v == "get" || v == "update")) }) {
+				t.Errorf("Role rule %+v grants more than get and update of ConfigMap %s and create of ConfigMaps", r, deletionguard.ConfigMapName)
+			}
 		}
-		if pod.Spec.AutomountServiceAccountToken == nil || *pod.Spec.AutomountServiceAccountToken {
-			t.Errorf("pod automountServiceAccountToken = %v, want false", pod.Spec.AutomountServiceAccountToken)
+		rb := one[rbacv1.RoleBinding](t, in, "RoleBinding")
+		if rb.RoleRef.Name != role.Name || len(rb.Subjects) != 1 || rb.Subjects[0].Name != sa.Name || rb.Subjects[0].Namespace != ns {
+			t.Errorf("RoleBinding %+v does not bind Role %s to ServiceAccount %s/%s alone", rb, role.Name, ns, sa.Name)
 		}
 		psc, sc := pod.Spec.SecurityContext, c.SecurityContext
 		if psc == nil || sc == nil {

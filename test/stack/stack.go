@@ -184,7 +184,7 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 		return err
 	}
 	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug", "--cluster-id", cmp.Or(opts.ClusterID, "local"),
-		"--auth-token-file", tokenFile}, tlsArgs...)
+		"--auth-token-file", tokenFile, "--kubeconfig", s.ControlPlane.KubeconfigPath}, tlsArgs...)
 	p, err := s.exec("hookops-server", bin, nil, args...)
 	if err != nil {
 		return err

@@ -178,8 +178,24 @@ const (
 	ReasonOwnedElsewhere          = "OwnedElsewhere"
 	ReasonAccessLost              = "AccessLost"
 	ReasonClaimUnavailable        = "ClaimUnavailable"
+	// ReasonDeletionGuard: the repository's deletion is held until it is
+	// confirmed with AnnotationConfirmDeletion.
+	ReasonDeletionGuard = "DeletionGuard"
+	// ReasonDeletionGuardUnavailable: the guard could not count deletions,
+	// so none was sent.
+	ReasonDeletionGuardUnavailable = "DeletionGuardUnavailable"
 )
 
 // AnnotationTakeOver, set to the exact claim another owner holds on a
 // repository, lets this GitHubRepo (with adoptExisting) take it over.
 const AnnotationTakeOver = Group + "/take-over"
+
+// LabelCredentials set to "true" on a credentials Secret keeps the Secret
+// while a GitHubRepo of its namespace refers to it, so that deleting the
+// namespace cannot take the token away before the repositories' deletion
+// policies are carried out.
+const LabelCredentials = Group + "/credentials"
+
+// AnnotationConfirmDeletion set to "true" lets a deletion the deletion
+// guard holds go on.
+const AnnotationConfirmDeletion = Group + "/confirm-deletion"

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/hookops/hookops/deletionguard"
+)
+
+// deletionGuard connects the guard to its ledger in the Kubernetes API;
+// nil when the guard is off. A guard that cannot keep its count would
+// hold nothing, so without the API the server does not start.
+func deletionGuard(cfg *config) (*deletionguard.Guard, error) {
+	if cfg.GuardWindow == 0 {
+		return nil, nil
+	}
+	rc, err := restConfig(cfg.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("the deletion guard keeps its count in a ConfigMap, but %w: give --kubeconfig, run in a cluster, or turn the guard off with --deletion-guard-window=0", err)
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("deletion guard: %w", err)
+	}
+	return &deletionguard.Guard{
+		Store: &deletionguard.ConfigMapStore{Client: client.CoreV1(), Namespace: cfg.GuardNamespace},
+		Limit: cfg.GuardLimit, Window: cfg.GuardWindow, Now: time.Now,
+	}, nil
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
+		}
+		return rc, nil
+	}
+	rc, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no Kubernetes API is configured (%w)", err)
+	}
+	return rc, nil
+}
