@@ -81,7 +81,9 @@ func TestGracefulShutdown(t *testing.T) {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--addr", addr, "--deletion-guard-window=0"}, func(string) string { return "" }, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"--addr", addr, "--deletion-guard-window=0"}, func(string) string { return "" }, io.Discard)
+	}()
 	waitHealthy(t, "http://"+addr)
 
 	// A request still reading its body when shutdown begins.
