@@ -1,7 +1,10 @@
 // Command fakegithub serves an in-memory fake of the GitHub REST API for
 // local runs and end-to-end tests; see package fake for what it covers. The
 // admin endpoint under /_fake/ injects faults, sets rate limits, edits
-// repositories by hand and shows the request log.
+// repositories by hand and shows the request log. Flags set GitHub's
+// documented rate limits (defaults as GitHub has them), shorten every
+// rate-limit window at once with -minute, or turn rate limiting off with
+// -enterprise.
 package main
 
 import (
@@ -32,15 +35,19 @@ func run(logger *slog.Logger) error {
 	addr := flag.String("addr", "127.0.0.1:8090", "address to listen on")
 	configPath := flag.String("config", "", "JSON file of tokens, users, orgs and repos (default: token fake-token for octocat, admin of org acme)")
 	webURL := flag.String("web-url", "https://github.com", "base of html_url, clone_url and ssh_url")
-	rateLimit := flag.Int("rate-limit", 5000, "primary rate limit per token per hour")
+	limits := limitFlags(flag.CommandLine)
 	flag.Parse()
 
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		return err
 	}
-	srv, err := fake.New(fake.WithConfig(cfg), fake.WithWebURL(*webURL),
-		fake.WithRateLimit(*rateLimit, time.Hour), fake.WithLogger(logger))
+	l, enterprise := limits()
+	opts := []fake.Option{fake.WithConfig(cfg), fake.WithWebURL(*webURL), fake.WithLimits(l), fake.WithLogger(logger)}
+	if enterprise {
+		opts = append(opts, fake.WithEnterprise())
+	}
+	srv, err := fake.New(opts...)
 	if err != nil {
 		return fmt.Errorf("create fake: %w", err)
 	}
@@ -67,6 +74,23 @@ func run(logger *slog.Logger) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// limitFlags defines the rate-limit flags on fs; the function it returns
+// reads them once fs is parsed.
+func limitFlags(fs *flag.FlagSet) func() (l fake.Limits, enterprise bool) {
+	def := fake.DefaultLimits()
+	l := def
+	fs.IntVar(&l.PrimaryLimit, "rate-limit", def.PrimaryLimit, "primary rate limit per token per hour")
+	fs.IntVar(&l.PrimaryStatus, "primary-status", def.PrimaryStatus, "status of a request over the primary limit: 403 or 429")
+	fs.IntVar(&l.ContentPerMinute, "content-per-minute", def.ContentPerMinute, "content-generating requests (every POST, PATCH, PUT and DELETE) per user per minute")
+	fs.IntVar(&l.ContentPerHour, "content-per-hour", def.ContentPerHour, "content-generating requests per user per hour")
+	fs.IntVar(&l.PointsPerMinute, "points-per-minute", def.PointsPerMinute, "secondary-limit points per user per minute (GET, HEAD and OPTIONS cost 1, other methods 5)")
+	fs.IntVar(&l.MaxConcurrent, "max-concurrent", def.MaxConcurrent, "requests per user in flight at once")
+	fs.TextVar(&l.Answer, "secondary-answer", def.Answer, "how a request over a secondary limit is refused: 403-retry-after, 429-retry-after, 403-reset, 429-minute or rotate")
+	minute := fs.Duration("minute", def.Minute, "how long a rate-limit minute lasts; the hour and the primary window scale with it")
+	enterprise := fs.Bool("enterprise", false, "act as GitHub Enterprise Server with rate limiting disabled: no limits and no x-ratelimit headers")
+	return func() (fake.Limits, bool) { return l.Scaled(*minute), *enterprise }
 }
 
 func loadConfig(path string) (fake.Config, error) {

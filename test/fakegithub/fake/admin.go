@@ -242,7 +242,7 @@ func (s *Server) adminSetRateLimit(r *http.Request, body []byte) (int, any, erro
 }
 
 func (s *Server) adminStats(*http.Request, []byte) (int, any, error) {
-	stats := map[string]any{"secondary_limit_hits": s.SecondaryLimitHits(), "min_mutation_gap_seconds": nil}
+	stats := map[string]any{"secondary_limit_hits": s.SecondaryLimitHits(), "violations": s.Violations(), "min_mutation_gap_seconds": nil}
 	if gap, ok := s.MinMutationGap(); ok {
 		stats["min_mutation_gap_seconds"] = gap.Seconds()
 	}

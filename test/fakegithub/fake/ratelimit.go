@@ -19,16 +19,18 @@ type RateLimit struct {
 const anonymousLimit = 60
 
 // bucketLocked returns token's budget, refilled if its window has passed.
-// GitHub starts a window at a token's first request.
+// GitHub starts a window at a token's first request; unlike the secondary
+// limits, the primary one is a fixed window, because x-ratelimit-reset
+// promises the whole budget back at one moment.
 func (s *Server) bucketLocked(token string) *RateLimit {
 	now := s.now()
 	b := s.buckets[token]
 	if b == nil {
-		b = &RateLimit{Limit: s.limit, Remaining: s.limit, Reset: now.Add(s.window)}
+		b = &RateLimit{Limit: s.limits.PrimaryLimit, Remaining: s.limits.PrimaryLimit, Reset: now.Add(s.limits.PrimaryWindow)}
 		s.buckets[token] = b
 	}
 	if !now.Before(b.Reset) {
-		b.Remaining, b.Reset = b.Limit, now.Add(s.window)
+		b.Remaining, b.Reset = b.Limit, now.Add(s.limits.PrimaryWindow)
 	}
 	return b
 }
@@ -61,7 +63,7 @@ func (s *Server) RateLimit(token string) RateLimit {
 func (s *Server) primaryLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := callFrom(r)
-		if c.path == "/rate_limit" {
+		if s.enterprise || c.path == "/rate_limit" {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -70,6 +72,9 @@ func (s *Server) primaryLimit(next http.Handler) http.Handler {
 		c.charged = b.Remaining > 0
 		if c.charged {
 			b.Remaining--
+		} else {
+			s.violations[ViolationPrimary]++
+			s.refundLocked(c)
 		}
 		var userID int64
 		if a := s.st.account(c.user); a != nil {
@@ -82,18 +87,23 @@ func (s *Server) primaryLimit(next http.Handler) http.Handler {
 		}
 		c.limited = "primary"
 		msg := fmt.Sprintf("API rate limit exceeded for user ID %d. If you reach out to GitHub Support for help, please include the request ID %s.", userID, requestID(c))
-		s.write(w, r, errReply(http.StatusForbidden, msg, docPrimaryLimit))
+		s.write(w, r, errReply(s.limits.PrimaryStatus, msg, docPrimaryLimit))
 	})
 }
 
 func requestID(c *call) string { return fmt.Sprintf("FAKE:%08X", c.id) }
 
-// stampRateHeaders runs as the status is written.
+// stampRateHeaders runs as the status is written: every answer carries the
+// primary limit, 304s and refusals included, except on an Enterprise
+// Server without rate limiting, which sends none.
 func (s *Server) stampRateHeaders(h http.Header, c *call, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.status = status
-	rl := RateLimit{Limit: anonymousLimit, Remaining: anonymousLimit, Reset: s.now().Add(time.Hour)}
+	if s.enterprise {
+		return
+	}
+	rl := RateLimit{Limit: anonymousLimit, Remaining: anonymousLimit, Reset: s.now().Add(s.limits.Hour)}
 	if c.user != "" {
 		b := s.bucketLocked(c.token)
 		if status == http.StatusNotModified && c.charged {
@@ -102,6 +112,11 @@ func (s *Server) stampRateHeaders(h http.Header, c *call, status int) {
 		rl = *b
 	}
 	c.remaining = rl.Remaining
+	if !c.retryAt.IsZero() {
+		// A secondary refusal in the AnswerReset403 style: the headers
+		// say when to retry, the budget itself is untouched.
+		rl.Remaining, rl.Reset = 0, c.retryAt
+	}
 	h.Set("X-RateLimit-Limit", strconv.Itoa(rl.Limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(rl.Remaining))
 	h.Set("X-RateLimit-Used", strconv.Itoa(rl.Limit-rl.Remaining))
@@ -110,6 +125,9 @@ func (s *Server) stampRateHeaders(h http.Header, c *call, status int) {
 }
 
 func (s *Server) getRateLimit(_ *http.Request, c *call) reply {
+	if s.enterprise {
+		return errReply(http.StatusNotFound, "Rate limiting is not enabled.", docRateLimitStatus)
+	}
 	now := s.now()
 	core := s.bucketLocked(c.token)
 	rate := func(limit, remaining int, reset time.Time) map[string]int64 {
@@ -127,103 +145,4 @@ func (s *Server) getRateLimit(_ *http.Request, c *call) reply {
 			"source_import":        rate(100, 100, now.Add(time.Minute)),
 		},
 	}}
-}
-
-// activity is a token's secondary rate-limit bookkeeping.
-type activity struct {
-	inFlight     int
-	mutations    []time.Time // admitted mutating requests of the last minute
-	lastMutation time.Time
-}
-
-// Mutating reports whether an HTTP method writes: POST, PATCH, PUT or
-// DELETE.
-func Mutating(method string) bool {
-	switch method {
-	case http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
-		return true
-	}
-	return false
-}
-
-// secondaryLimit enforces GitHub's concurrency and content-creation limits
-// and records how closely a token's mutations follow each other.
-func (s *Server) secondaryLimit(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := callFrom(r)
-		s.mu.Lock()
-		a := s.activity[c.token]
-		if a == nil {
-			a = &activity{}
-			s.activity[c.token] = a
-		}
-		a.inFlight++
-		limited := a.inFlight > s.maxConcurrent || (Mutating(r.Method) && !s.admitMutationLocked(a))
-		if limited {
-			s.secondaryHits++
-		}
-		s.mu.Unlock()
-		defer func() {
-			s.mu.Lock()
-			a.inFlight--
-			s.mu.Unlock()
-		}()
-		if limited {
-			c.limited = "secondary"
-			w.Header().Set("Retry-After", "60")
-			msg := "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID " + requestID(c) + "."
-			s.write(w, r, errReply(http.StatusForbidden, msg, docSecondaryLimit))
-			return
-		}
-		next.ServeHTTP(w, r)
-		if Mutating(r.Method) && (c.status < 300 || c.status >= 400) {
-			s.recordMutation(a, c.start)
-		}
-	})
-}
-
-func (s *Server) admitMutationLocked(a *activity) bool {
-	cutoff := s.now().Add(-time.Minute)
-	kept := a.mutations[:0]
-	for _, t := range a.mutations {
-		if t.After(cutoff) {
-			kept = append(kept, t)
-		}
-	}
-	a.mutations = kept
-	if len(a.mutations) >= s.mutationsPerMinute {
-		return false
-	}
-	a.mutations = append(a.mutations, s.now())
-	return true
-}
-
-// recordMutation skips redirects: the client resending a PATCH to the
-// Location it was given is the HTTP client at work, not the caller's pacing.
-func (s *Server) recordMutation(a *activity, at time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !a.lastMutation.IsZero() {
-		gap := at.Sub(a.lastMutation).Abs()
-		if !s.gapSeen || gap < s.minGap {
-			s.minGap, s.gapSeen = gap, true
-		}
-	}
-	a.lastMutation = at
-}
-
-// SecondaryLimitHits counts requests refused by a secondary rate limit.
-func (s *Server) SecondaryLimitHits() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.secondaryHits
-}
-
-// MinMutationGap is the shortest time between two mutating requests of one
-// token; ok is false until some token has made two. GitHub asks for at
-// least a second; the fake only records it.
-func (s *Server) MinMutationGap() (gap time.Duration, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.minGap, s.gapSeen
 }

@@ -24,6 +24,9 @@ const (
 	docDeleteRepo   = "https://docs.github.com/rest/repos/repos#delete-a-repository"
 	docRenameBranch = "https://docs.github.com/rest/branches/branches#rename-a-branch"
 	docPrimaryLimit = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"
+	// docRateLimitStatus is where an Enterprise Server without rate
+	// limiting points a client that asks for its rate limit.
+	docRateLimitStatus = "https://docs.github.com/enterprise-server@latest/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user"
 	// go-github recognises a secondary limit by this suffix.
 	docSecondaryLimit = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 )

@@ -1,17 +1,18 @@
 // Package fake is an in-memory GitHub REST API covering what hookops calls:
 // users; organizations and their custom property definitions;
 // repositories with their topics, branch renames, custom property values
-// and Actions variables; and rate limits. It enforces GitHub's primary and
-// secondary rate limits and its access rules: organization roles and
-// settings (who may create and delete repositories), archived repositories
-// being read-only, fine-grained tokens limited to selected repositories,
-// and classic token scopes. It redirects renamed repositories, answers
-// conditional requests with ETags that differ per token, gives new
-// repositories their owner's default branch, and numbers repositories so
-// that two fakes can collide as two GitHub instances do. Tests can inject
-// faults, before a request is served or after (the change is kept, the
-// answer lost), simulate activity nobody configured, and inspect every
-// request.
+// and Actions variables; and rate limits. It enforces GitHub's documented
+// primary and secondary rate limits exactly (see Limits), or none at all as
+// a GitHub Enterprise Server with rate limiting disabled. It also enforces
+// GitHub's access rules: organization roles and settings (who may create
+// and delete repositories), archived repositories being read-only,
+// fine-grained tokens limited to selected repositories, and classic token
+// scopes. It redirects renamed repositories, answers conditional requests
+// with ETags that differ per token, gives new repositories their owner's
+// default branch, and numbers repositories so that two fakes can collide as
+// two GitHub instances do. Tests can inject faults, before a request is
+// served or after (the change is kept, the answer lost), simulate activity
+// nobody configured, and inspect every request.
 package fake
 
 import (
@@ -29,25 +30,26 @@ import (
 
 // Server is a fake GitHub. Its methods are safe for concurrent use.
 type Server struct {
-	cfg                Config
-	now                func() time.Time
-	webURL             string
-	limit              int
-	window             time.Duration
-	maxConcurrent      int
-	mutationsPerMinute int
-	log                *slog.Logger
-	handler            http.Handler
+	cfg        Config
+	now        func() time.Time
+	webURL     string
+	limits     Limits
+	enterprise bool
+	log        *slog.Logger
+	handler    http.Handler
 
 	mu            sync.Mutex
 	st            *state
 	buckets       map[string]*RateLimit // token -> primary budget
-	activity      map[string]*activity  // token -> secondary rate limit bookkeeping
+	activity      map[string]*activity  // lower-case login -> secondary rate limit bookkeeping
+	lastWrite     map[string]time.Time  // token -> its last mutating request
 	faults        []*activeFault
 	lastFault     int
 	requests      []Request
 	lastReqID     int64
 	secondaryHits int
+	violations    map[string]int
+	refusals      int // secondary refusals so far, for AnswerRotate
 	minGap        time.Duration
 	gapSeen       bool
 }
@@ -62,19 +64,6 @@ func WithConfig(cfg Config) Option { return func(s *Server) { s.cfg = cfg } }
 // expiry, so tests can move time instead of sleeping.
 func WithNow(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
-// WithRateLimit sets every token's primary budget per window (default 5000
-// per hour).
-func WithRateLimit(limit int, window time.Duration) Option {
-	return func(s *Server) { s.limit, s.window = limit, window }
-}
-
-// WithSecondaryLimits sets how many requests a token may have in flight
-// (default 100) and how many mutating requests it may make per minute
-// (default 80) before it hits a secondary rate limit.
-func WithSecondaryLimits(maxConcurrent, mutationsPerMinute int) Option {
-	return func(s *Server) { s.maxConcurrent, s.mutationsPerMinute = maxConcurrent, mutationsPerMinute }
-}
-
 // WithWebURL sets the base of html_url, clone_url, ssh_url and git_url
 // (default https://github.com). API URLs in bodies and Location headers
 // follow the host the request was sent to.
@@ -87,17 +76,17 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // otherwise.
 func New(opts ...Option) (*Server, error) {
 	s := &Server{
-		cfg:                DefaultConfig(),
-		now:                time.Now,
-		webURL:             "https://github.com",
-		limit:              5000,
-		window:             time.Hour,
-		maxConcurrent:      100,
-		mutationsPerMinute: 80,
-		log:                slog.New(slog.DiscardHandler),
+		cfg:    DefaultConfig(),
+		now:    time.Now,
+		webURL: "https://github.com",
+		log:    slog.New(slog.DiscardHandler),
 	}
 	for _, opt := range opts {
 		opt(s)
+	}
+	s.limits = s.limits.withDefaults()
+	if err := s.limits.validate(); err != nil {
+		return nil, fmt.Errorf("rate limits: %w", err)
 	}
 	if err := s.Reset(); err != nil {
 		return nil, err
@@ -123,9 +112,10 @@ func (s *Server) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st = st
-	s.buckets, s.activity = map[string]*RateLimit{}, map[string]*activity{}
+	s.buckets, s.activity, s.lastWrite = map[string]*RateLimit{}, map[string]*activity{}, map[string]time.Time{}
 	s.faults, s.requests = nil, nil
-	s.secondaryHits, s.minGap, s.gapSeen = 0, 0, false
+	s.secondaryHits, s.violations, s.refusals = 0, map[string]int{}, 0
+	s.minGap, s.gapSeen = 0, false
 	return nil
 }
 
@@ -174,7 +164,9 @@ type call struct {
 	token      string // only to find budgets; never logged
 	tokenID    string
 	user       string
-	charged    bool // took one from the primary budget
+	charged    bool      // took one from the primary budget
+	admitted   *activity // whose secondary limits the request was charged to
+	retryAt    time.Time // when a secondary refusal answered with x-ratelimit-reset says to retry
 	status     int
 	remaining  int
 	fault      bool
