@@ -238,7 +238,7 @@ func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug", "--auth-token-file", tokenFile)
+	server := startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug", "--auth-token-file", tokenFile, "--kubeconfig", cp.KubeconfigPath)
 	h := &hooksImpl{cfg: opts.config(cp.Config), client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &lockedBuffer{}}
 	waitReady(t, server, h.hookURL+"/readyz")
 	return h
