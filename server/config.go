@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hookops/hookops/budget"
 )
 
 // config is everything the hook server reads at start. Every flag has an
@@ -34,6 +36,7 @@ type config struct {
 	GuardLimit      int
 	GuardWindow     time.Duration
 	GuardNamespace  string
+	Budget          budget.Limits
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -58,6 +61,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.IntVar(&c.GuardLimit, "deletion-guard-limit", 5, "repository deletions per credential allowed within --deletion-guard-window; more are held until confirmed (0 holds every one)")
 	fs.DurationVar(&c.GuardWindow, "deletion-guard-window", 10*time.Minute, "the window of --deletion-guard-limit; 0 turns the guard off and lets every held deletion go on")
 	fs.StringVar(&c.GuardNamespace, "deletion-guard-namespace", "hookops-system", "namespace of the deletion guard's ConfigMap, the hook server's own")
+	def := budget.DefaultLimits()
+	content := fs.String("github-content-limits", budget.FormatWindows(def.Content), "content-creating requests (every write) per credential for the whole Deployment, as COUNT/WINDOW,...; none: no limit (GitHub Enterprise Server without rate limiting)")
+	points := fs.String("github-points-limits", budget.FormatWindows(def.Points), "REST points per credential for the whole Deployment (a read costs 1, a write 5), as COUNT/WINDOW,...; none: no limit")
+	fs.DurationVar(&c.Budget.WriteGap, "github-write-gap", def.WriteGap, "least time between the starts of two writes of one credential, for the whole Deployment")
+	fs.IntVar(&c.Budget.InFlight, "github-in-flight", def.InFlight, "GitHub requests of one credential at once, for the whole Deployment (GitHub allows 100)")
+	fs.DurationVar(&c.Budget.MaxWait, "github-max-wait", def.MaxWait, "longest a GitHub request waits for its credential's budget inside a hook call; a longer wait is answered with resyncAfterSeconds")
+	fs.IntVar(&c.Budget.Replicas, "replicas", 1, "hook server replicas of the Deployment: each spends its share of every GitHub limit, so keep it equal to spec.replicas")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 
 	if err := envDefaults(fs, getenv); err != nil {
@@ -68,6 +78,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", *level)
+	}
+	var errC, errP error
+	c.Budget.Content, errC = budget.ParseWindows(*content)
+	c.Budget.Points, errP = budget.ParseWindows(*points)
+	if err := errors.Join(wrap("--github-content-limits", errC), wrap("--github-points-limits", errP)); err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
 	return c, c.validate()
 }
@@ -87,6 +103,14 @@ func envDefaults(fs *flag.FlagSet, getenv func(string) string) error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// wrap names the flag an error is about; nil stays nil.
+func wrap(flagName string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", flagName, err)
 }
 
 func (c *config) validate() error {
@@ -135,6 +159,9 @@ func (c *config) validate() error {
 	}
 	if c.GuardWindow > 0 && c.GuardNamespace == "" {
 		bad("--deletion-guard-namespace must not be empty while the guard is on")
+	}
+	if c.Budget.Replicas < 1 || c.Budget.InFlight < 1 || c.Budget.WriteGap < 0 {
+		bad("--replicas and --github-in-flight must be at least 1 and --github-write-gap not negative")
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("--shutdown-timeout must not be negative")

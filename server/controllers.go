@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hookops/hookops/budget"
 	"github.com/hookops/hookops/deletionguard"
 	"github.com/hookops/hookops/hooks/credentials"
 	"github.com/hookops/hookops/hooks/githubrepo"
@@ -21,6 +22,8 @@ func controllers(cfg *config, guard *deletionguard.Guard, reg prometheus.Registe
 	gh.ClusterID = cfg.ClusterID
 	gh.ClaimProperty = cfg.ClaimProperty
 	gh.Guard = guard
+	gh.Budget = budget.New(cfg.Budget)
+	reg.MustRegister(gh.Budget)
 	m := mirror.New()
 	var c credentials.Hooks
 	return slices.Concat(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),

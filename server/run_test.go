@@ -53,6 +53,9 @@ func TestConfigRejects(t *testing.T) {
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
 		{nil, map[string]string{"HOOKOPS_MAX_IN_FLIGHT": "many"}, "HOOKOPS_MAX_IN_FLIGHT"},
 		{[]string{"--deletion-guard-limit", "-1"}, nil, "--deletion-guard-limit"},
+		{[]string{"--github-content-limits", "80/minute"}, nil, "--github-content-limits"},
+		{[]string{"--github-points-limits", "lots"}, nil, "--github-points-limits"},
+		{[]string{"--replicas", "0"}, nil, "--replicas"},
 		{[]string{"--deletion-guard-namespace", ""}, nil, "--deletion-guard-namespace"},
 	}
 	for _, c := range cases {

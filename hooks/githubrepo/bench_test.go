@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookops/hookops/hooks/githubrepo"
+	"github.com/hookops/hookops/budget"
 	"github.com/hookops/hookops/test/fakegithub/fake"
 )
 
@@ -38,11 +38,11 @@ func BenchmarkSteadyStateSync(b *testing.B) {
 	b.ReportMetric(float64(before-h.gh.RateLimit(token).Remaining)/float64(b.N), "ratelimit-units/sync")
 }
 
-// BenchmarkCreatePaced measures repository creation under GitHub's pacing
-// rules (writes of one token at least a second apart).
+// BenchmarkCreatePaced measures repository creation within the budget of
+// GitHub's documented limits (writes of one token at least a second apart).
 func BenchmarkCreatePaced(b *testing.B) {
 	h := newHarness(b, map[string]any{"owner": "acme"})
-	h.hooks.Pacer = githubrepo.NewPacer(time.Second)
+	h.hooks.Budget = budget.New(budget.DefaultLimits())
 	ctx := context.Background()
 	b.ResetTimer()
 	start := time.Now()

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
-	"github.com/hookops/hookops/hooks/githubrepo"
+	"github.com/hookops/hookops/budget"
 	"github.com/hookops/hookops/hooks/metacontroller"
 	"github.com/hookops/hookops/test/fakegithub/fake"
 )
@@ -400,19 +400,32 @@ func TestSlowGitHubMeetsTheDeadline(t *testing.T) {
 	h.expect(v1.ConditionError, "True/GitHubUnavailable")
 }
 
-// Writes of one token are paced a second apart; a write that cannot start
-// in time is left for a prompt resync rather than timing out.
+// Writes of one token are a second apart, as GitHub asks; a write that
+// cannot start in time is not sent, and the status says when it will be.
+// https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
 func TestPacing(t *testing.T) {
 	h := newHarness(t, fullSpec())
-	h.hooks.Pacer = githubrepo.NewPacer(time.Second)
+	h.hooks.Budget = budget.New(budget.DefaultLimits())
 	h.sync() // create + topics: two writes, a second apart
 	if gap, ok := h.gh.MinMutationGap(); !ok || gap < 900*time.Millisecond {
 		t.Errorf("minimum gap between writes = %s (%v), want ≥ 1s", gap, ok)
 	}
 	h.hooks.GitHubTimeout = 2500 * time.Millisecond // less than the 2s write margin + the wait
 	h.edit(func(s map[string]any) { s["description"] = "paced" })
+	writes := h.writes()
+	h.now = time.Now() // the budget keeps real time
 	resp := h.sync()
 	h.expect(v1.ConditionSynced, "False/ReconcilePending")
+	h.expect(v1.ConditionError, "True/RateLimited")
+	if msg := h.message(v1.ConditionError); !strings.Contains(msg, "a write every 1s") {
+		t.Errorf("message %q does not name the limit", msg)
+	}
+	if n := h.writes() - writes; n != 0 {
+		t.Errorf("%d writes sent while the budget said wait", n)
+	}
+	if st := h.status(); st.ConsecutiveFailures != 0 {
+		t.Errorf("consecutiveFailures = %d: waiting for the budget is no failure", st.ConsecutiveFailures)
+	}
 	if resp.ResyncAfterSeconds <= 0 || resp.ResyncAfterSeconds > 2 {
 		t.Errorf("resyncAfterSeconds = %v, want a prompt retry", resp.ResyncAfterSeconds)
 	}

@@ -16,7 +16,7 @@ import (
 // carry it, and then applies what creation cannot set.
 func (s *session) create(ctx context.Context, note string) result {
 	obs, res := s.createRepo(ctx, note)
-	if res.fail != nil || res.pending > 0 {
+	if res.fail != nil {
 		return res
 	}
 	return s.converge(ctx, obs)
@@ -39,13 +39,8 @@ func (s *session) createRepo(ctx context.Context, note string) (obs observation,
 	if org {
 		req.CustomProperties, orgName = map[string]string{s.h.ClaimProperty: s.claim.String()}, spec.Owner
 	}
-	done, wait, ok := s.pace(ctx)
-	if !ok {
-		return obs, result{pending: wait}
-	}
 	attempt := metav1.NewTime(s.h.Now())
 	created, err := s.gh.create(ctx, orgName, req)
-	done()
 	if err != nil {
 		return obs, s.createFailed(err, attempt)
 	}
@@ -64,6 +59,8 @@ func (s *session) createFailed(err error, attempt metav1.Time) result {
 	code := statusCode(err)
 	msg := strings.ToLower(err.Error())
 	switch {
+	case notSent(err):
+		return result{fail: classify(err, "create the repository")}
 	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "already exists"):
 		// The lookup by name just answered 404: the repository exists, but
 		// this token cannot see it.

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
+	"github.com/hookops/hookops/budget"
 )
 
 // failure is an outcome the user sees as the Error condition, with what it
@@ -25,6 +27,9 @@ type failure struct {
 	// Retry-After when it sent one.
 	secondary  bool
 	retryAfter time.Duration
+	// waiting marks a request the credential's budget did not send: a
+	// limit holds until resetAt, and nothing failed.
+	waiting bool
 	// held marks a deletion the deletion guard holds: nothing failed, and
 	// nothing will change until someone confirms it.
 	held bool
@@ -40,7 +45,10 @@ func classify(err error, what string) *failure {
 	var rl *github.RateLimitError
 	var abuse *github.AbuseRateLimitError
 	var resp *github.ErrorResponse
+	var limited *budget.LimitedError
 	switch {
+	case errors.As(err, &limited):
+		return limitedBy(limited, what)
 	case errors.As(err, &rl):
 		return &failure{reason: v1.ReasonRateLimited, resetAt: rl.Rate.Reset.Time,
 			message: fmt.Sprintf("GitHub's rate limit for this token is spent (%d requests per hour) while trying to %s; hookops waits until it resets at %s", rl.Rate.Limit, what, rl.Rate.Reset.UTC().Format(time.RFC3339))}
@@ -55,6 +63,26 @@ func classify(err error, what string) *failure {
 	}
 }
 
+// limitedBy reports a request the budget did not send. When GitHub said
+// the credential is limited the wait counts as a failure, as any refusal
+// does; when the budget keeps the credential from being limited, nothing
+// failed.
+func limitedBy(e *budget.LimitedError, what string) *failure {
+	until := e.Until.UTC().Format(time.RFC3339)
+	if e.GitHub {
+		return &failure{reason: v1.ReasonRateLimited, resetAt: e.Until,
+			message: fmt.Sprintf("%s holds this credential, so hookops did not %s: nothing is sent on the credential before %s", e.Limit, what, until)}
+	}
+	return &failure{reason: v1.ReasonRateLimited, resetAt: e.Until, waiting: true,
+		message: fmt.Sprintf("this credential has used its budget under GitHub's documented limits (%s), so hookops did not %s yet: it goes on at %s", e.Limit, what, until)}
+}
+
+// notSent says whether err is the budget's: the request never left.
+func notSent(err error) bool {
+	var limited *budget.LimitedError
+	return errors.As(err, &limited)
+}
+
 // secondaryLimit backs off for at least retryAfter (0: GitHub named no time).
 func secondaryLimit(what string, retryAfter time.Duration) *failure {
 	return &failure{reason: v1.ReasonRateLimited, secondary: true, retryAfter: retryAfter,
@@ -67,6 +95,12 @@ func classifyResponse(resp *github.ErrorResponse, what string) *failure {
 	switch {
 	case code == http.StatusUnauthorized:
 		return fail(v1.ReasonUnauthorized, "GitHub rejected the token (401 %s) while trying to %s: check that the token in the Secret is valid and has not expired or been revoked", msg, what)
+	case code == http.StatusTooManyRequests && !strings.Contains(strings.ToLower(msg), "secondary rate limit") && resp.Response.Header.Get("X-RateLimit-Remaining") == "0":
+		// GitHub answers the primary limit with 429 too; go-github knows
+		// only the 403 form.
+		reset, _ := strconv.ParseInt(resp.Response.Header.Get("X-RateLimit-Reset"), 10, 64)
+		return &failure{reason: v1.ReasonRateLimited, resetAt: time.Unix(reset, 0),
+			message: fmt.Sprintf("GitHub's primary rate limit for this token is spent (429) while trying to %s; hookops waits until it resets at %s", what, time.Unix(reset, 0).UTC().Format(time.RFC3339))}
 	case code == http.StatusTooManyRequests || (code == http.StatusForbidden && strings.Contains(strings.ToLower(msg), "secondary rate limit")):
 		// go-github reports a 429, and a 403 without its documentation
 		// URL, as a plain ErrorResponse.

@@ -113,11 +113,6 @@ func (s *session) notVisible() string {
 
 // carryOut applies the policy to a repository proven ours.
 func (s *session) carryOut(ctx context.Context, policy v1.DeletionPolicy, current *github.Repository) result {
-	done, wait, ok := s.pace(ctx)
-	if !ok {
-		return result{repo: current, pending: wait, claimed: true}
-	}
-	defer done()
 	step := map[v1.DeletionPolicy]string{v1.DeletionDelete: "delete", v1.DeletionArchive: "archive", v1.DeletionOrphan: "orphan"}[policy]
 	ctx, span := tracer().Start(ctx, step)
 	res := s.apply(ctx, policy, current)

@@ -1,12 +1,15 @@
 package githubrepo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/hookops/hookops/budget"
 )
 
 // gitHub is the slice of the GitHub API the operator uses, over go-github,
@@ -19,7 +22,7 @@ type gitHub struct {
 // newGitHub returns a client for the credentials and the API host it
 // talks to.
 func (h *Hooks) newGitHub(creds credentials) (*gitHub, string, error) {
-	c := github.NewClient(h.HTTPClient).WithAuthToken(creds.token)
+	c := github.NewClient(h.budgeted(creds)).WithAuthToken(creds.token)
 	base := creds.baseURL
 	if base == "" {
 		base = h.BaseURL
@@ -31,6 +34,19 @@ func (h *Hooks) newGitHub(creds credentials) (*gitHub, string, error) {
 		}
 	}
 	return &gitHub{c: c}, apiHost(base), nil
+}
+
+// budgeted is the HTTP client for one credential: every request it sends
+// is within the credential's budget, and one the budget refuses is not
+// sent at all.
+func (h *Hooks) budgeted(creds credentials) *http.Client {
+	if h.Budget == nil {
+		return h.HTTPClient
+	}
+	c := *h.HTTPClient
+	c.Transport = &budget.Transport{Base: cmp.Or[http.RoundTripper](c.Transport, http.DefaultTransport),
+		Budget: h.Budget, Cred: creds.id(), Margin: writeMargin}
+	return &c
 }
 
 func (g *gitHub) track(resp *github.Response) {

@@ -34,7 +34,7 @@ func TestGoldenResponses(t *testing.T) {
 	hooks := githubrepo.New(nil)
 	hooks.Now = func() time.Time { return now }
 	hooks.Jitter = func() float64 { return 0.5 }
-	hooks.Pacer = githubrepo.NewPacer(0)
+	hooks.Budget = nil
 
 	for _, name := range []string{"customize", "sync-create", "sync-secret-missing", "sync-cross-namespace-secret", "finalize-delete", "finalize-orphan"} {
 		t.Run(name, func(t *testing.T) {

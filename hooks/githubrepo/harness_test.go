@@ -59,7 +59,7 @@ func newHarness(t testing.TB, spec map[string]any, opts ...fake.Option) *harness
 	gh, base := fake.Start(t, opts...)
 	logs := &syncBuffer{}
 	hooks := githubrepo.New(nil)
-	hooks.Pacer = githubrepo.NewPacer(0)
+	hooks.Budget = nil
 	hooks.Jitter = func() float64 { return 0.5 }
 	hooks.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := &harness{t: t, gh: gh, base: base, hooks: hooks, logs: logs, kids: metacontroller.ObjectMap{}, now: time.Now()}
@@ -223,7 +223,7 @@ func (h *harness) twin(ns, uid string, spec map[string]any) *harness {
 	h.t.Helper()
 	t := *h
 	t.hooks = githubrepo.New(nil)
-	t.hooks.Pacer, t.hooks.Jitter, t.hooks.Log, t.hooks.Guard = h.hooks.Pacer, h.hooks.Jitter, h.hooks.Log, h.hooks.Guard
+	t.hooks.Budget, t.hooks.Jitter, t.hooks.Log, t.hooks.Guard = h.hooks.Budget, h.hooks.Jitter, h.hooks.Log, h.hooks.Guard
 	tw := &t
 	tw.hooks.Now = func() time.Time { return tw.now }
 	tw.kids = metacontroller.ObjectMap{}

@@ -10,8 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/go-github/v62/github"
-
+	"github.com/hookops/hookops/budget"
 	"github.com/hookops/hookops/deletionguard"
 )
 
@@ -33,8 +32,9 @@ type Hooks struct {
 	// Guard holds repository deletions beyond its limit per credential;
 	// nil deletes whatever the deletion policy says.
 	Guard *deletionguard.Guard
-	// Pacer spaces mutating GitHub requests per token.
-	Pacer *Pacer
+	// Budget keeps every credential's requests within GitHub's documented
+	// limits, across all the objects served; nil sends without limit.
+	Budget *budget.Budget
 	// Now and Jitter are the clock and the random source of backoff; tests fix them.
 	Now    func() time.Time
 	Jitter func() float64
@@ -51,16 +51,9 @@ func New(metrics *Metrics) *Hooks {
 		GitHubTimeout: 6 * time.Second,
 		ClusterID:     "default",
 		ClaimProperty: "hookops-claim",
-		Pacer:         NewPacer(time.Second),
+		Budget:        budget.New(budget.DefaultLimits()),
 		Now:           time.Now,
 		Jitter:        rand.Float64,
 		Log:           slog.Default(),
-	}
-}
-
-// recordRate publishes a credential's last rate-limit reading.
-func (h *Hooks) recordRate(c credentials, rate github.Rate) {
-	if rate.Limit > 0 {
-		h.Metrics.rateRemaining(c.id(), rate.Remaining)
 	}
 }

@@ -9,7 +9,6 @@ import (
 type Metrics struct {
 	requests     *prometheus.CounterVec
 	notModifieds prometheus.Counter
-	remaining    *prometheus.GaugeVec
 }
 
 // NewMetrics registers the series with reg.
@@ -23,12 +22,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hookops_github_not_modified_total",
 			Help: "Conditional GitHub reads answered 304 Not Modified, which cost no rate limit.",
 		}),
-		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "hookops_github_ratelimit_remaining",
-			Help: "Primary rate-limit requests left, per credential (a short hash of it, never the token).",
-		}, []string{"credential"}),
 	}
-	reg.MustRegister(m.requests, m.notModifieds, m.remaining)
+	reg.MustRegister(m.requests, m.notModifieds)
 	return m
 }
 
@@ -41,11 +36,5 @@ func (m *Metrics) request(operation, code string) {
 func (m *Metrics) notModified() {
 	if m != nil {
 		m.notModifieds.Inc()
-	}
-}
-
-func (m *Metrics) rateRemaining(credential string, remaining int) {
-	if m != nil {
-		m.remaining.WithLabelValues(credential).Set(float64(remaining))
 	}
 }

@@ -75,8 +75,6 @@ func (h *Hooks) logOutcome(ctx context.Context, repo *v1.GitHubRepo, hook string
 	switch {
 	case res.fail != nil:
 		h.Log.WarnContext(ctx, "reconcile failed", append(attrs, "reason", res.fail.reason, "message", res.fail.message)...)
-	case res.pending > 0:
-		h.Log.InfoContext(ctx, "reconcile paced", append(attrs, "retry_after", res.pending)...)
 	default:
 		h.Log.DebugContext(ctx, "reconciled", append(attrs, "note", res.note)...)
 	}

@@ -59,7 +59,6 @@ func (s *session) run(ctx context.Context, fn func(context.Context) result) resu
 	defer cancel()
 	res := fn(ctx)
 	res.host, res.rate = s.host, s.gh.rate
-	s.h.recordRate(s.creds, s.gh.rate)
 	return res
 }
 
@@ -95,9 +94,4 @@ func (h *Hooks) backoffGate(repo *v1.GitHubRepo) time.Duration {
 		return 0
 	}
 	return st.RetryTime.Sub(h.Now())
-}
-
-// pace waits for the token's turn to write.
-func (s *session) pace(ctx context.Context) (done func(), retryAfter time.Duration, ok bool) {
-	return s.h.Pacer.Acquire(ctx, s.creds.id(), writeMargin)
 }

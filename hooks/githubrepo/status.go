@@ -21,7 +21,6 @@ type result struct {
 	// createAttempt is a create sent in this call whose outcome is unknown.
 	createAttempt *metav1.Time
 	fail          *failure
-	pending       time.Duration // paced: come back after this long
 	wait          time.Duration // backing off: nothing was tried, come back after this long
 	note          string        // what happened worth telling, e.g. "created"
 	rate          github.Rate
@@ -88,6 +87,10 @@ func (h *Hooks) schedule(st *v1.GitHubRepoStatus, res result, now time.Time) tim
 		// until then, an occasional look is enough.
 		st.RetryTime = nil
 		return heldRecheck
+	case res.fail != nil && res.fail.waiting:
+		// A limit holds, and when it lifts is known: nothing failed.
+		st.RetryTime = &metav1.Time{Time: res.fail.resetAt.Add(time.Second - 1).Truncate(time.Second)}
+		return max(res.fail.resetAt.Sub(now), time.Second)
 	case res.fail != nil:
 		st.ConsecutiveFailures++
 		delay := retryDelay(res.fail, st.ConsecutiveFailures, now, h.Jitter())
@@ -95,9 +98,6 @@ func (h *Hooks) schedule(st *v1.GitHubRepoStatus, res result, now time.Time) tim
 		// opens before the delay has passed.
 		st.RetryTime = &metav1.Time{Time: now.Add(delay + time.Second - 1).Truncate(time.Second)}
 		return delay
-	case res.pending > 0:
-		st.RetryTime = nil
-		return res.pending
 	}
 	st.ConsecutiveFailures = 0
 	st.RetryTime = nil
@@ -116,7 +116,7 @@ func setConditions(st *v1.GitHubRepoStatus, generation int64, now time.Time, res
 	f := res.fail
 	failMsg := ""
 	switch {
-	case f != nil && f.held:
+	case f != nil && (f.held || f.waiting):
 		failMsg = f.message
 		set(v1.ConditionError, metav1.ConditionTrue, f.reason, failMsg)
 	case f != nil:
@@ -129,11 +129,10 @@ func setConditions(st *v1.GitHubRepoStatus, generation int64, now time.Time, res
 	switch {
 	case finalizing && res.finalized:
 		set(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "deletion policy carried out: "+res.note)
+	case f != nil && f.waiting:
+		set(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcilePending, failMsg)
 	case f != nil:
 		set(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcileError, failMsg)
-	case res.pending > 0:
-		set(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcilePending,
-			fmt.Sprintf("writes to GitHub are paced to one a second per token; continuing in %s", res.pending.Round(time.Second)))
 	case !finalizing:
 		set(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "the repository matches the spec")
 	}

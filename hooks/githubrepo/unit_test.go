@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
+	"github.com/hookops/hookops/budget"
 	"github.com/hookops/hookops/hooks/metacontroller"
 )
 
@@ -118,43 +122,6 @@ func TestRetryDelay(t *testing.T) {
 	}
 }
 
-func TestPacer(t *testing.T) {
-	p := NewPacer(200 * time.Millisecond)
-	ctx := context.Background()
-	done, _, ok := p.Acquire(ctx, "a", 0)
-	if !ok {
-		t.Fatal("first write must not wait")
-	}
-	time.Sleep(100 * time.Millisecond) // a slow write: spacing counts from its end
-	done()
-	ended := time.Now()
-	done, _, ok = p.Acquire(ctx, "a", 0)
-	if !ok {
-		t.Fatal("second write refused without a deadline")
-	}
-	if gap := time.Since(ended); gap < 190*time.Millisecond {
-		t.Errorf("second write of one token started %s after the first ended, want ≥ 200ms", gap)
-	}
-	other, _, ok := p.Acquire(ctx, "b", 0)
-	if !ok {
-		t.Error("another token must not wait for the first")
-	}
-	other()
-
-	// While "a" is writing, a second writer of "a" waits its turn.
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if _, after, ok := p.Acquire(short, "a", 0); ok || after <= 0 {
-		t.Errorf("a write during another = (%s, %v), want a retry-after and false", after, ok)
-	}
-	done()
-	short2, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel2()
-	if _, after, ok := p.Acquire(short2, "a", 0); ok || after < 100*time.Millisecond {
-		t.Errorf("a write due after the deadline = (%s, %v), want a retry-after and false", after, ok)
-	}
-}
-
 func secret(data map[string]string) metacontroller.Object {
 	enc := map[string]any{}
 	for k, v := range data {
@@ -162,6 +129,41 @@ func secret(data map[string]string) metacontroller.Object {
 	}
 	return metacontroller.Object{"apiVersion": "v1", "kind": "Secret",
 		"metadata": map[string]any{"name": "gh-token", "namespace": "team-a"}, "data": enc}
+}
+
+// GitHub answers a spent primary limit with 403 or 429 and remaining 0; a
+// secondary limit with 403 or 429 and its own message.
+// https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+func TestClassifyRateLimits(t *testing.T) {
+	reset := time.Now().Add(20 * time.Minute).Truncate(time.Second)
+	answer := func(code int, msg string, kv ...string) error {
+		h := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		return &github.ErrorResponse{Response: &http.Response{StatusCode: code, Header: h, Request: &http.Request{Method: "POST", URL: &url.URL{}}}, Message: msg}
+	}
+	for _, c := range []struct {
+		name      string
+		err       error
+		primary   bool
+		secondary bool
+		word      string
+	}{
+		{"429, remaining 0: primary", answer(429, "API rate limit exceeded for user ID 1.", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10)), true, false, "primary"},
+		{"429 secondary message", answer(429, "You have exceeded a secondary rate limit.", "Retry-After", "30"), false, true, "secondary"},
+		{"429 without anything", answer(429, ""), false, true, "secondary"},
+		{"403 secondary message", answer(403, "You have exceeded a secondary rate limit."), false, true, "secondary"},
+		{"the budget's own", &budget.LimitedError{Until: reset, Limit: "80 content-creating requests per 1m0s"}, false, false, "80 content-creating"},
+		{"GitHub said, through the budget", &budget.LimitedError{Until: reset, Limit: "GitHub's secondary rate limit", GitHub: true}, false, false, "GitHub's secondary rate limit holds"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := classify(c.err, "create the repository")
+			if f.reason != v1.ReasonRateLimited || f.secondary != c.secondary || (c.primary && !f.resetAt.Equal(reset)) || !strings.Contains(f.message, c.word) {
+				t.Errorf("failure %+v, want RateLimited (primary %v, secondary %v) saying %q", f, c.primary, c.secondary, c.word)
+			}
+		})
+	}
 }
 
 func TestReadCredentials(t *testing.T) {

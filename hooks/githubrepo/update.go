@@ -31,14 +31,8 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 	res.etag = ""
 	origin := cmp.Or(obs.origin, s.known.origin)
 	for _, st := range s.steps(needClaim, p, origin) {
-		done, wait, ok := s.pace(ctx)
-		if !ok {
-			res.pending = wait
-			return res
-		}
 		stepCtx, span := tracer().Start(ctx, st.name)
 		updated, f := st.write(stepCtx, res.repo)
-		done()
 		endStep(span, st.name, f)
 		if f != nil {
 			res.fail = f

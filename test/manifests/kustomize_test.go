@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -229,6 +230,16 @@ func TestInstallHangsTogether(t *testing.T) {
 		}
 		if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 2 {
 			t.Errorf("replicas = %v, want 2", dep.Spec.Replicas)
+		}
+		// Each replica spends its share of GitHub's limits: the share is
+		// right only when the server knows how many there are.
+		for _, e := range c.Env {
+			if e.Name == "HOOKOPS_REPLICAS" && dep.Spec.Replicas != nil && e.Value != strconv.Itoa(int(*dep.Spec.Replicas)) {
+				t.Errorf("HOOKOPS_REPLICAS = %q, but the Deployment runs %d replicas", e.Value, *dep.Spec.Replicas)
+			}
+		}
+		if !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "HOOKOPS_REPLICAS" }) {
+			t.Error("the server is not told how many replicas share the GitHub budget (HOOKOPS_REPLICAS)")
 		}
 		if g := pod.Spec.TerminationGracePeriodSeconds; g == nil || *g != 30 {
 			t.Errorf("terminationGracePeriodSeconds = %v, want 30", g)
