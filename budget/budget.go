@@ -124,6 +124,7 @@ func (e *LimitedError) Error() string {
 func (b *Budget) Take(ctx context.Context, cred string, k Kind, margin time.Duration) (done func(*Answer), err error) {
 	deadline, hasDeadline := ctx.Deadline()
 	waited := time.Duration(0)
+	start := b.now()
 	for {
 		b.mu.Lock()
 		now := b.now()
@@ -136,7 +137,9 @@ func (b *Budget) Take(ctx context.Context, cred string, k Kind, margin time.Dura
 			b.mu.Unlock()
 			return b.doneFunc(c), nil
 		}
-		tooLong := b.limits.MaxWait > 0 && at.Sub(now) > b.limits.MaxWait
+		// MaxWait bounds the whole wait: a turn taken by another request
+		// does not start it again.
+		tooLong := b.limits.MaxWait > 0 && at.Sub(start) > b.limits.MaxWait
 		if tooLong || (hasDeadline && at.After(deadline.Add(-margin))) || c.waiting >= b.limits.InFlight {
 			c.waited += waited
 			if k != Read {

@@ -1,0 +1,96 @@
+package githubrepo_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/hookops/hookops/api/github/v1"
+	"github.com/hookops/hookops/budget"
+	"github.com/hookops/hookops/test/fakegithub/fake"
+)
+
+// When GitHub says a credential hit a secondary limit, no GitHubRepo on
+// that credential sends anything before the time GitHub named, and each
+// says so. GitHub: "If you continue to make requests while you are rate
+// limited, this may result in the banning of your integration."
+// https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+func TestLimitedCredentialStopsEveryObject(t *testing.T) {
+	limits := fake.DefaultLimits()
+	limits.ContentPerMinute, limits.Answer = 1, fake.AnswerRetryAfter403
+	first := newHarness(t, map[string]any{"owner": "acme", "name": "a"}, fake.WithLimits(limits))
+	// A budget with no limits of its own, as when someone else spends the
+	// same token: only GitHub's answer can stop it.
+	first.hooks.Budget = budget.New(budget.Limits{InFlight: 10, Replicas: 1})
+	second := first.twin("team-b", "u-2", map[string]any{"owner": "acme", "name": "b"})
+
+	first.sync()
+	first.expect(v1.ConditionSynced, "True/ReconcileSuccess")
+	second.now = time.Now()
+	second.sync()
+	second.expect(v1.ConditionError, "True/RateLimited")
+	if msg := second.message(v1.ConditionError); !strings.Contains(msg, "secondary") {
+		t.Errorf("message %q does not say which limit", msg)
+	}
+
+	sent := len(first.gh.Requests(fake.RequestFilter{}))
+	first.edit(func(s map[string]any) { s["description"] = "changed" })
+	first.now = time.Now()
+	first.sync()
+	first.expect(v1.ConditionError, "True/RateLimited")
+	if msg := first.message(v1.ConditionError); !strings.Contains(msg, "GitHub's secondary rate limit") || !strings.Contains(msg, "nothing is sent") {
+		t.Errorf("message %q does not say that GitHub limited the credential and nothing is sent", msg)
+	}
+	if n := len(first.gh.Requests(fake.RequestFilter{})) - sent; n != 0 {
+		t.Errorf("%d requests sent on a credential GitHub limited", n)
+	}
+	if rt := first.status().RetryTime; rt == nil || rt.Time.Before(time.Now().Add(50*time.Second)) {
+		t.Errorf("retryTime %v, want the minute GitHub asked for", rt)
+	}
+}
+
+// Credentials are independent: while one token's GitHubRepos queue for
+// its budget, another token's repository is created at once, and no hook
+// call waits longer than the budget's longest wait.
+func TestBusyCredentialDoesNotHoldAnother(t *testing.T) {
+	busy := newHarness(t, map[string]any{"owner": "acme", "name": "busy-0"})
+	busy.hooks.Budget = budget.New(budget.DefaultLimits())
+	var flood []*harness
+	for i := range 12 {
+		flood = append(flood, busy.twin(fmt.Sprintf("busy-%d", i), fmt.Sprintf("u-busy-%d", i), map[string]any{"owner": "acme", "name": fmt.Sprintf("busy-%d", i)}))
+	}
+	quiet := busy.twin("quiet", "u-quiet", map[string]any{"owner": "acme", "name": "quiet"})
+	quiet.secret = quiet.makeSecret(map[string]string{"token": "ghp_exampletoken", "baseURL": busy.base})
+	quiet.secret["metadata"].(map[string]any)["namespace"] = "quiet"
+
+	var wg sync.WaitGroup
+	longest := make([]time.Duration, len(flood))
+	for i, h := range flood {
+		wg.Go(func() {
+			start := time.Now()
+			resp, err := h.hooks.Sync(context.Background(), h.request(false))
+			longest[i] = time.Since(start)
+			if err != nil || resp == nil {
+				t.Errorf("busy sync: %v", err)
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond) // the flood is under way
+	start := time.Now()
+	quiet.sync()
+	took := time.Since(start)
+	wg.Wait()
+	quiet.expect(v1.ConditionSynced, "True/ReconcileSuccess")
+	if took > 500*time.Millisecond {
+		t.Errorf("the quiet credential's sync took %s behind another's flood", took)
+	}
+	t.Logf("quiet sync %s; busy syncs %v", took, longest)
+	for i, d := range longest {
+		if d > 1500*time.Millisecond {
+			t.Errorf("busy sync %d held its caller %s, longer than the budget's longest wait allows", i, d)
+		}
+	}
+}
