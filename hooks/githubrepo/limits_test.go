@@ -94,3 +94,25 @@ func TestBusyCredentialDoesNotHoldAnother(t *testing.T) {
 		}
 	}
 }
+
+// GitHub Enterprise Server with rate limiting off sends no rate-limit
+// headers; with the budget's limits set to none, nothing waits for a limit
+// that does not exist, and no reading is made up.
+// "API rate limits are disabled by default for GitHub Enterprise Server":
+// https://docs.github.com/en/enterprise-server@3.18/apps/creating-github-apps/setting-up-a-github-app/rate-limits-for-github-apps
+func TestEnterpriseWithoutRateLimits(t *testing.T) {
+	h := newHarness(t, map[string]any{"owner": "acme", "name": "ghes-0"}, fake.WithEnterprise())
+	h.hooks.Budget = budget.New(budget.Limits{InFlight: 10, Replicas: 1})
+	start := time.Now()
+	for i := range 20 {
+		tw := h.twin(fmt.Sprintf("team-%d", i), fmt.Sprintf("u-%d", i), map[string]any{"owner": "acme", "name": fmt.Sprintf("ghes-%d", i)})
+		tw.sync()
+		tw.expect(v1.ConditionSynced, "True/ReconcileSuccess")
+		if st := tw.status(); st.RateLimit != nil {
+			t.Errorf("status.rateLimit %+v from an answer without rate-limit headers", st.RateLimit)
+		}
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("20 creates took %s with every limit off", took)
+	}
+}
