@@ -1,7 +1,8 @@
 // Command fakegithub serves an in-memory fake of the GitHub REST API for
 // local runs and end-to-end tests; see package fake for what it covers. The
 // admin endpoint under /_fake/ injects faults, sets rate limits, edits
-// repositories by hand and shows the request log. Flags set GitHub's
+// repositories by hand, suspends and deletes App installations, rotates App
+// keys, authorizes tokens for SAML SSO and shows the request log. Flags set GitHub's
 // documented rate limits (defaults as GitHub has them), shorten every
 // rate-limit window at once with -minute, or turn rate limiting off with
 // -enterprise.

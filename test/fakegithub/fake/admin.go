@@ -38,6 +38,12 @@ func (s *Server) adminRoutes() http.Handler {
 		r.Delete("/faults/{id}", admin(s.adminRemoveFault))
 		r.Delete("/orgs/{org}/members/{login}", admin(s.adminRemoveMember))
 		r.Put("/token-repos", admin(s.adminSetTokenRepos))
+		r.Put("/token-sso", admin(s.adminSetTokenSSO))
+		r.Put("/installations/{id}/suspended", admin(s.adminSuspend(true)))
+		r.Delete("/installations/{id}/suspended", admin(s.adminSuspend(false)))
+		r.Delete("/installations/{id}", admin(s.adminDeleteInstallation))
+		r.Post("/installations/{id}/token", admin(s.adminInstallationToken))
+		r.Put("/apps/{id}/key", admin(s.adminSetAppKey))
 		r.Get("/ratelimit", admin(s.adminGetRateLimit))
 		r.Put("/ratelimit", admin(s.adminSetRateLimit))
 		r.Get("/stats", admin(s.adminStats))
@@ -56,7 +62,7 @@ func admin(fn func(r *http.Request, body []byte) (int, any, error)) http.Handler
 			status, v, err = fn(r, body)
 		}
 		switch {
-		case errors.Is(err, errNoRepo), errors.Is(err, errNoMember):
+		case errors.Is(err, errNoRepo), errors.Is(err, errNoMember), errors.Is(err, errNoApp), errors.Is(err, errNoInstallation):
 			status, v = http.StatusNotFound, map[string]string{"error": err.Error()}
 		case err != nil:
 			status, v = http.StatusBadRequest, map[string]string{"error": err.Error()}
@@ -205,6 +211,74 @@ func (s *Server) adminSetTokenRepos(r *http.Request, body []byte) (int, any, err
 	}
 	s.SetTokenRepos(token, in.Repos...)
 	return http.StatusNoContent, nil, nil
+}
+
+// adminSetTokenSSO authorizes the token in the Authorization header for
+// {"orgs": ["org", ...]}; an empty list revokes every authorization.
+func (s *Server) adminSetTokenSSO(r *http.Request, body []byte) (int, any, error) {
+	token := bearer(r.Header.Get("Authorization"))
+	if token == "" {
+		return 0, nil, errNoToken
+	}
+	var in struct {
+		Orgs []string `json:"orgs"`
+	}
+	if err := decodeStrict(body, &in); err != nil {
+		return 0, nil, err
+	}
+	s.SetTokenSSO(token, in.Orgs...)
+	return http.StatusNoContent, nil, nil
+}
+
+func idParam(r *http.Request) (int64, error) {
+	return strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+}
+
+func (s *Server) adminSuspend(suspend bool) func(*http.Request, []byte) (int, any, error) {
+	return func(r *http.Request, _ []byte) (int, any, error) {
+		id, err := idParam(r)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusNoContent, nil, s.setSuspended(id, suspend)
+	}
+}
+
+func (s *Server) adminDeleteInstallation(r *http.Request, _ []byte) (int, any, error) {
+	id, err := idParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.DeleteInstallation(id)
+}
+
+// adminInstallationToken issues a token without a JWT:
+// {"token": "ghs_...", "expires_at": "..."}.
+func (s *Server) adminInstallationToken(r *http.Request, _ []byte) (int, any, error) {
+	id, err := idParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	token, expires, err := s.InstallationToken(id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, map[string]string{"token": token, "expires_at": timestamp(expires)}, nil
+}
+
+// adminSetAppKey replaces an App's public key: {"public_key": "PEM"}.
+func (s *Server) adminSetAppKey(r *http.Request, body []byte) (int, any, error) {
+	id, err := idParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		PublicKey string `json:"public_key"`
+	}
+	if err := decodeStrict(body, &in); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.SetAppKey(id, []byte(in.PublicKey))
 }
 
 type rateLimitJSON struct {

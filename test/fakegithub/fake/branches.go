@@ -14,8 +14,9 @@ import (
 const archivedReadOnly = "Repository was archived so is read-only."
 
 // renameBranch serves POST .../branches/{branch}/rename. Renaming needs push
-// access, and admin access for the default branch, as documented; the
-// default branch follows the rename.
+// access, and admin access for the default branch, as documented (for an
+// App, contents=write, and administration=write for the default branch);
+// the default branch follows the rename.
 func (s *Server) renameBranch(r *http.Request, repo *Repo, p perm) reply {
 	if repo.Archived {
 		return errReply(http.StatusForbidden, archivedReadOnly, docRenameBranch)
@@ -26,6 +27,9 @@ func (s *Server) renameBranch(r *http.Request, repo *Repo, p perm) reply {
 		return errReply(http.StatusNotFound, "Branch not found", docRenameBranch)
 	}
 	if from == repo.DefaultBranch && p < permAdmin {
+		if callFrom(r).itok != nil {
+			return integration(docRenameBranch) // it takes administration=write
+		}
 		return errReply(http.StatusForbidden, "Must have admin rights to Repository.", docRenameBranch)
 	}
 	var in struct {

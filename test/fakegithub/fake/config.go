@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -41,6 +42,17 @@ type Org struct {
 	// means true. When false only organization admins can delete
 	// repositories, even ones members administer.
 	MembersCanDeleteRepos *bool `json:"members_can_delete_repositories,omitempty"`
+	// MembersCanChangeRepoVisibility mirrors
+	// members_can_change_repo_visibility; nil means true. When false only
+	// organization owners can change a repository's visibility: anyone
+	// else, a GitHub App included, gets 422 "Visibility can't be changed by
+	// this user."
+	MembersCanChangeRepoVisibility *bool `json:"members_can_change_repo_visibility,omitempty"`
+	// SAMLEnforced makes members' tokens useless for the organization's
+	// resources until authorized for it (Config.TokenSSO): they get 403
+	// with X-GitHub-SSO. Public repositories stay readable. Installation
+	// tokens are not subject to SAML SSO.
+	SAMLEnforced bool `json:"saml_enforced,omitempty"`
 	// DefaultBranch names the first branch of the organization's new
 	// repositories, whoever creates them; empty is "main".
 	DefaultBranch string `json:"default_branch,omitempty"`
@@ -94,6 +106,56 @@ type Config struct {
 	// them carry X-OAuth-Scopes, and deleting a repository needs
 	// delete_repo. Tokens not listed have every scope.
 	TokenScopes map[string][]string `json:"token_scopes,omitempty"`
+	// TokenSSO lists, per token, the organizations enforcing SAML SSO that
+	// the token is authorized for. A token not authorized for such an
+	// organization gets 403 with X-GitHub-SSO for its resources.
+	TokenSSO map[string][]string `json:"token_sso,omitempty"`
+	// Apps are GitHub Apps and their installations. An App authenticates
+	// with a JWT signed by its private key; its installation access tokens
+	// act as its bot user, "<slug>[bot]".
+	Apps []App `json:"apps,omitempty"`
+}
+
+// App is a GitHub App registration.
+type App struct {
+	// ID is the App ID, which a JWT's iss may name (as a number or a
+	// string of digits).
+	ID   int64  `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name,omitempty"`
+	// ClientID is the client ID ("Iv23li..."), which a JWT's iss may name
+	// instead of the App ID; empty gives the App none.
+	ClientID string `json:"client_id,omitempty"`
+	// Owner is the login of the account that registered the App; empty
+	// shows none.
+	Owner string `json:"owner,omitempty"`
+	// PublicKey is the PEM of the App's public key, which verifies its
+	// JWTs (NewAppKey makes a pair). Key, if set, is used instead.
+	PublicKey string         `json:"public_key,omitempty"`
+	Key       *rsa.PublicKey `json:"-"`
+	// Installations are the accounts that installed the App.
+	Installations []Installation `json:"installations,omitempty"`
+}
+
+// Repository selections of an installation, as GitHub names them.
+const (
+	SelectionAll      = "all"
+	SelectionSelected = "selected"
+)
+
+// Installation is an App installed on an organization or a user.
+type Installation struct {
+	ID int64 `json:"id"`
+	// Account is the login of the organization or user it is installed on.
+	Account string `json:"account"`
+	// RepositorySelection is SelectionAll (default) or SelectionSelected.
+	RepositorySelection string `json:"repository_selection,omitempty"`
+	// Repositories (owner/name) are the ones selected.
+	Repositories []string `json:"repositories,omitempty"`
+	// Permissions map a permission to "read", "write" or "admin", e.g.
+	// "administration": "write". Metadata read is always granted.
+	Permissions map[string]string `json:"permissions,omitempty"`
+	Suspended   bool              `json:"suspended,omitempty"`
 }
 
 func (c Config) firstRepoID() int64 {

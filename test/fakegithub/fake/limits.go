@@ -10,8 +10,9 @@ import (
 // Limits are the REST rate limits the fake enforces, as GitHub documents
 // them at https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api.
 // The primary limit is counted per token; the secondary limits per
-// authenticated user, shared by all of that user's tokens. A zero field
-// takes its default.
+// authenticated user, shared by all of that user's tokens. An
+// installation's tokens share the installation's primary and secondary
+// limits. A zero field takes its default.
 type Limits struct {
 	// PrimaryLimit is a token's budget per PrimaryWindow (5000, a user
 	// token's limit on the "core" resource).

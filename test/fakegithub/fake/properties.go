@@ -117,19 +117,31 @@ func (s *Server) propertyBody(r *http.Request, org *account, d PropertyDef) map[
 }
 
 // orgRole finds an organization and the user's role in it; non-members
-// get 404, since GitHub hides an organization's settings from them.
-func (s *Server) orgRole(r *http.Request, c *call) (*account, Role) {
+// get 404, since GitHub hides an organization's settings from them. A
+// member's token not authorized for SAML SSO gets 403, and an installation
+// token acts as an owner where its App is installed if it has the
+// permission the endpoint checks for (else 404 or 403, see orgGate).
+func (s *Server) orgRole(r *http.Request, c *call, doc string) (*account, Role, *reply) {
 	org := s.st.account(chi.URLParam(r, "org"))
 	if org == nil || !org.org {
-		return nil, ""
+		return nil, "", nil
 	}
-	return org, org.members[strings.ToLower(c.user)]
+	if rep, ok := s.orgGate(c, org, doc); !ok {
+		return nil, "", &rep
+	}
+	if c.itok != nil {
+		return org, RoleAdmin, nil
+	}
+	return org, org.members[strings.ToLower(c.user)], nil
 }
 
 // listProperties serves GET /orgs/{org}/properties/schema: members can
 // read the definitions.
 func (s *Server) listProperties(r *http.Request, c *call) reply {
-	org, role := s.orgRole(r, c)
+	org, role, rep := s.orgRole(r, c, docOrgProperties)
+	if rep != nil {
+		return *rep
+	}
 	if role == "" {
 		return notFound(docOrgProperties)
 	}
@@ -141,7 +153,10 @@ func (s *Server) listProperties(r *http.Request, c *call) reply {
 }
 
 func (s *Server) getProperty(r *http.Request, c *call) reply {
-	org, role := s.orgRole(r, c)
+	org, role, rep := s.orgRole(r, c, docOrgProperty)
+	if rep != nil {
+		return *rep
+	}
 	if role == "" {
 		return notFound(docOrgProperty)
 	}
@@ -155,7 +170,10 @@ func (s *Server) getProperty(r *http.Request, c *call) reply {
 // setProperty serves PUT /orgs/{org}/properties/schema/{name}, for
 // organization admins.
 func (s *Server) setProperty(r *http.Request, c *call) reply {
-	org, role := s.orgRole(r, c)
+	org, role, rep := s.orgRole(r, c, docSetOrgProperty)
+	if rep != nil {
+		return *rep
+	}
 	switch role {
 	case "":
 		return notFound(docSetOrgProperty)

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// RateLimit is a token's primary rate-limit budget.
+// RateLimit is a primary rate-limit budget: a user token's, or an
+// installation's, which all of its tokens share.
 type RateLimit struct {
 	Limit     int       `json:"limit"`
 	Remaining int       `json:"remaining"`
@@ -18,16 +19,17 @@ type RateLimit struct {
 // authenticate.
 const anonymousLimit = 60
 
-// bucketLocked returns token's budget, refilled if its window has passed.
+// bucketLocked returns a budget (a user token, "installation:ID" or
+// "app:ID"), refilled if its window has passed.
 // GitHub starts a window at a token's first request; unlike the secondary
 // limits, the primary one is a fixed window, because x-ratelimit-reset
 // promises the whole budget back at one moment.
-func (s *Server) bucketLocked(token string) *RateLimit {
+func (s *Server) bucketLocked(key string) *RateLimit {
 	now := s.now()
-	b := s.buckets[token]
+	b := s.buckets[key]
 	if b == nil {
 		b = &RateLimit{Limit: s.limits.PrimaryLimit, Remaining: s.limits.PrimaryLimit, Reset: now.Add(s.limits.PrimaryWindow)}
-		s.buckets[token] = b
+		s.buckets[key] = b
 	}
 	if !now.Before(b.Reset) {
 		b.Remaining, b.Reset = b.Limit, now.Add(s.limits.PrimaryWindow)
@@ -35,12 +37,23 @@ func (s *Server) bucketLocked(token string) *RateLimit {
 	return b
 }
 
-// SetRateLimit sets a token's budget; a zero Limit keeps the current one
-// and a zero Reset keeps the current window.
+// budgetKeyLocked names the budget a token takes from: an installation
+// access token takes from its installation's, as GitHub counts
+// installation rate limits per installation.
+func (s *Server) budgetKeyLocked(token string) string {
+	if t := s.st.instTokens[token]; t != nil {
+		return fmt.Sprintf("installation:%d", t.inst.id)
+	}
+	return token
+}
+
+// SetRateLimit sets the budget a token takes from (its installation's, for
+// an installation access token); a zero Limit keeps the current one and a
+// zero Reset keeps the current window.
 func (s *Server) SetRateLimit(token string, rl RateLimit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bucketLocked(token)
+	b := s.bucketLocked(s.budgetKeyLocked(token))
 	if rl.Limit > 0 {
 		b.Limit = rl.Limit
 	}
@@ -50,11 +63,11 @@ func (s *Server) SetRateLimit(token string, rl RateLimit) {
 	b.Remaining = min(max(rl.Remaining, 0), b.Limit)
 }
 
-// RateLimit reports a token's budget as GitHub would.
+// RateLimit reports the budget a token takes from as GitHub would.
 func (s *Server) RateLimit(token string) RateLimit {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return *s.bucketLocked(token)
+	return *s.bucketLocked(s.budgetKeyLocked(token))
 }
 
 // primaryLimit takes one request from the token's budget before the
@@ -68,7 +81,7 @@ func (s *Server) primaryLimit(next http.Handler) http.Handler {
 			return
 		}
 		s.mu.Lock()
-		b := s.bucketLocked(c.token)
+		b := s.bucketLocked(c.bucket)
 		c.charged = b.Remaining > 0
 		if c.charged {
 			b.Remaining--
@@ -76,19 +89,32 @@ func (s *Server) primaryLimit(next http.Handler) http.Handler {
 			s.violations[ViolationPrimary]++
 			s.refundLocked(c)
 		}
-		var userID int64
-		if a := s.st.account(c.user); a != nil {
-			userID = a.ID
-		}
+		who := s.limitedLocked(c)
 		s.mu.Unlock()
 		if c.charged {
 			next.ServeHTTP(w, r)
 			return
 		}
 		c.limited = "primary"
-		msg := fmt.Sprintf("API rate limit exceeded for user ID %d. If you reach out to GitHub Support for help, please include the request ID %s.", userID, requestID(c))
+		msg := fmt.Sprintf("API rate limit exceeded for %s. If you reach out to GitHub Support for help, please include the request ID %s.", who, requestID(c))
 		s.write(w, r, errReply(s.limits.PrimaryStatus, msg, docPrimaryLimit))
 	})
+}
+
+// limitedLocked names whose primary limit a request is over, as GitHub's
+// message does: "user ID 1", "installation ID 2".
+func (s *Server) limitedLocked(c *call) string {
+	switch {
+	case c.itok != nil:
+		return fmt.Sprintf("installation ID %d", c.itok.inst.id)
+	case c.app != nil:
+		return fmt.Sprintf("app ID %d", c.app.id)
+	}
+	var userID int64
+	if a := s.st.account(c.user); a != nil {
+		userID = a.ID
+	}
+	return fmt.Sprintf("user ID %d", userID)
 }
 
 func requestID(c *call) string { return fmt.Sprintf("FAKE:%08X", c.id) }
@@ -104,8 +130,8 @@ func (s *Server) stampRateHeaders(h http.Header, c *call, status int) {
 		return
 	}
 	rl := RateLimit{Limit: anonymousLimit, Remaining: anonymousLimit, Reset: s.now().Add(s.limits.Hour)}
-	if c.user != "" {
-		b := s.bucketLocked(c.token)
+	if c.bucket != "" {
+		b := s.bucketLocked(c.bucket)
 		if status == http.StatusNotModified && c.charged {
 			b.Remaining, c.charged = min(b.Remaining+1, b.Limit), false
 		}
@@ -129,7 +155,7 @@ func (s *Server) getRateLimit(_ *http.Request, c *call) reply {
 		return errReply(http.StatusNotFound, "Rate limiting is not enabled.", docRateLimitStatus)
 	}
 	now := s.now()
-	core := s.bucketLocked(c.token)
+	core := s.bucketLocked(c.bucket)
 	rate := func(limit, remaining int, reset time.Time) map[string]int64 {
 		return map[string]int64{"limit": int64(limit), "remaining": int64(remaining), "used": int64(limit - remaining), "reset": reset.Unix()}
 	}

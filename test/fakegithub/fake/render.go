@@ -27,8 +27,11 @@ func nodeID(kind string, id int64) string {
 func isPublic(r *Repo) bool { return !r.Private() }
 
 func (a *account) kind() string {
-	if a.org {
+	switch {
+	case a.org:
 		return "Organization"
+	case a.bot:
+		return "Bot"
 	}
 	return "User"
 }
@@ -106,8 +109,9 @@ func (s *Server) orgBody(r *http.Request, a *account) map[string]any {
 		"public_repos": s.st.countRepos(a.Login, isPublic), "public_gists": 0, "followers": 0, "following": 0,
 		"html_url": s.webURL + "/" + a.Login, "type": "Organization",
 		"created_at": timestamp(a.createdAt), "updated_at": timestamp(a.createdAt), "archived_at": nil,
-		"members_can_create_repositories": a.canCreate,
-		"members_can_delete_repositories": a.canDelete,
+		"members_can_create_repositories":    a.canCreate,
+		"members_can_delete_repositories":    a.canDelete,
+		"members_can_change_repo_visibility": a.canChangeVisibility,
 	}
 }
 

@@ -38,6 +38,7 @@ type reply struct {
 	body     any // nil for no body
 	location string
 	modified time.Time
+	header   http.Header // extra headers, such as X-GitHub-SSO
 }
 
 // apiError is GitHub's error body. Errors holds fieldError values, or plain
@@ -61,14 +62,29 @@ func errReply(status int, msg, doc string, errs ...any) reply {
 
 func notFound(doc string) reply { return errReply(http.StatusNotFound, "Not Found", doc) }
 
-// serve runs fn under the lock and writes what it returns. The token is
-// checked again because a Reset since authentication may have dropped it.
+// serve runs fn under the lock and writes what it returns. The credential
+// is checked again because a Reset since authentication may have dropped
+// it, or time may have expired it. An App's JWT is good only for the /app
+// endpoints: elsewhere it is "Bad credentials", as GitHub answers it.
 func (s *Server) serve(fn func(*http.Request, *call) reply) http.HandlerFunc {
+	return s.serveAs(false, fn)
+}
+
+func (s *Server) serveAs(appOnly bool, fn func(*http.Request, *call) reply) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := callFrom(r)
-		rep := errReply(http.StatusUnauthorized, "Bad credentials", docRoot)
 		s.mu.Lock()
-		if _, ok := s.st.tokens[c.token]; ok {
+		res := s.st.authenticate(c.token, s.now())
+		var rep reply
+		switch {
+		case res.fail != nil:
+			rep = *res.fail
+		case appOnly && res.app == nil:
+			rep = errReply(http.StatusUnauthorized, msgJWTUndecodable, docRoot)
+		case !appOnly && res.app != nil:
+			rep = errReply(http.StatusUnauthorized, "Bad credentials", docRoot)
+		default:
+			c.itok, c.app = res.itok, res.app
 			rep = fn(r, c)
 		}
 		s.mu.Unlock()
@@ -84,6 +100,11 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, rep reply) {
 	h.Set("X-GitHub-Request-Id", requestID(callFrom(r)))
 	if rep.location != "" {
 		h.Set("Location", rep.location)
+	}
+	for k, vs := range rep.header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
 	}
 	if rep.body == nil {
 		w.WriteHeader(rep.status)

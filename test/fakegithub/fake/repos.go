@@ -2,6 +2,7 @@ package fake
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,22 +11,32 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
+// getAuthenticatedUser serves GET /user, which an installation token,
+// acting for no user, may not call.
 func (s *Server) getAuthenticatedUser(r *http.Request, c *call) reply {
+	if c.itok != nil {
+		return integration(docGetAuthenticated)
+	}
 	return reply{status: http.StatusOK, body: s.privateUser(r, s.st.account(c.user))}
 }
 
+// getUser finds an account by login; "<slug>[bot]" may come escaped.
 func (s *Server) getUser(r *http.Request, _ *call) reply {
-	a := s.st.account(chi.URLParam(r, "login"))
-	if a == nil {
+	login, err := url.PathUnescape(chi.URLParam(r, "login"))
+	a := s.st.account(login)
+	if err != nil || a == nil {
 		return notFound("https://docs.github.com/rest/users/users#get-a-user")
 	}
 	return reply{status: http.StatusOK, body: s.publicUser(r, a)}
 }
 
-func (s *Server) getOrg(r *http.Request, _ *call) reply {
+func (s *Server) getOrg(r *http.Request, c *call) reply {
 	a := s.st.account(chi.URLParam(r, "org"))
 	if a == nil || !a.org {
 		return notFound("https://docs.github.com/rest/orgs/orgs#get-an-organization")
+	}
+	if s.st.ssoBlocks(c, a) {
+		return s.ssoReply(c, a)
 	}
 	return reply{status: http.StatusOK, body: s.orgBody(r, a)}
 }
@@ -92,12 +103,19 @@ type createBody struct {
 	CustomProperties map[string]any `json:"custom_properties"`
 }
 
-// createRepo serves POST /user/repos and POST /orgs/{org}/repos.
+// createRepo serves POST /user/repos and POST /orgs/{org}/repos. An App
+// creates repositories only in an organization it is installed on, with
+// administration=write: GitHub lists POST /user/repos among no endpoints
+// an installation token can use, because it acts for no user.
 func (s *Server) createRepo(r *http.Request, c *call) reply {
 	owner, doc := s.st.account(c.user), docCreateUser
-	if org := chi.URLParam(r, "org"); org != "" {
+	org := chi.URLParam(r, "org")
+	if c.itok != nil && org == "" {
+		return integration(doc)
+	}
+	if org != "" {
 		owner, doc = s.st.account(org), docCreateOrg
-		if rep, ok := s.mayCreateIn(owner, c.user, doc); !ok {
+		if rep, ok := s.mayCreateIn(c, owner, doc); !ok {
 			return rep
 		}
 	}
@@ -131,19 +149,42 @@ func (s *Server) createRepo(r *http.Request, c *call) reply {
 		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc,
 			fieldError{Resource: "Repository", Code: "custom", Field: "name", Message: err.Error()})
 	}
+	if t := c.itok; t != nil {
+		// What an App creates it can reach: a selection, the
+		// installation's or the token's, gains the new repository.
+		name := key(stored.Owner, stored.Name)
+		if t.inst.selection == SelectionSelected {
+			t.inst.repos = append(t.inst.repos, name)
+		}
+		if t.repos != nil {
+			t.repos = append(t.repos, name)
+		}
+	}
 	return reply{
 		status:   http.StatusCreated,
-		body:     s.repoBody(r, stored, s.st.permission(c.user, stored), false),
+		body:     s.repoBody(r, stored, s.permFor(c, stored), false),
 		location: apiBase(r) + "/repos/" + stored.FullName(),
 	}
 }
 
-// mayCreateIn hides organizations from non-members, as GitHub does.
-func (s *Server) mayCreateIn(org *account, login, doc string) (reply, bool) {
+// mayCreateIn hides organizations from non-members, as GitHub does. An
+// installation token needs its App installed on the organization and
+// administration=write; members_can_create_repositories binds members
+// only.
+func (s *Server) mayCreateIn(c *call, org *account, doc string) (reply, bool) {
 	if org == nil || !org.org {
 		return notFound(doc), false
 	}
-	switch role := org.members[strings.ToLower(login)]; {
+	if s.st.ssoBlocks(c, org) {
+		return s.ssoReply(c, org), false
+	}
+	if c.itok != nil {
+		if c.itok.inst.account != org || !grants(c.itok.perms, c.ghPerms) {
+			return integration(doc), false
+		}
+		return reply{}, true
+	}
+	switch role := org.members[strings.ToLower(c.user)]; {
 	case role == RoleAdmin, role == RoleMember && org.canCreate:
 		return reply{}, true
 	case role == RoleMember:
@@ -162,9 +203,21 @@ func (s *Server) repoOp(need perm, op func(*http.Request, *Repo, perm) reply) ht
 		if repo == nil {
 			return notFound(docGetRepo)
 		}
+		if c.itok != nil {
+			return s.installationRepoOp(r, c, repo, moved, need, op)
+		}
+		p := s.st.permission(c.user, repo)
+		// A member's token not authorized for an organization enforcing
+		// SAML SSO reads its public repositories as anyone may, and gets
+		// 403 for the rest.
+		if owner := s.st.account(repo.Owner); s.st.ssoBlocks(c, owner) {
+			if repo.Private() || need > permPull {
+				return s.ssoReply(c, owner)
+			}
+			p = permPull
+		}
 		// A token limited to other repositories sees public ones only,
 		// and can't write to them.
-		p := s.st.permission(c.user, repo)
 		selected := s.st.selects(c.token, repo)
 		if !selected && repo.Private() {
 			p = permNone
@@ -183,6 +236,26 @@ func (s *Server) repoOp(need perm, op func(*http.Request, *Repo, perm) reply) ht
 		}
 		return op(r, repo, p)
 	})
+}
+
+// installationRepoOp is repoOp for an installation token: a private
+// repository outside its installation (or its selection) is 404, as for
+// anyone who can't see it; a public one is read-only; on its own
+// repositories the token needs the permission the endpoint checks for, or
+// gets 403 "Resource not accessible by integration".
+func (s *Server) installationRepoOp(r *http.Request, c *call, repo *Repo, moved bool, need perm, op func(*http.Request, *Repo, perm) reply) reply {
+	covered := c.itok.covers(s.st, repo)
+	p := s.permFor(c, repo)
+	if p < permPull {
+		return notFound(docGetRepo)
+	}
+	if moved {
+		return redirect(r, repo.ID, restOf(r))
+	}
+	if !covered && need > permPull || covered && !grants(c.itok.perms, c.ghPerms) {
+		return integration(docUpdateRepo)
+	}
+	return op(r, repo, p)
 }
 
 func (s *Server) resolve(r *http.Request) (repo *Repo, moved bool) {
@@ -245,8 +318,16 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 		return errReply(http.StatusForbidden, archivedReadOnly, docUpdateRepo)
 	}
 	next := repo.clone()
-	if ferr := in.apply(&next, s.st.account(repo.Owner).org); ferr != nil {
+	owner := s.st.account(repo.Owner)
+	if ferr := in.apply(&next, owner.org); ferr != nil {
 		return errReply(http.StatusUnprocessableEntity, "Validation Failed", docUpdateRepo, *ferr)
+	}
+	// Where members can't change visibility only owners can: anyone else,
+	// an App included, gets 422 (as reported in
+	// integrations/terraform-provider-github#788 and #832).
+	if next.Visibility != repo.Visibility && owner.org && !owner.canChangeVisibility &&
+		owner.members[strings.ToLower(callFrom(r).user)] != RoleAdmin {
+		return errReply(http.StatusUnprocessableEntity, visibilityLocked, docUpdateRepo)
 	}
 	set(&next.Archived, in.Archived)
 	if in.DefaultBranch != nil && *in.DefaultBranch != repo.DefaultBranch {
@@ -266,6 +347,10 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 	*repo = next
 	return reply{status: http.StatusOK, body: s.repoBody(r, repo, p, false)}
 }
+
+// visibilityLocked is GitHub's answer to a visibility change that the
+// organization keeps to its owners.
+const visibilityLocked = "Visibility can't be changed by this user."
 
 func checkBranch(repo *Repo, branch string) *fieldError {
 	if len(repo.Branches) == 0 {

@@ -11,14 +11,18 @@ import (
 // Request is one API request as the fake saw it. Tokens appear only as a
 // fingerprint.
 type Request struct {
-	Time        time.Time `json:"time"`
-	Method      string    `json:"method"`
-	Path        string    `json:"path"` // without any /api/v3 prefix
-	Query       string    `json:"query,omitempty"`
-	User        string    `json:"user,omitempty"`     // login the token belongs to
-	TokenID     string    `json:"token_id,omitempty"` // first 8 hex digits of the token's SHA-256
-	Status      int       `json:"status"`             // 0 when no answer was sent
-	NotModified bool      `json:"not_modified,omitempty"`
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"` // without any /api/v3 prefix
+	Query  string    `json:"query,omitempty"`
+	User   string    `json:"user,omitempty"` // login the token belongs to; an App's bot for an installation token
+	// Installation is the installation an installation access token
+	// belongs to; App the App whose JWT authenticated the request.
+	Installation int64  `json:"installation,omitempty"`
+	App          int64  `json:"app,omitempty"`
+	TokenID      string `json:"token_id,omitempty"` // first 8 hex digits of the token's SHA-256
+	Status       int    `json:"status"`             // 0 when no answer was sent
+	NotModified  bool   `json:"not_modified,omitempty"`
 	// RateRemaining is the token's primary budget after the request.
 	RateRemaining int  `json:"rate_remaining"`
 	Fault         bool `json:"fault,omitempty"`
@@ -62,12 +66,13 @@ func (s *Server) finish(r *http.Request, c *call) {
 	}
 	c.logged = true
 	s.mu.Lock()
-	if c.status == 0 && c.user != "" { // nothing was answered
-		c.remaining = s.bucketLocked(c.token).Remaining
+	if c.status == 0 && c.bucket != "" { // nothing was answered
+		c.remaining = s.bucketLocked(c.bucket).Remaining
 	}
 	entry := Request{
 		Time: c.start, Method: r.Method, Path: c.path, Query: r.URL.RawQuery,
 		User: c.user, TokenID: c.tokenID, Status: c.status,
+		Installation: installationOf(c), App: appOf(c),
 		NotModified: c.status == http.StatusNotModified, RateRemaining: c.remaining,
 		Fault: c.fault, LostStatus: c.lostStatus, Dropped: c.dropped, Limited: c.limited,
 	}
@@ -78,6 +83,20 @@ func (s *Server) finish(r *http.Request, c *call) {
 	s.mu.Unlock()
 	s.log.Debug("github request", "method", entry.Method, "path", entry.Path, "user", entry.User,
 		"status", entry.Status, "rate_remaining", entry.RateRemaining, "fault", entry.Fault, "limited", entry.Limited)
+}
+
+func installationOf(c *call) int64 {
+	if c.itok == nil {
+		return 0
+	}
+	return c.itok.inst.id
+}
+
+func appOf(c *call) int64 {
+	if c.app == nil {
+		return 0
+	}
+	return c.app.id
 }
 
 // Requests returns the logged requests that match f, oldest first.

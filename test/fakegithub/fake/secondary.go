@@ -8,7 +8,8 @@ import (
 )
 
 // activity is one user's secondary rate-limit bookkeeping. GitHub counts
-// secondary limits per user, so all of a user's tokens share it.
+// secondary limits per user, so all of a user's tokens share it; an
+// installation's tokens share the installation's.
 type activity struct {
 	inFlight      int // admitted requests not yet answered
 	points        window
@@ -83,7 +84,7 @@ type refusal struct {
 // violation under each limit the request is over.
 func (s *Server) admitLocked(c *call, method string) (refusal, bool) {
 	now := s.now()
-	a := s.activityLocked(c.user)
+	a := s.activityLocked(c.actor)
 	ref := refusal{now: now, at: now}
 	var over []string
 	if a.inFlight >= s.limits.MaxConcurrent {

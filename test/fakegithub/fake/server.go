@@ -5,9 +5,13 @@
 // primary and secondary rate limits exactly (see Limits), or none at all as
 // a GitHub Enterprise Server with rate limiting disabled. It also enforces
 // GitHub's access rules: organization roles and settings (who may create
-// and delete repositories), archived repositories being read-only,
-// fine-grained tokens limited to selected repositories, and classic token
-// scopes. It redirects renamed repositories, answers conditional requests
+// and delete repositories and change their visibility), SAML SSO,
+// archived repositories being read-only, fine-grained tokens limited to
+// selected repositories, and classic token scopes. GitHub Apps
+// authenticate with JWTs signed by their keys and act through installation
+// access tokens, an hour long, held to their installation's permissions and
+// repositories and counted against the installation's rate limits. It
+// redirects renamed repositories, answers conditional requests
 // with ETags that differ per token, gives new repositories their owner's
 // default branch, and numbers repositories so that two fakes can collide as
 // two GitHub instances do. Tests can inject faults, before a request is
@@ -134,24 +138,44 @@ func (s *Server) apiRoutes() http.Handler {
 	r.Get("/users/{login}", s.serve(s.getUser))
 	r.Get("/orgs/{org}", s.serve(s.getOrg))
 	r.Post("/user/repos", s.serve(s.createRepo))
-	r.Post("/orgs/{org}/repos", s.serve(s.createRepo))
-	r.Get("/orgs/{org}/properties/schema", accepts("read:org", s.serve(s.listProperties)))
-	r.Get("/orgs/{org}/properties/schema/{name}", accepts("read:org", s.serve(s.getProperty)))
-	r.Put("/orgs/{org}/properties/schema/{name}", accepts("admin:org", s.serve(s.setProperty)))
-	for _, prefix := range []string{"/repos/{owner}/{repo}", "/repositories/{id}"} {
-		r.Get(prefix, accepts("repo", s.repoOp(permPull, s.getRepo)))
-		r.Patch(prefix, accepts("repo", s.repoOp(permAdmin, s.updateRepo)))
-		r.Delete(prefix, accepts("delete_repo", s.repoOp(permAdmin, s.deleteRepo)))
-		r.Get(prefix+"/topics", accepts("repo", s.repoOp(permPull, s.getTopics)))
-		r.Put(prefix+"/topics", accepts("repo", s.repoOp(permPush, s.replaceTopics)))
-		r.Post(prefix+"/branches/{branch}/rename", accepts("repo", s.repoOp(permPush, s.renameBranch)))
-		r.Get(prefix+"/properties/values", accepts("repo", s.repoOp(permPull, s.getPropertyValues)))
-		r.Patch(prefix+"/properties/values", accepts("repo", s.repoOp(permAdmin, s.setPropertyValues)))
-		r.Get(prefix+"/actions/variables/{name}", accepts("repo", s.repoOp(permPush, s.getVariable)))
-		r.Post(prefix+"/actions/variables", accepts("repo", s.repoOp(permPush, s.createVariable)))
-		r.Patch(prefix+"/actions/variables/{name}", accepts("repo", s.repoOp(permPush, s.updateVariable)))
-		r.Delete(prefix+"/actions/variables/{name}", accepts("repo", s.repoOp(permPush, s.deleteVariable)))
+	r.Post("/orgs/{org}/repos", permits("administration=write", s.serve(s.createRepo)))
+	r.Get("/orgs/{org}/properties/schema", accepts("read:org", permits("organization_custom_properties=read", s.serve(s.listProperties))))
+	r.Get("/orgs/{org}/properties/schema/{name}", accepts("read:org", permits("organization_custom_properties=read", s.serve(s.getProperty))))
+	r.Put("/orgs/{org}/properties/schema/{name}", accepts("admin:org", permits("organization_custom_properties=admin", s.serve(s.setProperty))))
+	// repo registers a repository operation with the classic scope and the
+	// App permission it needs.
+	repo := func(scope, perms string, need perm, op func(*http.Request, *Repo, perm) reply) http.HandlerFunc {
+		return accepts(scope, permits(perms, s.repoOp(need, op)))
 	}
+	for _, prefix := range []string{"/repos/{owner}/{repo}", "/repositories/{id}"} {
+		r.Get(prefix, repo("repo", "metadata=read", permPull, s.getRepo))
+		r.Patch(prefix, repo("repo", "administration=write", permAdmin, s.updateRepo))
+		r.Delete(prefix, repo("delete_repo", "administration=write", permAdmin, s.deleteRepo))
+		r.Get(prefix+"/topics", repo("repo", "metadata=read", permPull, s.getTopics))
+		r.Put(prefix+"/topics", repo("repo", "administration=write", permPush, s.replaceTopics))
+		// Renaming the default branch needs administration=write as well.
+		r.Post(prefix+"/branches/{branch}/rename", repo("repo", "contents=write", permPush, s.renameBranch))
+		r.Get(prefix+"/properties/values", repo("repo", "metadata=read", permPull, s.getPropertyValues))
+		r.Patch(prefix+"/properties/values", repo("repo", "custom_properties=write", permAdmin, s.setPropertyValues))
+		r.Get(prefix+"/actions/variables/{name}", repo("repo", "variables=read", permPush, s.getVariable))
+		r.Post(prefix+"/actions/variables", repo("repo", "variables=write", permPush, s.createVariable))
+		r.Patch(prefix+"/actions/variables/{name}", repo("repo", "variables=write", permPush, s.updateVariable))
+		r.Delete(prefix+"/actions/variables/{name}", repo("repo", "variables=write", permPush, s.deleteVariable))
+	}
+	// GitHub Apps: these need the App's JWT.
+	r.Get("/app", s.serveApp(s.getApp))
+	r.Get("/app/installations", s.serveApp(s.listInstallations))
+	r.Get("/app/installations/{installation_id}", s.serveApp(s.getInstallation))
+	r.Delete("/app/installations/{installation_id}", s.serveApp(s.deleteInstallation))
+	r.Post("/app/installations/{installation_id}/access_tokens", s.serveApp(s.createInstallationToken))
+	r.Put("/app/installations/{installation_id}/suspended", s.serveApp(s.suspendInstallation(true)))
+	r.Delete("/app/installations/{installation_id}/suspended", s.serveApp(s.suspendInstallation(false)))
+	r.Get("/orgs/{org}/installation", s.serveApp(s.getAccountInstallation(true, docOrgInstallation)))
+	r.Get("/users/{login}/installation", s.serveApp(s.getAccountInstallation(false, docUserInstallation)))
+	r.Get("/repos/{owner}/{repo}/installation", s.serveApp(s.getRepoInstallation))
+	// These need an installation access token.
+	r.Get("/installation/repositories", s.serve(s.listInstallationRepos))
+	r.Delete("/installation/token", s.serve(s.revokeInstallationToken))
 	return r
 }
 
@@ -163,10 +187,15 @@ type call struct {
 	prefix     string // "/api/v3" or ""
 	token      string // only to find budgets; never logged
 	tokenID    string
-	user       string
-	charged    bool      // took one from the primary budget
-	admitted   *activity // whose secondary limits the request was charged to
-	retryAt    time.Time // when a secondary refusal answered with x-ratelimit-reset says to retry
+	user       string     // the user a token acts as: its owner, or an App's bot
+	itok       *instToken // the installation access token, if it is one
+	app        *app       // the App whose JWT this is, if it is one
+	bucket     string     // whose primary budget the request takes from
+	actor      string     // whose secondary limits the request counts in
+	ghPerms    string     // the App permissions the endpoint checks for
+	charged    bool       // took one from the primary budget
+	admitted   *activity  // whose secondary limits the request was charged to
+	retryAt    time.Time  // when a secondary refusal answered with x-ratelimit-reset says to retry
 	status     int
 	remaining  int
 	fault      bool
@@ -242,6 +271,9 @@ func (w *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection to drop it.
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// authenticate resolves the credential: a user's token, an installation
+// access token (which counts against its installation's rate limits, not
+// the token's), or an App's JWT.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := callFrom(r)
@@ -252,13 +284,25 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		c.tokenID = fingerprint(token)
 		s.mu.Lock()
-		login, ok := s.st.tokens[token]
+		res := s.st.authenticate(token, s.now())
 		s.mu.Unlock()
-		if !ok {
-			s.write(w, r, errReply(http.StatusUnauthorized, "Bad credentials", docRoot))
+		if res.fail != nil {
+			s.write(w, r, *res.fail)
 			return
 		}
-		c.token, c.user = token, login
+		c.token = token
+		switch {
+		case res.itok != nil:
+			c.itok, c.user = res.itok, res.itok.inst.app.bot.Login
+			c.bucket = fmt.Sprintf("installation:%d", res.itok.inst.id)
+			c.actor = c.bucket
+		case res.app != nil:
+			c.app = res.app
+			c.bucket = fmt.Sprintf("app:%d", res.app.id)
+			c.actor = c.bucket
+		default:
+			c.user, c.bucket, c.actor = res.login, token, strings.ToLower(res.login)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -18,38 +18,52 @@ var (
 type account struct {
 	User
 	org       bool
+	bot       bool            // an App's bot user, "<slug>[bot]"
 	members   map[string]Role // lower-case login -> role
 	canCreate bool            // whether plain members may create repositories
 	canDelete bool            // whether plain members may delete repositories
-	props     []PropertyDef   // an organization's custom properties
-	createdAt time.Time
+	// canChangeVisibility is whether plain members may change a
+	// repository's visibility.
+	canChangeVisibility bool
+	saml                bool          // the organization enforces SAML SSO
+	props               []PropertyDef // an organization's custom properties
+	createdAt           time.Time
 }
 
 // state is everything a request can read or change; the Server's mutex
 // guards it.
 type state struct {
-	accounts  map[string]*account // lower-case login
-	tokens    map[string]string   // token -> login
-	selected  map[string][]string // token -> lower-case owner/name it is limited to
-	scopes    map[string][]string // token -> scopes, for classic tokens
-	repos     map[int64]*Repo
-	names     map[string]int64 // lower-case owner/name -> id
-	redirects map[string]int64 // old lower-case owner/name -> id, after renames
-	lastAcct  int64
-	lastRepo  int64
+	accounts map[string]*account // lower-case login
+	tokens   map[string]string   // token -> login
+	selected map[string][]string // token -> lower-case owner/name it is limited to
+	scopes   map[string][]string // token -> scopes, for classic tokens
+	sso      map[string][]string // token -> lower-case organizations it is authorized for
+	// apps and installations are keyed by id; instTokens by token.
+	apps          map[int64]*app
+	installations map[int64]*installation
+	instTokens    map[string]*instToken
+	repos         map[int64]*Repo
+	names         map[string]int64 // lower-case owner/name -> id
+	redirects     map[string]int64 // old lower-case owner/name -> id, after renames
+	lastAcct      int64
+	lastRepo      int64
 }
 
 // newState numbers repositories from after lastRepo.
 func newState(lastRepo int64) *state {
 	return &state{
-		accounts:  map[string]*account{},
-		tokens:    map[string]string{},
-		selected:  map[string][]string{},
-		scopes:    map[string][]string{},
-		repos:     map[int64]*Repo{},
-		names:     map[string]int64{},
-		redirects: map[string]int64{},
-		lastRepo:  lastRepo,
+		accounts:      map[string]*account{},
+		tokens:        map[string]string{},
+		selected:      map[string][]string{},
+		scopes:        map[string][]string{},
+		sso:           map[string][]string{},
+		apps:          map[int64]*app{},
+		installations: map[int64]*installation{},
+		instTokens:    map[string]*instToken{},
+		repos:         map[int64]*Repo{},
+		names:         map[string]int64{},
+		redirects:     map[string]int64{},
+		lastRepo:      lastRepo,
 	}
 }
 
@@ -63,6 +77,8 @@ func (st *state) seed(cfg Config, now time.Time) error {
 		a := st.addAccount(User{Login: o.Login, ID: o.ID, Name: o.Name, DefaultBranch: o.DefaultBranch}, true, now)
 		a.canCreate = o.MembersCanCreateRepos == nil || *o.MembersCanCreateRepos
 		a.canDelete = o.MembersCanDeleteRepos == nil || *o.MembersCanDeleteRepos
+		a.canChangeVisibility = o.MembersCanChangeRepoVisibility == nil || *o.MembersCanChangeRepoVisibility
+		a.saml = o.SAMLEnforced
 		for login, role := range o.Members {
 			st.ensureUser(login, now)
 			a.members[strings.ToLower(login)] = role
@@ -82,6 +98,14 @@ func (st *state) seed(cfg Config, now time.Time) error {
 	for token, names := range cfg.TokenRepos {
 		st.selectRepos(token, names)
 	}
+	for token, orgs := range cfg.TokenSSO {
+		st.authorizeSSO(token, orgs)
+	}
+	for _, a := range cfg.Apps {
+		if err := st.addApp(a, now); err != nil {
+			return err
+		}
+	}
 	for _, r := range cfg.Repos {
 		if _, err := st.addRepo(r, now); err != nil {
 			return fmt.Errorf("seed repo %s: %w", r.FullName(), err)
@@ -95,7 +119,7 @@ func (st *state) seed(cfg Config, now time.Time) error {
 func (st *state) addAccount(u User, org bool, now time.Time) *account {
 	a := st.accounts[strings.ToLower(u.Login)]
 	if a == nil {
-		a = &account{members: map[string]Role{}, canCreate: true, canDelete: true, createdAt: now}
+		a = &account{members: map[string]Role{}, canCreate: true, canDelete: true, canChangeVisibility: true, createdAt: now}
 		st.accounts[strings.ToLower(u.Login)] = a
 	}
 	id := a.ID
