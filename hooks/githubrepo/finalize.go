@@ -49,9 +49,10 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, known identit
 
 // orphanAnyway lets Orphan finish when GitHub cannot be asked: it promises
 // not to touch the repository, so it is the way out of a blocked deletion;
-// only the claim may stay behind, and the note says so.
+// only the claim may stay behind, and the note says so. A rate limit is no
+// such block: it lifts at a known time, and then the claim is removed.
 func orphanAnyway(policy v1.DeletionPolicy, res result) result {
-	if res.fail == nil || policy != v1.DeletionOrphan {
+	if res.fail == nil || policy != v1.DeletionOrphan || res.fail.reason == v1.ReasonRateLimited {
 		return res
 	}
 	return result{finalized: true, note: "GitHub was not touched; the ownership claim may remain on the repository (" + res.fail.message + ")"}

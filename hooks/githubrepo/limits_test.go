@@ -116,3 +116,29 @@ func TestEnterpriseWithoutRateLimits(t *testing.T) {
 		t.Errorf("20 creates took %s with every limit off", took)
 	}
 }
+
+// Orphan finishes when GitHub cannot be asked, but a rate limit lifts at
+// a known time: an Orphan finalize held back by the budget waits for it
+// and then removes the claim, rather than leaving the claim behind.
+func TestOrphanWaitsForTheBudget(t *testing.T) {
+	first := newHarness(t, map[string]any{"owner": "acme", "name": "orphan-0", "deletionPolicy": "Orphan"})
+	second := first.twin("team-b", "u-2", map[string]any{"owner": "acme", "name": "orphan-1", "deletionPolicy": "Orphan"})
+	for _, h := range []*harness{first, second} {
+		h.sync()
+		h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
+	}
+	// One write a minute: the second claim removal must wait.
+	first.hooks.Budget = budget.New(budget.Limits{Content: []budget.Window{{N: 1, Per: time.Minute}}, InFlight: 10, Replicas: 1})
+	second.hooks.Budget = first.hooks.Budget
+	if !first.finalize().Finalized {
+		t.Fatalf("the first Orphan did not finish: %s", first.message(v1.ConditionError))
+	}
+	second.now = time.Now()
+	if second.finalize().Finalized {
+		t.Fatal("the second Orphan finished without removing its claim")
+	}
+	second.expect(v1.ConditionError, "True/RateLimited")
+	if r := second.repo("acme", "orphan-1"); r.CustomProperties["hookops-claim"] == nil {
+		t.Error("the claim was removed while the budget said wait")
+	}
+}
