@@ -89,6 +89,14 @@ func (s *session) ownerIsOrg(ctx context.Context) (bool, *failure) {
 	if org {
 		return true, nil
 	}
+	if s.creds.app != nil {
+		// GitHub gives installation tokens no POST /user/repos (nor GET
+		// /user): an App manages a user's repositories but cannot create one.
+		// https://docs.github.com/rest/authentication/endpoints-available-for-github-app-installation-access-tokens
+		return false, fail(v1.ReasonForbidden,
+			"%q is a user account, and a GitHub App cannot create repositories on a user account: create %s/%s on GitHub and set spec.adoptExisting: true (the App must be installed on it with Administration: write), or use a token of %s",
+			owner, owner, repoName(s.repo), owner)
+	}
 	login, err := s.gh.login(ctx)
 	if err != nil {
 		return false, classify(err, "identify the token's user")

@@ -46,9 +46,12 @@ func classify(err error, what string) *failure {
 	var abuse *github.AbuseRateLimitError
 	var resp *github.ErrorResponse
 	var limited *budget.LimitedError
+	var app *appError
 	switch {
 	case errors.As(err, &limited):
 		return limitedBy(limited, what)
+	case errors.As(err, &app):
+		return appFailure(app, what)
 	case errors.As(err, &rl):
 		return &failure{reason: v1.ReasonRateLimited, resetAt: rl.Rate.Reset.Time,
 			message: fmt.Sprintf("GitHub's rate limit for this token is spent (%d requests per hour) while trying to %s; hookops waits until it resets at %s", rl.Rate.Limit, what, rl.Rate.Reset.UTC().Format(time.RFC3339))}
@@ -56,6 +59,11 @@ func classify(err error, what string) *failure {
 		return secondaryLimit(what, abuse.GetRetryAfter())
 	case errors.As(err, &resp):
 		return classifyResponse(resp, what)
+	}
+	if status, ok := tokenRefusal(err); ok {
+		return installationRefused(status, what)
+	}
+	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fail(v1.ReasonGitHubUnavailable, "GitHub did not answer in time while trying to %s; retrying with backoff", what)
 	default:
@@ -107,7 +115,9 @@ func classifyResponse(resp *github.ErrorResponse, what string) *failure {
 		retryAfter, _ := time.ParseDuration(resp.Response.Header.Get("Retry-After") + "s")
 		return secondaryLimit(what, retryAfter)
 	case code == http.StatusForbidden:
-		return fail(v1.ReasonForbidden, "GitHub refused to %s (403 %s): the token needs the repo scope (and for organizations, permission to create and administer repositories)", what, msg)
+		return forbidden(resp, what)
+	case code == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(msg), "visibility can't be changed"):
+		return fail(v1.ReasonOrganizationPolicy, "GitHub refused to %s (422 %s): the organization lets only its owners change visibility (members_can_change_repo_visibility). Have an owner change it, or leave spec.visibility unset", what, msg)
 	case code == http.StatusUnprocessableEntity:
 		return fail(v1.ReasonInvalidSpec, "GitHub rejected the request to %s (422 %s%s): fix the spec", what, msg, details(resp))
 	case code >= 500:
@@ -153,20 +163,85 @@ func statusCode(err error) int {
 
 func isNotFound(err error) bool { return statusCode(err) == http.StatusNotFound }
 
-// classifyDelete explains a refused deletion. GitHub answers 403 both when
-// a classic token lacks the delete_repo scope (its X-OAuth-Scopes header
-// lists the scopes it has) and when the organization lets only its owners
-// delete repositories.
+// classifyDelete explains a refused deletion, with the way to keep the
+// repository instead.
 func classifyDelete(err error) *failure {
-	var resp *github.ErrorResponse
 	f := classify(err, "delete the repository")
-	if f.reason != v1.ReasonForbidden || !errors.As(err, &resp) {
-		return f
+	switch f.reason {
+	case v1.ReasonForbidden, v1.ReasonTokenScopeMissing, v1.ReasonOrganizationPolicy, v1.ReasonAppPermissionMissing, v1.ReasonTokenAccessMissing, v1.ReasonSSOAuthorizationMissing:
+		f.message += "; or set spec.deletionPolicy: Archive or Orphan to keep the repository"
 	}
-	// Only classic tokens send the header; its absence says nothing.
-	if scopes, classic := resp.Response.Header["X-Oauth-Scopes"]; classic &&
-		!strings.Contains(","+strings.ReplaceAll(strings.Join(scopes, ","), " ", "")+",", ",delete_repo,") {
-		return fail(v1.ReasonForbidden, "GitHub refused to delete the repository (403 %s): the token has the scopes %q but not delete_repo. Add the delete_repo scope to the token, or set spec.deletionPolicy: Archive or Orphan", resp.Message, strings.Join(scopes, ","))
+	return f
+}
+
+// forbidden tells the causes of a 403 apart by what GitHub sends with it.
+// https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api
+func forbidden(resp *github.ErrorResponse, what string) *failure {
+	h, msg := resp.Response.Header, resp.Message
+	lower := strings.ToLower(msg)
+	accepted := h.Get("X-Accepted-GitHub-Permissions")
+	switch {
+	case h.Get("X-GitHub-SSO") != "":
+		// The header's url is where the token is authorised; it holds no
+		// secret, but the user reaches it from the organization anyway.
+		return fail(v1.ReasonSSOAuthorizationMissing, "GitHub refused to %s (403 %s): the organization enforces SAML single sign-on and this token is not authorised for it. Authorise the token for the organization (token settings, Configure SSO), then wait for the next sync", what, msg)
+	case strings.Contains(lower, "installation has been suspended"):
+		return installationRefused(http.StatusForbidden, what)
+	case strings.Contains(lower, "not accessible by integration"):
+		return fail(v1.ReasonAppPermissionMissing, "GitHub refused to %s (403 %s): the GitHub App lacks a permission%s. Grant it in the App's settings and have the installation accept it", what, msg, needs(accepted))
+	case strings.Contains(lower, "not accessible by personal access token"):
+		return fail(v1.ReasonTokenAccessMissing, "GitHub refused to %s (403 %s): the fine-grained token lacks this repository or a permission%s. Add the repository and permission to the token", what, msg, needs(accepted))
+	case strings.Contains(lower, "members cannot"):
+		return fail(v1.ReasonOrganizationPolicy, "GitHub refused to %s (403 %s): the organization keeps this to its owners. Have an organization owner do it, or use an owner's token", what, msg)
 	}
-	return fail(v1.ReasonForbidden, "GitHub refused to delete the repository (403 %s): the organization may let only its owners delete repositories (members_can_delete_repositories), or the token lacks the permission (delete_repo scope; Administration: write). Have an organization owner delete it, or set spec.deletionPolicy: Archive or Orphan", resp.Message)
+	if scopes, classic := h["X-Oauth-Scopes"]; classic {
+		if want := h.Get("X-Accepted-Oauth-Scopes"); want != "" && !hasScope(scopes, want) {
+			return fail(v1.ReasonTokenScopeMissing, "GitHub refused to %s (403 %s): the token has the scopes %q but this needs %s. Add the scope to the token", what, msg, strings.Join(scopes, ","), want)
+		}
+	}
+	return fail(v1.ReasonForbidden, "GitHub refused to %s (403 %s): the token or App lacks the permission (repo scope for a classic token; Administration: write for a fine-grained token or an App)", what, msg)
+}
+
+func needs(accepted string) string {
+	if accepted == "" {
+		return ""
+	}
+	return " (GitHub accepts " + accepted + ")"
+}
+
+// hasScope says whether the granted scopes include one of wanted's.
+func hasScope(granted []string, wanted string) bool {
+	have := "," + strings.ReplaceAll(strings.Join(granted, ","), " ", "") + ","
+	for _, w := range strings.Split(wanted, ",") {
+		if w = strings.TrimSpace(w); w != "" && strings.Contains(have, ","+w+",") {
+			return true
+		}
+	}
+	return false
+}
+
+// appFailure reports what kept hookops from acting as the App.
+func appFailure(e *appError, what string) *failure {
+	switch e.kind {
+	case appKeyUnreadable:
+		return fail(v1.ReasonAppKeyInvalid, "the Secret's privateKey is not a PEM RSA private key, so hookops cannot act as the App to %s: put the .pem file GitHub generated for the App there", what)
+	case appNotInstalled:
+		return fail(v1.ReasonAppNotInstalled, "the GitHub App is not installed on %s, so hookops cannot %s: install it on the account, or set installationID in the Secret", e.owner, what)
+	}
+	return fail(v1.ReasonAppKeyInvalid, "GitHub rejected the App's signed token while trying to %s: check appID, and that privateKey is one of the App's current keys (a key deleted in the App's settings stops working)", what)
+}
+
+// installationRefused reports GitHub's refusal to mint an installation
+// token.
+// https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app
+func installationRefused(status int, what string) *failure {
+	switch status {
+	case http.StatusUnauthorized:
+		return fail(v1.ReasonAppKeyInvalid, "GitHub rejected the App's signed token while trying to %s: check appID, and that privateKey is one of the App's current keys", what)
+	case http.StatusForbidden:
+		return fail(v1.ReasonAppInstallationSuspended, "the App's installation is suspended, so hookops cannot %s: an owner of the account unsuspends it in the installation's settings", what)
+	case http.StatusNotFound:
+		return fail(v1.ReasonAppNotInstalled, "the App's installation is gone (uninstalled, or installationID names another), so hookops cannot %s: install the App again, and fix or remove installationID in the Secret", what)
+	}
+	return fail(v1.ReasonGitHubUnavailable, "GitHub answered %d to minting the App's installation token while trying to %s; retrying with backoff", status, what)
 }

@@ -22,10 +22,10 @@ type gitHub struct {
 // newGitHub returns a client for the credentials and the API host it
 // talks to.
 func (h *Hooks) newGitHub(creds credentials) (*gitHub, string, error) {
-	c := github.NewClient(h.budgeted(creds)).WithAuthToken(creds.token)
-	base := creds.baseURL
-	if base == "" {
-		base = h.BaseURL
+	base := cmp.Or(creds.baseURL, h.BaseURL)
+	c := github.NewClient(h.client(creds, base))
+	if creds.app == nil {
+		c = c.WithAuthToken(creds.token)
 	}
 	if base != "" {
 		var err error
@@ -36,16 +36,20 @@ func (h *Hooks) newGitHub(creds credentials) (*gitHub, string, error) {
 	return &gitHub{c: c}, apiHost(base), nil
 }
 
-// budgeted is the HTTP client for one credential: every request it sends
-// is within the credential's budget, and one the budget refuses is not
-// sent at all.
-func (h *Hooks) budgeted(creds credentials) *http.Client {
-	if h.Budget == nil {
-		return h.HTTPClient
-	}
+// client is the HTTP client for one credential: it authenticates as the
+// App's installation when the credential is an App's, and every request
+// it sends is within the credential's budget; one the budget refuses is
+// not sent at all.
+func (h *Hooks) client(creds credentials, base string) *http.Client {
 	c := *h.HTTPClient
-	c.Transport = &budget.Transport{Base: cmp.Or[http.RoundTripper](c.Transport, http.DefaultTransport),
-		Budget: h.Budget, Cred: creds.id(), Margin: writeMargin}
+	rt := cmp.Or[http.RoundTripper](c.Transport, http.DefaultTransport)
+	if creds.app != nil {
+		rt = h.Apps.transport(rt, base, creds.app, creds.owner)
+	}
+	if h.Budget != nil {
+		rt = &budget.Transport{Base: rt, Budget: h.Budget, Cred: creds.id(), Margin: writeMargin}
+	}
+	c.Transport = rt
 	return &c
 }
 

@@ -32,6 +32,8 @@ type Hooks struct {
 	// Guard holds repository deletions beyond its limit per credential;
 	// nil deletes whatever the deletion policy says.
 	Guard *deletionguard.Guard
+	// Apps keeps the installation tokens of GitHub App credentials.
+	Apps *Apps
 	// Budget keeps every credential's requests within GitHub's documented
 	// limits, across all the objects served; nil sends without limit.
 	Budget *budget.Budget
@@ -52,6 +54,7 @@ func New(metrics *Metrics) *Hooks {
 		ClusterID:     "default",
 		ClaimProperty: "hookops-claim",
 		Budget:        budget.New(budget.DefaultLimits()),
+		Apps:          NewApps(),
 		Now:           time.Now,
 		Jitter:        rand.Float64,
 		Log:           slog.Default(),

@@ -292,39 +292,3 @@ func TestOwnerChangeIsRefused(t *testing.T) {
 		t.Errorf("repositories %v", names(h.gh.Repos()))
 	}
 }
-
-// A refused deletion says why: a classic token without delete_repo (GitHub
-// lists its scopes in X-OAuth-Scopes), or an organization that lets only
-// its owners delete repositories. The GitHubRepo stays until it can go.
-func TestRefusedDeletionSaysWhy(t *testing.T) {
-	no := false
-	for _, c := range []struct {
-		name string
-		edit func(*fake.Config)
-		want string
-	}{
-		{"token without delete_repo", func(cfg *fake.Config) { cfg.TokenScopes = map[string][]string{token: {"repo"}} }, "but not delete_repo"},
-		{"members may not delete", func(cfg *fake.Config) {
-			cfg.Orgs[0].Members["octocat"] = fake.RoleMember
-			cfg.Orgs[0].MembersCanDeleteRepos = &no
-		}, "members_can_delete_repositories"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			cfg := fake.DefaultConfig()
-			c.edit(&cfg)
-			h := newHarness(t, map[string]any{"owner": "acme"}, fake.WithConfig(cfg))
-			h.sync()
-			h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
-			if h.finalize().Finalized {
-				t.Fatal("finalized although GitHub refused the deletion")
-			}
-			h.expect(v1.ConditionError, "True/Forbidden")
-			if msg := h.message(v1.ConditionError); !strings.Contains(msg, c.want) {
-				t.Errorf("message %q does not say %q", msg, c.want)
-			}
-			if len(h.gh.Repos()) != 1 {
-				t.Errorf("repositories %v", names(h.gh.Repos()))
-			}
-		})
-	}
-}

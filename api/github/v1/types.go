@@ -178,6 +178,16 @@ const (
 	ReasonOwnedElsewhere          = "OwnedElsewhere"
 	ReasonAccessLost              = "AccessLost"
 	ReasonClaimUnavailable        = "ClaimUnavailable"
+	// Why GitHub refused (403), each with what to do.
+	ReasonTokenScopeMissing       = "TokenScopeMissing"       // a classic token without the scope
+	ReasonOrganizationPolicy      = "OrganizationPolicy"      // the organization keeps the act to its owners
+	ReasonSSOAuthorizationMissing = "SSOAuthorizationMissing" // SAML SSO not authorised for the token
+	ReasonAppPermissionMissing    = "AppPermissionMissing"    // the App lacks a permission
+	ReasonTokenAccessMissing      = "TokenAccessMissing"      // a fine-grained token lacks the repository or permission
+	// GitHub App credentials.
+	ReasonAppKeyInvalid            = "AppKeyInvalid"
+	ReasonAppNotInstalled          = "AppNotInstalled"
+	ReasonAppInstallationSuspended = "AppInstallationSuspended"
 	// ReasonDeletionGuard: the repository's deletion is held until it is
 	// confirmed with AnnotationConfirmDeletion.
 	ReasonDeletionGuard = "DeletionGuard"

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -366,11 +367,10 @@ func (st *state) issuer(iss any) (*app, *reply) {
 	return nil, ptr(errReply(http.StatusUnauthorized, msgJWTIssuer, docRoot))
 }
 
-// mintToken issues an installation access token, an hour long on the
-// fake's clock.
-func (st *state) mintToken(inst *installation, perms map[string]string, repos []string, now time.Time) (string, *instToken) {
+// mintToken issues an installation access token that expires then.
+func (st *state) mintToken(inst *installation, perms map[string]string, repos []string, expires time.Time) (string, *instToken) {
 	token := "ghs_" + randomAlnum(36)
-	t := &instToken{inst: inst, perms: perms, repos: repos, expires: now.Add(installationTokenLifetime)}
+	t := &instToken{inst: inst, perms: perms, repos: repos, expires: expires}
 	st.instTokens[token] = t
 	return token, t
 }
@@ -558,7 +558,7 @@ func (s *Server) createInstallationToken(r *http.Request, c *call) reply {
 			repos = append(repos, key(repo.Owner, repo.Name))
 		}
 	}
-	token, t := s.st.mintToken(inst, perms, repos, s.now())
+	token, t := s.st.mintToken(inst, perms, repos, s.tokenExpiry())
 	body := map[string]any{
 		"token": token, "expires_at": timestamp(t.expires), "permissions": perms,
 		"repository_selection": selection,
@@ -726,7 +726,7 @@ func (s *Server) InstallationToken(id int64) (token string, expiresAt time.Time,
 	if inst == nil {
 		return "", time.Time{}, fmt.Errorf("installation %d: %w", id, errNoInstallation)
 	}
-	token, t := s.st.mintToken(inst, maps.Clone(inst.perms), nil, s.now())
+	token, t := s.st.mintToken(inst, maps.Clone(inst.perms), nil, s.tokenExpiry())
 	return token, t.expires, nil
 }
 
@@ -768,4 +768,10 @@ func AppJWT(privatePEM []byte, iss any, iat, exp time.Time) (string, error) {
 	}
 	claims := jwt.MapClaims{"iss": iss, "iat": iat.Unix(), "exp": exp.Unix()}
 	return jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(key)
+}
+
+// tokenExpiry is when a token minted now expires: an hour on the fake's
+// clock, as on GitHub, unless WithInstallationTokenLifetime says less.
+func (s *Server) tokenExpiry() time.Time {
+	return s.now().Add(cmp.Or(s.tokenLifetime, installationTokenLifetime))
 }

@@ -39,8 +39,10 @@ type Server struct {
 	webURL     string
 	limits     Limits
 	enterprise bool
-	log        *slog.Logger
-	handler    http.Handler
+	// tokenLifetime is how long installation tokens live; 0 is GitHub's hour.
+	tokenLifetime time.Duration
+	log           *slog.Logger
+	handler       http.Handler
 
 	mu            sync.Mutex
 	st            *state
@@ -67,6 +69,12 @@ func WithConfig(cfg Config) Option { return func(s *Server) { s.cfg = cfg } }
 // WithNow sets the clock behind timestamps, rate-limit windows and fault
 // expiry, so tests can move time instead of sleeping.
 func WithNow(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithInstallationTokenLifetime shortens the hour an installation access
+// token lives, so that a test crosses its expiry in seconds.
+func WithInstallationTokenLifetime(d time.Duration) Option {
+	return func(s *Server) { s.tokenLifetime = d }
+}
 
 // WithWebURL sets the base of html_url, clone_url, ssh_url and git_url
 // (default https://github.com). API URLs in bodies and Location headers
