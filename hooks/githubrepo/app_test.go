@@ -1,7 +1,9 @@
 package githubrepo_test
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,5 +165,48 @@ func TestAppOnUserAccount(t *testing.T) {
 	h.expect(v1.ConditionError, "True/Forbidden")
 	if n := h.requests("POST", "/user/repos"); n != 0 {
 		t.Errorf("%d POSTs for a create GitHub does not allow an App", n)
+	}
+}
+
+// ETags are per token (fake: as GitHub), so a new installation token turns
+// the next conditional read of each repository into a full one: one
+// rate-limit unit per repository per token, an hour. Everything else stays
+// free.
+func TestAppTokenRotationCost(t *testing.T) {
+	h, skew, _ := appHarness(t, nil, fake.WithInstallationTokenLifetime(61*time.Second))
+	var hs []*harness
+	for i := range 5 {
+		tw := h.twin(fmt.Sprintf("team-%d", i), fmt.Sprintf("u-%d", i), map[string]any{"owner": "acme", "name": fmt.Sprintf("rot-%d", i)})
+		tw.hooks.Apps = h.hooks.Apps
+		hs = append(hs, tw)
+	}
+	full := func() int {
+		n := 0
+		for _, r := range h.gh.Requests(fake.RequestFilter{Method: "GET"}) {
+			if r.Status == 200 && strings.HasPrefix(r.Path, "/repositories/") {
+				n++
+			}
+		}
+		return n
+	}
+	round := func() int {
+		before := full()
+		for _, tw := range hs {
+			tw.sync()
+			tw.expect(v1.ConditionSynced, "True/ReconcileSuccess")
+		}
+		return full() - before
+	}
+	round() // create
+	round() // the first conditional reads
+	if n := round(); n != 0 {
+		t.Fatalf("%d full reads of unchanged repositories with the same token, want 0", n)
+	}
+	skew.Store(int64(62 * time.Second)) // GitHub takes the token no more
+	if n := round(); n != len(hs) {
+		t.Errorf("%d full reads after the token changed, want one per repository (%d)", n, len(hs))
+	}
+	if n := round(); n != 0 {
+		t.Errorf("%d full reads with the new token's ETags, want 0", n)
 	}
 }

@@ -21,13 +21,20 @@ import (
 var env *stack.Stack
 
 // users are the fake GitHub's accounts, one per scenario, all admins of acme.
-var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "g1"}
+var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "g1", "a1"}
+
+// appKey is the private key of the GitHub App installed on appco; appID is
+// its id.
+var appKey []byte
+
+const appID = 42
 
 // maxParallel is the default -test.parallel; see TestMain.
 const maxParallel = 2
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	var err error
 	if testing.Short() {
 		fmt.Println("e2e: skipped under -short")
 		os.Exit(0)
@@ -57,7 +64,16 @@ func TestMain(m *testing.M) {
 		oldco.Members["user-"+u] = fake.RoleAdmin
 	}
 	cfg.Orgs = append(cfg.Orgs, oldco)
-	var err error
+	// appco is where the GitHub App of the App scenario is installed.
+	var pub []byte
+	if appKey, pub, err = fake.GenerateAppKey(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: make the App's key:", err)
+		os.Exit(1)
+	}
+	cfg.Orgs = append(cfg.Orgs, fake.Org{Login: "appco", Members: map[string]fake.Role{},
+		Properties: []fake.PropertyDef{{Name: "hookops-claim", ValueType: fake.PropertyString}}})
+	cfg.Apps = []fake.App{{ID: appID, Slug: "hookops-e2e", PublicKey: string(pub), Installations: []fake.Installation{{
+		ID: 4200, Account: "appco", Permissions: map[string]string{"administration": "write", "metadata": "read", "custom_properties": "write"}}}}}
 	started := time.Now()
 	// Starting builds the binaries, so the bound is generous; it is there
 	// so that a wedged start fails the run instead of hanging it.
