@@ -54,6 +54,12 @@ func TestAppCreates(t *testing.T) {
 	if n := h.requests("POST", "/app/installations/70/access_tokens"); n != 1 {
 		t.Errorf("%d installation tokens minted for two syncs, want one: tokens are cached", n)
 	}
+	// Neither the installation token nor the key reaches a log line, the
+	// status or the children.
+	out := fmt.Sprintf("%s %v %v", h.logs.String(), h.parent, h.last)
+	if strings.Contains(out, "ghs_") || strings.Contains(out, "PRIVATE KEY") {
+		t.Errorf("a secret of the App shows in the logs or the answer:\n%s", out)
+	}
 }
 
 // An installation token lives an hour (here 62 s): it is replaced before

@@ -217,6 +217,12 @@ func TestCredentialsNeverPrintTheToken(t *testing.T) {
 			t.Errorf("%q shows the token", s)
 		}
 	}
+	app := credentials{app: &appCredentials{id: 7, privateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\nsecretkey\n")}}
+	for _, s := range []string{app.String(), app.GoString(), fmt.Sprintf("%v %+v %#v %s", app, app, app, app), app.id()} {
+		if strings.Contains(s, "secretkey") || strings.Contains(s, "PRIVATE") {
+			t.Errorf("%q shows the App's key", s)
+		}
+	}
 }
 
 func TestCustomize(t *testing.T) {
