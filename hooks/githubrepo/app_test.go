@@ -67,35 +67,31 @@ func TestAppCreates(t *testing.T) {
 // https://docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/generating-an-installation-access-token-for-a-github-app
 func TestAppTokenExpiryCrossed(t *testing.T) {
 	h, _, _ := appHarness(t, nil, fake.WithInstallationTokenLifetime(62*time.Second))
-	h.sync()
-	h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
-	time.Sleep(2100 * time.Millisecond) // within a minute of its expiry
-	h.edit(func(s map[string]any) { s["description"] = "after the expiry" })
-	h.sync()
-	h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
-	if st := h.status(); st.ConsecutiveFailures != 0 {
-		t.Errorf("consecutiveFailures = %d across a token expiry", st.ConsecutiveFailures)
-	}
-	if n := h.requests("POST", "/app/installations/70/access_tokens"); n != 2 {
-		t.Errorf("%d tokens minted, want a second one before the first expired", n)
-	}
+	acrossTokens(t, h, func() { time.Sleep(2100 * time.Millisecond) }) // within a minute of its expiry
 }
 
 // A token GitHub no longer takes before hookops expected (GitHub's clock
 // ahead of ours) is replaced and the request sent again: no failed sync.
 func TestAppTokenRefusedEarly(t *testing.T) {
 	h, skew, _ := appHarness(t, nil, fake.WithInstallationTokenLifetime(61*time.Second))
+	acrossTokens(t, h, func() { skew.Store(int64(62 * time.Second)) })
+}
+
+// acrossTokens syncs, lets change end the first token's life, and syncs a
+// change: the second sync succeeds, on a second token.
+func acrossTokens(t *testing.T, h *harness, change func()) {
+	t.Helper()
 	h.sync()
 	h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
-	skew.Store(int64(62 * time.Second))
-	h.edit(func(s map[string]any) { s["description"] = "after GitHub's expiry" })
+	change()
+	h.edit(func(s map[string]any) { s["description"] = "on a new token" })
 	h.sync()
 	h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
 	if st := h.status(); st.ConsecutiveFailures != 0 {
-		t.Errorf("consecutiveFailures = %d across a token expiry", st.ConsecutiveFailures)
+		t.Errorf("consecutiveFailures = %d across a token's end", st.ConsecutiveFailures)
 	}
 	if n := h.requests("POST", "/app/installations/70/access_tokens"); n != 2 {
-		t.Errorf("%d tokens minted, want a second one after the first expired", n)
+		t.Errorf("%d tokens minted, want a second one", n)
 	}
 }
 
