@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -42,8 +43,8 @@ func TestCreateInOrganization(t *testing.T) {
 	if st.RepoID != r.ID || st.FullName != "acme/widgets" || st.HTMLURL == "" || st.CloneURL == "" || st.SSHURL == "" || st.Visibility != "private" {
 		t.Errorf("status = %+v", st)
 	}
-	if st.RateLimit == nil || st.RateLimit.Limit == 0 {
-		t.Errorf("status.rateLimit = %+v, want a reading", st.RateLimit)
+	if st.RateLimit != nil {
+		t.Errorf("status.rateLimit = %+v, want none while the budget is not spent", st.RateLimit)
 	}
 	if h.requests("POST", "/orgs/acme/repos") != 1 || h.requests("POST", "/user/repos") != 0 {
 		t.Errorf("want exactly one POST /orgs/acme/repos")
@@ -628,5 +629,28 @@ func TestParentOfTheWrongKind(t *testing.T) {
 	var re *metacontroller.RequestError
 	if !errors.As(err, &re) {
 		t.Errorf("err = %v, want a RequestError", err)
+	}
+}
+
+// A sync that finds nothing changed returns exactly the status it was
+// given, so Metacontroller writes nothing: no time, reading or count moves;
+// lastSyncTime moves at most hourly.
+func TestIdleSyncWritesNothing(t *testing.T) {
+	h := newHarness(t, fullSpec())
+	h.sync()
+	h.later(time.Minute)
+	h.sync() // the first conditional read
+	before := h.status()
+	for range 5 {
+		h.later(5 * time.Minute)
+		h.sync()
+		if after := h.status(); !reflect.DeepEqual(before, after) {
+			t.Fatalf("an idle sync changed the status:\nbefore %+v\nafter  %+v", before, after)
+		}
+	}
+	h.later(time.Hour)
+	h.sync()
+	if st := h.status(); !st.LastSyncTime.After(before.LastSyncTime.Time) {
+		t.Errorf("lastSyncTime %v did not move after an hour", st.LastSyncTime)
 	}
 }

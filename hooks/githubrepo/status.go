@@ -11,6 +11,10 @@ import (
 	v1 "github.com/hookops/hookops/api/github/v1"
 )
 
+// lastSyncEvery is how often status.lastSyncTime moves while nothing
+// changes.
+const lastSyncEvery = time.Hour
+
 // result is what one sync or finalize did, from which the status is built.
 type result struct {
 	repo    *github.Repository // the repository as last read or written; nil when unchanged or absent
@@ -61,8 +65,14 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, known identity, res result, finali
 	if st.RepoID != 0 {
 		st.DeletionPolicy = effectivePolicy(r, st.Origin)
 	}
-	if res.rate.Limit > 0 {
-		st.RateLimit = &v1.RateLimit{Limit: res.rate.Limit, Remaining: res.rate.Remaining, Reset: metav1.NewTime(res.rate.Reset.Time)}
+	// The reading is kept only while the budget is spent, when it keeps a
+	// new process from sending before the reset; a reading that moved on
+	// every sync would make every sync an apiserver write.
+	switch {
+	case res.rate.Limit > 0 && res.rate.Remaining == 0:
+		st.RateLimit = &v1.RateLimit{Limit: res.rate.Limit, Remaining: 0, Reset: metav1.NewTime(res.rate.Reset.Time)}
+	case res.rate.Limit > 0:
+		st.RateLimit = nil
 	}
 	resync := h.schedule(&st, res, now)
 	setConditions(&st, r.Generation, now, res, finalizing)
@@ -101,7 +111,11 @@ func (h *Hooks) schedule(st *v1.GitHubRepoStatus, res result, now time.Time) tim
 	}
 	st.ConsecutiveFailures = 0
 	st.RetryTime = nil
-	st.LastSyncTime = &metav1.Time{Time: now}
+	// Coarse on purpose: a time that moved on every sync would make every
+	// resync of every idle object an apiserver write and an etcd revision.
+	if st.LastSyncTime == nil || now.Sub(st.LastSyncTime.Time) >= lastSyncEvery {
+		st.LastSyncTime = &metav1.Time{Time: now}
+	}
 	return 0
 }
 
