@@ -39,7 +39,7 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, known identit
 		return orphanAnyway(policy, res)
 	}
 	return s.run(ctx, func(ctx context.Context) result {
-		current, res := s.findOurs(ctx)
+		current, res := s.findOurs(ctx, policy)
 		if res.fail != nil || res.finalized {
 			return orphanAnyway(policy, res)
 		}
@@ -61,7 +61,7 @@ func orphanAnyway(policy v1.DeletionPolicy, res result) result {
 // findOurs reads the recorded repository (or, when only a create attempt is
 // known, the one of that name) and checks that it is ours. A repository
 // that is not there, or not ours, is left alone and the deletion finishes.
-func (s *session) findOurs(ctx context.Context) (*github.Repository, result) {
+func (s *session) findOurs(ctx context.Context, policy v1.DeletionPolicy) (*github.Repository, result) {
 	ctx, span := tracer().Start(ctx, "observe", trace.WithAttributes(attribute.Int64("github.repo.id", s.known.id)))
 	current, err := s.lookUp(ctx)
 	switch {
@@ -82,6 +82,11 @@ func (s *session) findOurs(ctx context.Context) (*github.Repository, result) {
 		endStep(span, decideFail.String(), f)
 		return nil, result{repo: current, fail: f}
 	}
+	if s.archiveUnderWay(policy, c, current) {
+		endStep(span, "ours", nil)
+		s.released = true
+		return current, result{}
+	}
 	if !c.sameOwner(s.claim) {
 		endStep(span, "not-ours", nil)
 		holder := "no claim"
@@ -92,6 +97,22 @@ func (s *session) findOurs(ctx context.Context) (*github.Repository, result) {
 	}
 	endStep(span, "ours", nil)
 	return current, result{}
+}
+
+// archiveUnderWay recognises an Archive that removed our claim and was
+// stopped before it archived (a rate limit, a lost answer): the claim was
+// ours when last seen, nobody has claimed the verified repository since,
+// and archiving it is what the deletion asked.
+func (s *session) archiveUnderWay(policy v1.DeletionPolicy, c claim, current *github.Repository) bool {
+	return policy == v1.DeletionArchive && c.none() && !current.GetArchived() && s.repo.Status.Claim == s.claim.String()
+}
+
+// releaseClaim removes our claim, unless an earlier call did.
+func (s *session) releaseClaim(ctx context.Context, r *github.Repository) error {
+	if s.released {
+		return nil
+	}
+	return s.clearClaim(ctx, r)
 }
 
 func (s *session) lookUp(ctx context.Context) (*github.Repository, error) {
@@ -136,7 +157,7 @@ func (s *session) apply(ctx context.Context, policy v1.DeletionPolicy, current *
 		if current.GetArchived() {
 			return result{finalized: true, note: current.GetFullName() + " was archived already; its claim stays, as an archived repository is read-only"}
 		}
-		if err := s.clearClaim(ctx, current); err != nil {
+		if err := s.releaseClaim(ctx, current); err != nil {
 			return result{repo: current, claimed: true, fail: classify(err, "remove the ownership claim before archiving")}
 		}
 		if _, err := s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(true)}); err != nil {

@@ -142,3 +142,29 @@ func TestOrphanWaitsForTheBudget(t *testing.T) {
 		t.Error("the claim was removed while the budget said wait")
 	}
 }
+
+// Archive removes the claim, then archives. When the archive must wait
+// (here for the budget), the next finalize recognises the repository whose
+// claim it removed, and archives it: it does not leave it unarchived.
+func TestArchiveInterruptedFinishes(t *testing.T) {
+	h := newHarness(t, map[string]any{"owner": "acme", "deletionPolicy": "Archive"})
+	h.sync()
+	h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
+	// One write a second: the claim removal goes, the archive waits.
+	h.hooks.Budget = budget.New(budget.Limits{Content: []budget.Window{{N: 1, Per: time.Second}}, InFlight: 10, Replicas: 1, MaxWait: time.Millisecond})
+	h.now = time.Now()
+	if h.finalize().Finalized {
+		t.Fatal("finalized before archiving")
+	}
+	if r := h.repo("acme", "widgets"); r.Archived || r.CustomProperties["hookops-claim"] != nil {
+		t.Fatalf("after the first finalize: archived %v, claim %v; want the claim removed and the archive to come", r.Archived, r.CustomProperties["hookops-claim"])
+	}
+	time.Sleep(time.Second)
+	h.now = time.Now()
+	if !h.finalize().Finalized {
+		t.Fatalf("the second finalize did not finish: %s", h.message(v1.ConditionError))
+	}
+	if r := h.repo("acme", "widgets"); !r.Archived {
+		t.Error("the repository was left unarchived")
+	}
+}

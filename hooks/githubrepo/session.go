@@ -23,6 +23,9 @@ type session struct {
 	known identity
 	host  string // the API host the credentials point at
 	claim claim  // this GitHubRepo's claim
+	// released is set when an Archive finds our claim already removed by
+	// an earlier call that was stopped before it archived.
+	released bool
 }
 
 // open reads the credentials and lets the call through the rate-limit and
