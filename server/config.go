@@ -37,6 +37,7 @@ type config struct {
 	GuardWindow     time.Duration
 	GuardNamespace  string
 	Budget          budget.Limits
+	PprofAddr       string
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -68,6 +69,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.IntVar(&c.Budget.InFlight, "github-in-flight", def.InFlight, "GitHub requests of one credential at once, for the whole Deployment (GitHub allows 100)")
 	fs.DurationVar(&c.Budget.MaxWait, "github-max-wait", def.MaxWait, "longest a GitHub request waits for its credential's budget inside a hook call; a longer wait is answered with resyncAfterSeconds")
 	fs.IntVar(&c.Budget.Replicas, "replicas", 1, "hook server replicas of the Deployment: each spends its share of every GitHub limit, so keep it equal to spec.replicas")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "listen address for Go's profiles (/debug/pprof/), on a listener of their own; empty: off. Bind it to localhost and reach it with kubectl port-forward")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 
 	if err := envDefaults(fs, getenv); err != nil {

@@ -116,7 +116,7 @@ func (s server) serve() error {
 // taken port is a start-up error rather than a half-running server.
 func listen(cfg *config, h http.Handler) ([]server, error) {
 	var out []server
-	open := func(addr string, tlsOn bool) error {
+	open := func(addr string, tlsOn bool, h http.Handler) error {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 90 * time.Second}
 		if tlsOn {
 			tc, err := serverTLS(cfg)
@@ -138,12 +138,18 @@ func listen(cfg *config, h http.Handler) ([]server, error) {
 		}
 	}
 	if cfg.Addr != "" {
-		if err := open(cfg.Addr, false); err != nil {
+		if err := open(cfg.Addr, false, h); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.TLSAddr != "" {
-		if err := open(cfg.TLSAddr, true); err != nil {
+		if err := open(cfg.TLSAddr, true, h); err != nil {
+			closeAll()
+			return nil, err
+		}
+	}
+	if cfg.PprofAddr != "" {
+		if err := open(cfg.PprofAddr, false, profiles()); err != nil {
 			closeAll()
 			return nil, err
 		}

@@ -223,3 +223,34 @@ func waitHealthyWith(t *testing.T, c *http.Client, base string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Profiles are served only on their own listener, when --pprof-addr asks.
+func TestProfilesOnTheirOwnListener(t *testing.T) {
+	addr, prof := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", addr, "--pprof-addr", prof, "--deletion-guard-window=0"}, func(string) string { return "" }, io.Discard)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitHealthy(t, "http://"+addr)
+	for _, c := range []struct {
+		url  string
+		want int
+	}{
+		{"http://" + prof + "/debug/pprof/heap?debug=1", http.StatusOK},
+		{"http://" + addr + "/debug/pprof/heap?debug=1", http.StatusNotFound},
+	} {
+		resp, err := http.Get(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("GET %s = %d, want %d", c.url, resp.StatusCode, c.want)
+		}
+	}
+}
