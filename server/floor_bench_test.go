@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookops/hookops/hooks/metacontroller"
+	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/process"
+	"github.com/hookops/hookops/test/reference"
+)
+
+// BenchmarkHookServerVsFloor loads the hook server binary with steady-state
+// syncs (each answered by one conditional GET and a 304 from the fake) on
+// 16 connections, and beside it, in the same run, a minimal handler doing
+// the same work: decode the request, one conditional GET, encode the
+// answer. It reports the hook server's throughput and p99 as ratios to the
+// floor's, its heap in use and its resident memory under that load.
+func BenchmarkHookServerVsFloor(b *testing.B) {
+	const conns, run = 16, 3 * time.Second
+	gh, base := fake.Start(b, fake.WithLimits(fake.Limits{ContentPerMinute: 1 << 30, ContentPerHour: 1 << 30, PointsPerMinute: 1 << 30,
+		MaxConcurrent: 1 << 20, PrimaryLimit: 1 << 30}))
+	_ = gh
+	hook, prof := startHookServer(b)
+	body := steadyState(b, hook, base)
+	floor := httptest.NewServer(floorHandler())
+	b.Cleanup(floor.Close)
+	for range b.N {
+		f := load(b, floor.URL, body, conns, run)
+		// HOOKOPS_BENCH_PROFILE=FILE keeps a CPU profile of the hook server
+		// under the load, for go tool pprof.
+		if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" {
+			go saveProfile(b, prof, out)
+		}
+		h := load(b, hook+"/hooks/githubrepo/sync", body, conns, run)
+		heap, rss := memory(b, hook)
+		b.ReportMetric(h.rate/f.rate, "x-floor-throughput")
+		b.ReportMetric(float64(h.p99)/float64(f.p99), "x-floor-p99")
+		b.ReportMetric(h.rate, "syncs/s")
+		b.ReportMetric(f.rate, "floor-syncs/s")
+		b.ReportMetric(float64(h.p50.Microseconds()), "p50-µs")
+		b.ReportMetric(float64(h.p99.Microseconds()), "p99-µs")
+		b.ReportMetric(float64(f.p99.Microseconds()), "floor-p99-µs")
+		b.ReportMetric(heap/(1<<20), "heap-MiB")
+		b.ReportMetric(rss/(1<<20), "rss-MiB")
+	}
+}
+
+// startHookServer runs the hook server binary with every GitHub limit off
+// (this measures the server, not the budget) and returns its URL.
+func startHookServer(b *testing.B) (url, pprofURL string) {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "hookops-server")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := process.Build(ctx, reference.RepoRoot(), "./server", bin); err != nil {
+		b.Fatal(err)
+	}
+	ports, err := process.FreePorts(2)
+	if err != nil {
+		b.Fatal(err)
+	}
+	url = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	pprofAddr := fmt.Sprintf("127.0.0.1:%d", ports[1])
+	p, err := process.Start(dir, "hookops-server", nil, bin, "--addr", url[len("http://"):], "--log-level", "warn", "--pprof-addr", pprofAddr,
+		"--deletion-guard-window=0", "--github-content-limits=none", "--github-points-limits=none", "--github-in-flight=1000", "--github-write-gap=0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Stop(5 * time.Second) })
+	if err := p.WaitReady(ctx, process.HTTPOK(nil, url+"/readyz")); err != nil {
+		b.Fatal(err)
+	}
+	return url, "http://" + pprofAddr
+}
+
+func saveProfile(b *testing.B, pprofURL, out string) {
+	res, err := http.Get(pprofURL + "/debug/pprof/profile?seconds=2")
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		b.Error(err)
+	}
+}
+
+// steadyState syncs the fixture's GitHubRepo until its sync is a 304, and
+// returns that request.
+func steadyState(b *testing.B, hook, base string) []byte {
+	raw, err := os.ReadFile(filepath.Join(reference.RepoRoot(), "test", "fixtures", "githubrepo", "sync-create.request.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	raw = bytes.ReplaceAll(raw, []byte(b64("http://127.0.0.1:8090/")), []byte(b64(base)))
+	var req metacontroller.CompositeRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		b.Fatal(err)
+	}
+	for range 3 { // create, full read, conditional read
+		out, _ := json.Marshal(&req)
+		res, err := http.Post(hook+"/hooks/githubrepo/sync", "application/json", bytes.NewReader(out))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var resp struct {
+			Status   map[string]any          `json:"status"`
+			Children []metacontroller.Object `json:"children"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&resp)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 {
+			b.Fatalf("sync: %d %v", res.StatusCode, err)
+		}
+		req.Parent["status"] = resp.Status
+		req.Children = metacontroller.ObjectMap{"ConfigMap.v1": {}}
+		for _, c := range resp.Children {
+			req.Children["ConfigMap.v1"][c.Name()] = c
+		}
+	}
+	out, _ := json.Marshal(&req)
+	return out
+}
+
+// floorHandler is the least a sync hook can do: decode, one conditional
+// GET by id with the stored ETag, encode the status back.
+func floorHandler() http.Handler {
+	client := &http.Client{Timeout: 10 * time.Second}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req metacontroller.CompositeRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		st, _ := req.Parent["status"].(map[string]any)
+		secret, _ := req.Related.Get("Secret", "v1", req.Parent.Namespace(), "gh-token")
+		data, _ := secret["data"].(map[string]any)
+		token, _ := base64.StdEncoding.DecodeString(fmt.Sprint(data["token"]))
+		baseURL, _ := base64.StdEncoding.DecodeString(fmt.Sprint(data["baseURL"]))
+		id, _ := st["repoID"].(float64)
+		get, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, fmt.Sprintf("%srepositories/%d", baseURL, int64(id)), nil)
+		get.Header.Set("Authorization", "Bearer "+string(token))
+		get.Header.Set("If-None-Match", fmt.Sprint(st["etag"]))
+		resp, err := client.Do(get)
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		var children []metacontroller.Object
+		for _, c := range req.Children["ConfigMap.v1"] {
+			children = append(children, c)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(metacontroller.CompositeResponse{Status: st, Children: children})
+	})
+}
+
+type loadResult struct {
+	rate     float64
+	p50, p99 time.Duration
+}
+
+// load posts body to url on conns connections for d and measures.
+func load(b *testing.B, url string, body []byte, conns int, d time.Duration) loadResult {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	var mu sync.Mutex
+	var lat []time.Duration
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			var mine []time.Duration
+			for time.Now().Before(end) {
+				start := time.Now()
+				res, err := client.Post(url, "application/json", bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Errorf("POST %s: %s", url, res.Status)
+					return
+				}
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(lat) == 0 {
+		b.Fatalf("no request to %s succeeded", url)
+	}
+	slices.Sort(lat)
+	return loadResult{rate: float64(len(lat)) / d.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
+}
+
+var gauge = regexp.MustCompile(`(?m)^(go_memstats_heap_inuse_bytes|process_resident_memory_bytes) (\S+)$`)
+
+// memory reads the hook server's heap in use and resident memory from its
+// metrics.
+func memory(b *testing.B, hook string) (heap, rss float64) {
+	res, err := http.Get(hook + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	for _, m := range gauge.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(m[2]), 64)
+		if string(m[1]) == "go_memstats_heap_inuse_bytes" {
+			heap = v
+		} else {
+			rss = v
+		}
+	}
+	return heap, rss
+}
