@@ -146,7 +146,7 @@ func floorHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req metacontroller.CompositeRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), 400)
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		st, _ := req.Parent["status"].(map[string]any)
@@ -160,7 +160,7 @@ func floorHandler() http.Handler {
 		get.Header.Set("If-None-Match", fmt.Sprint(st["etag"]))
 		resp, err := client.Do(get)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
