@@ -654,3 +654,25 @@ func TestIdleSyncWritesNothing(t *testing.T) {
 		t.Errorf("lastSyncTime %v did not move after an hour", st.LastSyncTime)
 	}
 }
+
+// A missing Secret is reported once per retry, not once per event: the
+// syncs its own status writes bring change nothing, so they bring no more.
+// Once the Secret exists the repository is created at the next sync, with
+// no backoff, since nothing had been sent to GitHub.
+func TestSecretCreatedLaterGoesAtOnce(t *testing.T) {
+	h := newHarness(t, fullSpec())
+	secret := h.secret
+	h.secret = nil
+	h.sync()
+	h.expect(v1.ConditionError, "True/SecretNotFound")
+	first := h.status()
+	for range 3 { // the events of its own status writes
+		h.sync()
+	}
+	if st := h.status(); !reflect.DeepEqual(st, first) {
+		t.Errorf("repeated syncs without the Secret changed the status:\nbefore %+v\nafter  %+v", first, st)
+	}
+	h.secret = secret
+	h.sync() // before the retry time
+	h.expect(v1.ConditionReady, "True/Available")
+}

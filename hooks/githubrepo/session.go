@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/hooks/metacontroller"
 )
@@ -35,6 +38,12 @@ type session struct {
 func (h *Hooks) open(repo *v1.GitHubRepo, known identity, related metacontroller.ObjectMap) (s *session, res result, ok bool) {
 	creds, f := readCredentials(repo, related)
 	if f != nil {
+		// The same trouble again before its retry time changes nothing:
+		// answering it anew would write a new status, whose event brings
+		// the next sync at once.
+		if wait := h.sameFailureWait(repo, f); wait > 0 {
+			return nil, result{wait: wait}, false
+		}
 		return nil, result{fail: f}, false
 	}
 	if f := h.rateGate(repo); f != nil {
@@ -93,7 +102,33 @@ func (h *Hooks) rateGate(repo *v1.GitHubRepo) *failure {
 // and those calls must not undo the backoff. A spec change retries at once.
 func (h *Hooks) backoffGate(repo *v1.GitHubRepo) time.Duration {
 	st := &repo.Status
-	if st.ConsecutiveFailures == 0 || st.RetryTime == nil || repo.Generation != st.ObservedGeneration {
+	if st.ConsecutiveFailures == 0 || st.RetryTime == nil || repo.Generation != st.ObservedGeneration || credentialsFailed(repo) {
+		return 0
+	}
+	return st.RetryTime.Sub(h.Now())
+}
+
+// credentialsFailed says whether the last failure was the credentials
+// Secret's. Nothing was sent to GitHub then, so there is nothing to back
+// off from once the Secret is right: the next sync goes at once.
+func credentialsFailed(repo *v1.GitHubRepo) bool {
+	c := meta.FindStatusCondition(repo.Status.Conditions, v1.ConditionError)
+	if c == nil || c.Status != metav1.ConditionTrue {
+		return false
+	}
+	switch c.Reason {
+	case v1.ReasonSecretNotFound, v1.ReasonSecretKeyMissing, v1.ReasonCrossNamespaceSecretRef:
+		return true
+	}
+	return false
+}
+
+// sameFailureWait is how long to wait when f repeats the recorded failure
+// before its retry time; 0 when it is new.
+func (h *Hooks) sameFailureWait(repo *v1.GitHubRepo, f *failure) time.Duration {
+	st := &repo.Status
+	c := meta.FindStatusCondition(st.Conditions, v1.ConditionError)
+	if c == nil || c.Reason != f.reason || st.RetryTime == nil || repo.Generation != st.ObservedGeneration {
 		return 0
 	}
 	return st.RetryTime.Sub(h.Now())
