@@ -84,12 +84,13 @@ func TestBusyCredentialDoesNotHoldAnother(t *testing.T) {
 	took := time.Since(start)
 	wg.Wait()
 	quiet.expect(v1.ConditionSynced, "True/ReconcileSuccess")
-	if took > 500*time.Millisecond {
+	// Waiting behind the flood would take the budget's longest wait, 1 s.
+	if took > 900*time.Millisecond {
 		t.Errorf("the quiet credential's sync took %s behind another's flood", took)
 	}
 	t.Logf("quiet sync %s; busy syncs %v", took, longest)
 	for i, d := range longest {
-		if d > 1500*time.Millisecond {
+		if d > 3*time.Second {
 			t.Errorf("busy sync %d held its caller %s, longer than the budget's longest wait allows", i, d)
 		}
 	}
@@ -112,7 +113,7 @@ func TestEnterpriseWithoutRateLimits(t *testing.T) {
 			t.Errorf("status.rateLimit %+v from an answer without rate-limit headers", st.RateLimit)
 		}
 	}
-	if took := time.Since(start); took > 5*time.Second {
+	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("20 creates took %s with every limit off", took)
 	}
 }
