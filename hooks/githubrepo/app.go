@@ -167,13 +167,6 @@ func (a *Apps) pruneLocked() {
 	}
 }
 
-// Len is how many installations the cache holds.
-func (a *Apps) Len() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.entries)
-}
-
 type appErrorKind int
 
 const (
