@@ -135,7 +135,7 @@ func (b *Budget) Take(ctx context.Context, cred string, k Kind, margin time.Dura
 			c.admit(b.limits, k, now)
 			c.waited += waited
 			b.mu.Unlock()
-			return b.doneFunc(c), nil
+			return b.doneFunc(c, k, now), nil
 		}
 		// MaxWait bounds the whole wait: a turn taken by another request
 		// does not start it again.
@@ -167,14 +167,16 @@ func (b *Budget) Take(ctx context.Context, cred string, k Kind, margin time.Dura
 	}
 }
 
-func (b *Budget) doneFunc(c *credential) func(*Answer) {
+func (b *Budget) doneFunc(c *credential, k Kind, admitted time.Time) func(*Answer) {
 	var once sync.Once
 	return func(a *Answer) {
 		once.Do(func() {
 			b.mu.Lock()
 			defer b.mu.Unlock()
+			now := b.now()
 			c.inFlight--
-			c.observe(a, b.now())
+			c.settle(k, admitted, now)
+			c.observe(a, now)
 		})
 	}
 }

@@ -321,3 +321,23 @@ hookops_github_budget_remaining{credential="abc123",limit="points/1m0s"} 895
 		t.Errorf("%d wait series after the first credential was forgotten, want 1", n)
 	}
 }
+
+// GitHub counts a request when it arrives, on its own clock, somewhere
+// between its admission and its answer: the window runs from the answer,
+// so that it cannot close before GitHub's.
+func TestWindowRunsFromTheAnswer(t *testing.T) {
+	clk := newClock()
+	b := clk.budget(Limits{Content: []Window{{1, time.Minute}}, InFlight: 10})
+	done, err := b.Take(context.Background(), "cred", Update, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.later(30 * time.Second) // a slow answer
+	answered := clk.now
+	done(&Answer{Status: 200, Header: http.Header{}})
+	clk.later(40 * time.Second) // a minute after the admission, not after the answer
+	le, ok := try(t, b, "cred", Update).(*LimitedError)
+	if !ok || !le.Until.Equal(answered.Add(time.Minute)) {
+		t.Errorf("got %v, want a wait until a minute after the answer (%s)", le, answered.Add(time.Minute))
+	}
+}

@@ -137,6 +137,23 @@ func (c *credential) admit(l Limits, k Kind, now time.Time) {
 	}
 }
 
+// settle moves a finished request's entries from when it was admitted to
+// now. GitHub counted it somewhere in between, on its own clock: an entry
+// that left the window at admission time plus the window could leave it
+// before GitHub's does, and the next request would be one too many.
+func (c *credential) settle(k Kind, admitted, now time.Time) {
+	cost := ReadCost
+	if k != Read {
+		cost = WriteCost
+		for _, lg := range c.content {
+			lg.move(admitted, 1, now)
+		}
+	}
+	for _, lg := range c.points {
+		lg.move(admitted, cost, now)
+	}
+}
+
 // Answer is what the budget needs of GitHub's answer.
 type Answer struct {
 	Status int

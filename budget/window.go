@@ -95,6 +95,20 @@ func (l *log) add(now time.Time, cost int) {
 	l.total += cost
 }
 
+// move takes the entry made at from with cost and makes it at now; as
+// every entry is at a time already past, it goes last and the log stays
+// in order. An entry pruned meanwhile is not put back.
+func (l *log) move(from time.Time, cost int, now time.Time) {
+	for i := len(l.at) - 1; i >= 0; i-- {
+		if l.at[i].Equal(from) && l.cost[i] == cost {
+			l.at = append(l.at[:i], l.at[i+1:]...)
+			l.cost = append(l.cost[:i], l.cost[i+1:]...)
+			l.at, l.cost = append(l.at, now), append(l.cost, cost)
+			return
+		}
+	}
+}
+
 func (l *log) remaining(now time.Time) int {
 	l.prune(now)
 	return max(l.N-l.total, 0)
