@@ -32,9 +32,8 @@ import (
 // floor's, its heap in use and its resident memory under that load.
 func BenchmarkHookServerVsFloor(b *testing.B) {
 	const conns, run = 16, 3 * time.Second
-	gh, base := fake.Start(b, fake.WithLimits(fake.Limits{ContentPerMinute: 1 << 30, ContentPerHour: 1 << 30, PointsPerMinute: 1 << 30,
+	_, base := fake.Start(b, fake.WithLimits(fake.Limits{ContentPerMinute: 1 << 30, ContentPerHour: 1 << 30, PointsPerMinute: 1 << 30,
 		MaxConcurrent: 1 << 20, PrimaryLimit: 1 << 30}))
-	_ = gh
 	hook, prof := startHookServer(b)
 	body := steadyState(b, hook, base)
 	floor := httptest.NewServer(floorHandler())

@@ -37,7 +37,6 @@ type appKey struct {
 }
 
 type appEntry struct {
-	apps     *ghinstallation.AppsTransport
 	inst     *ghinstallation.Transport
 	lastUsed time.Time
 }
@@ -48,7 +47,14 @@ func NewApps() *Apps { return &Apps{entries: map[appKey]*appEntry{}} }
 // transport returns the round tripper that authenticates as the App's
 // installation on owner's account.
 func (a *Apps) transport(base http.RoundTripper, baseURL string, app *appCredentials, owner string) http.RoundTripper {
-	return &appTransport{apps: a, base: base, baseURL: strings.TrimSuffix(cmp.Or(baseURL, "https://api.github.com/"), "/"), app: app, owner: strings.ToLower(owner)}
+	t := &appTransport{apps: a, base: base, baseURL: strings.TrimSuffix(cmp.Or(baseURL, "https://api.github.com/"), "/"), app: app}
+	// The cache key is the same for every request of the transport: by
+	// installation, or by the owner whose installation is looked up.
+	t.key = appKey{host: t.baseURL, app: app.id, inst: app.installationID, key: sha256.Sum256(app.privateKey)}
+	if app.installationID == 0 {
+		t.key.owner = strings.ToLower(owner)
+	}
+	return t
 }
 
 // appTransport resolves the installation on first use and sends each
@@ -58,7 +64,7 @@ type appTransport struct {
 	base    http.RoundTripper
 	baseURL string
 	app     *appCredentials
-	owner   string
+	key     appKey
 }
 
 func (t *appTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -73,7 +79,7 @@ func (t *appTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	// GitHub no longer takes the token (expired early by its clock, or
 	// revoked): mint a new one and send the request again, once.
 	_ = resp.Body.Close()
-	t.apps.forget(t.key())
+	t.apps.forget(t.key)
 	if e, err = t.apps.entry(r, t); err != nil {
 		return nil, err
 	}
@@ -86,20 +92,10 @@ func (t *appTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return e.inst.RoundTrip(retry)
 }
 
-// key names the cache entry: by installation, or by the owner whose
-// installation was looked up.
-func (t *appTransport) key() appKey {
-	k := appKey{host: t.baseURL, app: t.app.id, inst: t.app.installationID, key: sha256.Sum256(t.app.privateKey)}
-	if t.app.installationID == 0 {
-		k.owner = t.owner
-	}
-	return k
-}
-
 // entry finds or makes the installation transport, looking the
 // installation up on the owner's account when the Secret names none.
 func (a *Apps) entry(r *http.Request, t *appTransport) (*appEntry, error) {
-	k := t.key()
+	k := t.key
 	a.mu.Lock()
 	e, ok := a.entries[k]
 	if ok {
@@ -121,7 +117,7 @@ func (a *Apps) entry(r *http.Request, t *appTransport) (*appEntry, error) {
 	}
 	itr := ghinstallation.NewFromAppsTransport(atr, inst)
 	itr.BaseURL = t.baseURL
-	e = &appEntry{apps: atr, inst: itr, lastUsed: time.Now()}
+	e = &appEntry{inst: itr, lastUsed: time.Now()}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.pruneLocked()
@@ -136,13 +132,14 @@ func (t *appTransport) findInstallation(r *http.Request, atr *ghinstallation.App
 	if err != nil {
 		return 0, err
 	}
-	inst, _, err := c.Apps.FindOrganizationInstallation(r.Context(), t.owner)
+	owner := t.key.owner
+	inst, _, err := c.Apps.FindOrganizationInstallation(r.Context(), owner)
 	if isNotFound(err) {
-		inst, _, err = c.Apps.FindUserInstallation(r.Context(), t.owner)
+		inst, _, err = c.Apps.FindUserInstallation(r.Context(), owner)
 	}
 	switch {
 	case isNotFound(err):
-		return 0, &appError{kind: appNotInstalled, owner: t.owner, err: err}
+		return 0, &appError{kind: appNotInstalled, owner: owner, err: err}
 	case statusCode(err) == http.StatusUnauthorized:
 		return 0, &appError{kind: appKeyRejected, err: err}
 	case err != nil:

@@ -8,7 +8,6 @@ package onboard
 import (
 	"bytes"
 	"cmp"
-	"container/heap"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"k8s.io/client-go/util/workqueue"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
 )
@@ -72,8 +73,6 @@ type object struct {
 	parent   metacontroller.Object
 	children metacontroller.ObjectMap
 	first    time.Time
-	due      time.Time
-	index    int
 }
 
 // Run syncs every repository until each is created, or ctx ends.
@@ -81,23 +80,29 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	workers := cmp.Or(opts.Workers, 5)
 	timeout := cmp.Or(opts.CallTimeout, 10*time.Second)
 	start := time.Now()
-	q := &queue{wake: make(chan struct{}, 1)}
-	for i, r := range opts.Repos {
-		q.items = append(q.items, newObject(i, r, start))
+	// A delaying work queue, as Metacontroller's own: an object is called
+	// again resyncAfterSeconds after its answer, by whichever worker is free.
+	q := workqueue.NewTypedDelayingQueue[*object]()
+	defer q.ShutDown()
+	for _, r := range opts.Repos {
+		q.Add(newObject(r, start))
 	}
-	heap.Init(q)
 	var (
-		mu  sync.Mutex
-		res Result
+		mu   sync.Mutex
+		res  Result
+		left = len(opts.Repos)
+		done = make(chan struct{})
+		wg   sync.WaitGroup
 	)
-	left := len(opts.Repos)
-	work := make(chan *object)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for o := range work {
+			for {
+				o, shutdown := q.Get()
+				if shutdown {
+					return
+				}
 				created, again, err := call(ctx, opts.Replicas[rand.IntN(len(opts.Replicas))], o, timeout)
+				q.Done(o)
 				mu.Lock()
 				res.Calls++
 				if err != nil {
@@ -105,20 +110,24 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 				}
 				if created {
 					res.Waits = append(res.Waits, time.Since(o.first))
-					left--
-					if left == 0 {
+					if left--; left == 0 {
 						close(done)
 					}
-					mu.Unlock()
-					continue
 				}
 				mu.Unlock()
-				q.push(o, time.Now().Add(again))
+				if !created {
+					q.AddAfter(o, again)
+				}
 			}
 		})
 	}
-	err := q.dispatch(ctx, work, done)
-	close(work)
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	q.ShutDown()
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	slices.Sort(res.Waits)
@@ -128,8 +137,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	return res, nil
 }
 
-func newObject(i int, r Repo, now time.Time) *object {
-	return &object{repo: r, first: now, due: now, index: i, children: metacontroller.ObjectMap{},
+func newObject(r Repo, now time.Time) *object {
+	return &object{repo: r, first: now, children: metacontroller.ObjectMap{},
 		parent: metacontroller.Object{
 			"apiVersion": "github.hookops.dev/v1", "kind": "GitHubRepo",
 			"metadata": map[string]any{"name": r.Name, "namespace": r.Namespace, "uid": fmt.Sprintf("uid-%s-%s", r.Namespace, r.Name), "generation": 1},
@@ -193,72 +202,5 @@ func HTTPReplica(baseURL, token string) Replica {
 		}
 		var resp metacontroller.CompositeResponse
 		return &resp, json.NewDecoder(res.Body).Decode(&resp)
-	}
-}
-
-// queue orders objects by when they are due.
-type queue struct {
-	mu    sync.Mutex
-	items []*object
-	wake  chan struct{}
-}
-
-func (q *queue) Len() int           { return len(q.items) }
-func (q *queue) Less(i, j int) bool { return q.items[i].due.Before(q.items[j].due) }
-func (q *queue) Swap(i, j int)      { q.items[i], q.items[j] = q.items[j], q.items[i] }
-func (q *queue) Push(x any)         { q.items = append(q.items, x.(*object)) }
-func (q *queue) Pop() any {
-	o := q.items[len(q.items)-1]
-	q.items = q.items[:len(q.items)-1]
-	return o
-}
-
-func (q *queue) push(o *object, due time.Time) {
-	q.mu.Lock()
-	o.due = due
-	heap.Push(q, o)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// dispatch hands each object to a worker when it is due, until done.
-func (q *queue) dispatch(ctx context.Context, work chan<- *object, done <-chan struct{}) error {
-	for {
-		q.mu.Lock()
-		var next *object
-		wait := time.Hour
-		if q.Len() > 0 {
-			if d := time.Until(q.items[0].due); d <= 0 {
-				next = heap.Pop(q).(*object)
-			} else {
-				wait = d
-			}
-		}
-		q.mu.Unlock()
-		if next != nil {
-			select {
-			case work <- next:
-				continue
-			case <-done:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-q.wake:
-		case <-done:
-			timer.Stop()
-			return nil
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		}
-		timer.Stop()
 	}
 }
