@@ -54,6 +54,8 @@ type Options struct {
 	// fake of another stack) instead of starting a fake; Stack.GitHub is
 	// then nil.
 	GitHubURL string
+	// HookArgs are extra hook server flags, after the stack's own.
+	HookArgs []string
 }
 
 // Stack is a running local hookops.
@@ -185,6 +187,7 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 	}
 	args := append([]string{"--addr", addr, "--github-url", s.GitHubURL, "--log-level", "debug", "--cluster-id", cmp.Or(opts.ClusterID, "local"),
 		"--auth-token-file", tokenFile, "--kubeconfig", s.ControlPlane.KubeconfigPath}, tlsArgs...)
+	args = append(args, opts.HookArgs...)
 	p, err := s.exec("hookops-server", bin, nil, args...)
 	if err != nil {
 		return err
