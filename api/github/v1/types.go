@@ -209,3 +209,10 @@ const LabelCredentials = Group + "/credentials"
 // AnnotationConfirmDeletion set to "true" lets a deletion the deletion
 // guard holds go on.
 const AnnotationConfirmDeletion = Group + "/confirm-deletion"
+
+// AnnotationGitHubEvent records the last GitHub webhook delivery (its
+// X-GitHub-Delivery GUID) that concerned the repository. The webhook
+// receiver (hookops-server github-webhooks) sets it, and the change makes
+// Metacontroller sync the GitHubRepo at once instead of at the next resync.
+// It is the one thing the receiver may change on a GitHubRepo.
+const AnnotationGitHubEvent = Group + "/github-event"
