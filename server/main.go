@@ -22,6 +22,7 @@ import (
 	// system has none, so the GitHub client can verify api.github.com.
 	_ "golang.org/x/crypto/x509roots/fallback"
 
+	"github.com/hookops/hookops/ghwebhook"
 	"github.com/hookops/hookops/telemetry"
 )
 
@@ -40,6 +41,11 @@ func main() {
 
 // run serves until ctx ends, then drains in-flight requests.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	// The GitHub webhook receiver ships in this binary, so it needs no
+	// image of its own.
+	if len(args) > 0 && args[0] == "github-webhooks" {
+		return ghwebhook.Run(ctx, args[1:], getenv, stderr)
+	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
