@@ -38,6 +38,9 @@ type config struct {
 	GuardNamespace  string
 	Budget          budget.Limits
 	PprofAddr       string
+	// Tracing is whether traces are exported (from the OTEL_* environment,
+	// not a flag): without it, no tracing wrapper is installed at all.
+	Tracing bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {

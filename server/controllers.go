@@ -17,6 +17,7 @@ import (
 // metrics go to reg.
 func controllers(cfg *config, guard *deletionguard.Guard, reg prometheus.Registerer) []hookRoute {
 	gh := githubrepo.New(githubrepo.NewMetrics(reg))
+	gh.HTTPClient = githubrepo.NewHTTPClient(gh.Metrics, cfg.Tracing)
 	gh.GitHubTimeout = cfg.GitHubTimeout
 	gh.BaseURL = cfg.GitHubURL
 	gh.ClusterID = cfg.ClusterID

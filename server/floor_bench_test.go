@@ -45,8 +45,14 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 		if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" {
 			go saveProfile(b, prof, out)
 		}
+		before := memory(b, hook)
+		peak, stop := sampleMemory(b, hook)
 		h := load(b, hook+"/hooks/githubrepo/sync", body, conns, run)
-		heap, rss := memory(b, hook)
+		stop()
+		after := memory(b, hook)
+		if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" {
+			saveAllocs(b, prof, out+".allocs")
+		}
 		b.ReportMetric(h.rate/f.rate, "x-floor-throughput")
 		b.ReportMetric(float64(h.p99)/float64(f.p99), "x-floor-p99")
 		b.ReportMetric(h.rate, "syncs/s")
@@ -54,8 +60,9 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 		b.ReportMetric(float64(h.p50.Microseconds()), "p50-µs")
 		b.ReportMetric(float64(h.p99.Microseconds()), "p99-µs")
 		b.ReportMetric(float64(f.p99.Microseconds()), "floor-p99-µs")
-		b.ReportMetric(heap/(1<<20), "heap-MiB")
-		b.ReportMetric(rss/(1<<20), "rss-MiB")
+		b.ReportMetric(peak.live/(1<<20), "live-heap-MiB")
+		b.ReportMetric(peak.rss/(1<<20), "rss-MiB")
+		b.ReportMetric((after.allocated-before.allocated)/(h.rate*run.Seconds())/(1<<10), "alloc-KiB/sync")
 	}
 }
 
@@ -89,6 +96,21 @@ func startHookServer(b *testing.B) (url, pprofURL string) {
 
 func saveProfile(b *testing.B, pprofURL, out string) {
 	res, err := http.Get(pprofURL + "/debug/pprof/profile?seconds=2")
+	if err != nil {
+		b.Error(err)
+		return
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		b.Error(err)
+	}
+}
+
+// saveAllocs keeps the hook server's allocation profile (cumulative, so
+// dominated by the load) as HOOKOPS_BENCH_PROFILE.allocs.
+func saveAllocs(b *testing.B, pprofURL, out string) {
+	res, err := http.Get(pprofURL + "/debug/pprof/allocs")
 	if err != nil {
 		b.Error(err)
 		return
@@ -216,24 +238,59 @@ func load(b *testing.B, url string, body []byte, conns int, d time.Duration) loa
 	return loadResult{rate: float64(len(lat)) / d.Seconds(), p50: lat[len(lat)/2], p99: lat[len(lat)*99/100]}
 }
 
-var gauge = regexp.MustCompile(`(?m)^(go_memstats_heap_inuse_bytes|process_resident_memory_bytes) (\S+)$`)
+var gauge = regexp.MustCompile(`(?m)^(go_gc_heap_live_bytes|process_resident_memory_bytes|go_memstats_alloc_bytes_total) (\S+)$`)
 
-// memory reads the hook server's heap in use and resident memory from its
-// metrics.
-func memory(b *testing.B, hook string) (heap, rss float64) {
+// usage is the hook server's memory as its metrics report it.
+type usage struct {
+	live      float64 // heap the last GC kept
+	rss       float64 // resident memory
+	allocated float64 // bytes allocated since start
+}
+
+// memory reads the hook server's memory from its metrics. It may run on
+// any goroutine, so it reports failure with Error.
+func memory(b *testing.B, hook string) usage {
 	res, err := http.Get(hook + "/metrics")
 	if err != nil {
-		b.Fatal(err)
+		b.Error(err)
+		return usage{}
 	}
 	defer res.Body.Close()
 	out, _ := io.ReadAll(res.Body)
+	var u usage
 	for _, m := range gauge.FindAllSubmatch(out, -1) {
 		v, _ := strconv.ParseFloat(string(m[2]), 64)
-		if string(m[1]) == "go_memstats_heap_inuse_bytes" {
-			heap = v
-		} else {
-			rss = v
+		switch string(m[1]) {
+		case "go_gc_heap_live_bytes":
+			u.live = v
+		case "process_resident_memory_bytes":
+			u.rss = v
+		default:
+			u.allocated = v
 		}
 	}
-	return heap, rss
+	return u
+}
+
+// sampleMemory reads the hook server's memory every 500 ms until stop is
+// called, and keeps the peaks: the live heap with every request in flight,
+// and the resident memory at saturation.
+func sampleMemory(b *testing.B, hook string) (peak *usage, stop func()) {
+	peak = &usage{}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				u := memory(b, hook)
+				peak.live, peak.rss = max(peak.live, u.live), max(peak.rss, u.rss)
+			}
+		}
+	}()
+	return peak, func() { close(done); <-finished }
 }

@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log := slog.New(telemetry.LogHandler(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	slog.SetDefault(log)
+	cfg.Tracing = telemetry.Enabled(getenv)
 	stopTracing, err := telemetry.Setup(ctx, "hookops-server", getenv)
 	if err != nil {
 		return err

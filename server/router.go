@@ -56,6 +56,9 @@ func newRouter(d routerDeps) (http.Handler, error) {
 			r.With(d.metrics.observe(h.controller, h.hook), traceHook(h.controller, h.hook)).Post("/hooks/"+h.controller+"/"+h.hook, h.handler.ServeHTTP)
 		}
 	})
+	if !d.cfg.Tracing {
+		return r, nil
+	}
 	return traceRequests(r), nil
 }
 

@@ -54,8 +54,12 @@ func annotateSubject(ctx context.Context, req any) {
 	if !ok {
 		return
 	}
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
 	o := s.Subject()
-	trace.SpanFromContext(ctx).SetAttributes(
+	span.SetAttributes(
 		attribute.String("hookops.parent.kind", o.Kind()),
 		attribute.String("hookops.parent.namespace", o.Namespace()),
 		attribute.String("hookops.parent.name", o.Name()),

@@ -30,7 +30,9 @@ func TestSyncTrace(t *testing.T) {
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
 
 	_, base := fake.Start(t)
-	srv := startRealServer(t, testConfig(t), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	cfg := testConfig(t)
+	cfg.Tracing = true
+	srv := startRealServer(t, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	body := syncCreate(t, base)
 
 	// The caller's trace is continued.

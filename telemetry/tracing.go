@@ -16,12 +16,14 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // Setup installs the global TracerProvider and propagators. With no OTLP
 // endpoint in the environment (OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), or with OTEL_TRACES_EXPORTER=none,
-// it installs nothing and tracing costs next to nothing. The exporter, its
+// it installs a no-op provider, and callers that ask Enabled leave their
+// tracing wrappers out, so tracing costs nothing. The exporter, its
 // protocol (OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, the default, or
 // grpc), the sampler (OTEL_TRACES_SAMPLER) and resource attributes
 // (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) all come from the standard
@@ -29,7 +31,10 @@ import (
 func Setup(ctx context.Context, service string, getenv func(string) string) (shutdown func(context.Context) error, err error) {
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	noop := func(context.Context) error { return nil }
-	if !enabled(getenv) {
+	if !Enabled(getenv) {
+		// The global provider's placeholder allocates for every span;
+		// the no-op one does not.
+		otel.SetTracerProvider(tracenoop.NewTracerProvider())
 		return noop, nil
 	}
 	exp, err := exporter(ctx, cmp.Or(getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), getenv("OTEL_EXPORTER_OTLP_PROTOCOL"), "http/protobuf"))
@@ -51,7 +56,8 @@ func Setup(ctx context.Context, service string, getenv func(string) string) (shu
 	return tp.Shutdown, nil
 }
 
-func enabled(getenv func(string) string) bool {
+// Enabled reports whether the environment asks for traces to be exported.
+func Enabled(getenv func(string) string) bool {
 	if strings.EqualFold(getenv("OTEL_SDK_DISABLED"), "true") || strings.EqualFold(getenv("OTEL_TRACES_EXPORTER"), "none") {
 		return false
 	}

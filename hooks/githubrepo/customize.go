@@ -10,7 +10,7 @@ import (
 // references, by name, in its own namespace. A reference to another
 // namespace asks for nothing; Sync reports it.
 func (h *Hooks) Customize(_ context.Context, req *metacontroller.CustomizeRequest) (*metacontroller.CustomizeResponse, error) {
-	repo, err := decodeParent(req.Parent)
+	repo, err := decodeParent(req)
 	if err != nil {
 		return &metacontroller.CustomizeResponse{}, nil
 	}

@@ -18,7 +18,7 @@ import (
 // while our claim is on it: Delete deletes it, Archive removes the claim
 // and archives it, Orphan removes the claim and nothing else.
 func (h *Hooks) Finalize(ctx context.Context, req *metacontroller.CompositeRequest) (*metacontroller.CompositeResponse, error) {
-	repo, err := decodeParent(req.Parent)
+	repo, err := decodeParent(req)
 	if err != nil {
 		return nil, err
 	}

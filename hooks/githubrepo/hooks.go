@@ -48,7 +48,7 @@ type Hooks struct {
 // New returns Hooks with production defaults; metrics may be nil.
 func New(metrics *Metrics) *Hooks {
 	return &Hooks{
-		HTTPClient:    &http.Client{Timeout: 10 * time.Second, Transport: newTransport(http.DefaultTransport, metrics)},
+		HTTPClient:    NewHTTPClient(metrics, true),
 		Metrics:       metrics,
 		GitHubTimeout: 6 * time.Second,
 		ClusterID:     "default",

@@ -13,15 +13,22 @@ import (
 	"github.com/hookops/hookops/hooks/metacontroller"
 )
 
+// parentRequest is a customize, sync or finalize request.
+type parentRequest interface {
+	Subject() metacontroller.Object
+	ParentInto(v any) error
+}
+
 // decodeParent reads the parent as a GitHubRepo. The CRD schema makes a
 // wrongly typed field impossible through the API server, so a failure here
 // is a request that was not sent by Metacontroller for this controller.
-func decodeParent(o metacontroller.Object) (*v1.GitHubRepo, error) {
+func decodeParent(req parentRequest) (*v1.GitHubRepo, error) {
+	o := req.Subject()
 	if o.APIVersion() != v1.APIVersion || o.Kind() != v1.Kind {
 		return nil, &metacontroller.RequestError{Msg: fmt.Sprintf("parent is %s %s, want %s %s", o.APIVersion(), o.Kind(), v1.APIVersion, v1.Kind)}
 	}
 	var repo v1.GitHubRepo
-	if err := o.Into(&repo); err != nil {
+	if err := req.ParentInto(&repo); err != nil {
 		return nil, &metacontroller.RequestError{Msg: "parent is not a valid GitHubRepo: " + err.Error()}
 	}
 	return &repo, nil

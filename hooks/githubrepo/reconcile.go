@@ -16,7 +16,7 @@ import (
 // computed resyncAfterSeconds: a non-200 would make Metacontroller drop the
 // status.
 func (h *Hooks) Sync(ctx context.Context, req *metacontroller.CompositeRequest) (*metacontroller.CompositeResponse, error) {
-	repo, err := decodeParent(req.Parent)
+	repo, err := decodeParent(req)
 	if err != nil {
 		return nil, err
 	}

@@ -37,12 +37,30 @@ func routeOf(path string) string {
 	return "other"
 }
 
-// newTransport wraps base so that each GitHub request is a client span,
-// child of the reconcile step in the request's context, and is counted.
-// otelhttp records method, server.address, status and errors; headers, and
-// so the Authorization header, are never recorded.
-func newTransport(base http.RoundTripper, m *Metrics) http.RoundTripper {
-	return otelhttp.NewTransport(observed{base: base, metrics: m},
+// NewHTTPClient is the client every credential's GitHub requests go
+// through, counted, and traced when traced is set.
+func NewHTTPClient(m *Metrics, traced bool) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// GitHub is one host or a few, which every sync in flight calls at
+	// once. Go keeps only 2 idle connections per host by default, so each
+	// request beyond the second would dial, and on TLS handshake, anew.
+	t.MaxIdleConnsPerHost = 64
+	var rt http.RoundTripper = observed{base: t, metrics: m}
+	if traced {
+		rt = traceTransport(rt)
+	}
+	// No Client.Timeout: every GitHub call runs under the hook's GitHub
+	// deadline (GitHubTimeout), and a second one would cost a timer per
+	// request.
+	return &http.Client{Transport: rt}
+}
+
+// traceTransport makes each GitHub request a client span, child of the
+// reconcile step in the request's context. otelhttp records method,
+// server.address, status and errors; headers, and so the Authorization
+// header, are never recorded.
+func traceTransport(base http.RoundTripper) http.RoundTripper {
+	return otelhttp.NewTransport(base,
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
 			return r.Method + " " + routeOf(r.URL.Path)
 		}))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // RequestError is a hook request that cannot be served as sent: the caller's
@@ -21,74 +22,105 @@ func badRequest(format string, args ...any) error {
 
 // DecodeCustomize reads and validates a customize request.
 func DecodeCustomize(r io.Reader) (*CustomizeRequest, error) {
-	return decodeRequest[CustomizeRequest](r, "parent")
+	var w struct {
+		CustomizeRequest
+		Parent json.RawMessage `json:"parent"`
+	}
+	if err := decode(r, &w); err != nil {
+		return nil, err
+	}
+	return &w.CustomizeRequest, keepParent(&w.CustomizeRequest.Parent, &w.CustomizeRequest.parentJSON, w.Parent)
 }
 
 // DecodeComposite reads and validates a CompositeController sync or finalize request.
 func DecodeComposite(r io.Reader) (*CompositeRequest, error) {
-	return decodeRequest[CompositeRequest](r, "parent")
+	var w struct {
+		CompositeRequest
+		Parent json.RawMessage `json:"parent"`
+	}
+	if err := decode(r, &w); err != nil {
+		return nil, err
+	}
+	return &w.CompositeRequest, keepParent(&w.CompositeRequest.Parent, &w.CompositeRequest.parentJSON, w.Parent)
 }
 
 // DecodeDecorator reads and validates a DecoratorController sync or finalize request.
 func DecodeDecorator(r io.Reader) (*DecoratorRequest, error) {
-	return decodeRequest[DecoratorRequest](r, "object")
-}
-
-// decodeRequest decodes a request and checks its Subject, which field
-// names in errors.
-func decodeRequest[T any, P interface {
-	*T
-	Subject() Object
-}](r io.Reader, field string) (P, error) {
-	req := P(new(T))
+	req := new(DecoratorRequest)
 	if err := decode(r, req); err != nil {
 		return nil, err
 	}
-	if err := checkObject(field, req.Subject()); err != nil {
-		return nil, err
+	return req, checkObject("object", req.Object)
+}
+
+// keepParent decodes the parent as sent into its generic form and keeps
+// the bytes too, so that a hook reads it into its typed form (ParentInto)
+// without encoding it again.
+func keepParent(dst *Object, raw *[]byte, sent json.RawMessage) error {
+	if err := decodeObject(sent, dst); err != nil {
+		return err
 	}
-	return req, nil
+	*raw = sent
+	return checkObject("parent", *dst)
+}
+
+func decodeObject(sent json.RawMessage, dst *Object) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(sent))
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
+		return badRequest("field \"parent\" must be an object: %s", err.Error())
+	}
+	return nil
 }
 
 // decode parses exactly one JSON value, keeping numbers exact, and turns
 // encoding/json's errors into messages a caller can act on. Errors from the
 // reader itself (a body over the size limit, a broken connection) are
-// returned as they are, for the caller to classify.
+// returned wrapped, for the caller to classify.
 func decode(r io.Reader, v any) error {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("read request body: %w", err)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return badRequest("request body is empty; expected a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		return describe(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
+		if err != nil && !isJSONError(err) {
+			return fmt.Errorf("read request body: %w", err)
+		}
 		return badRequest("request body has data after the JSON object")
 	}
 	return nil
+}
+
+func isJSONError(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syntax) || errors.As(err, &typ)
 }
 
 func describe(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, io.EOF):
+		return badRequest("request body is empty; expected a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("request body is truncated JSON")
 	case errors.As(err, &syntax):
 		return badRequest("request body is not valid JSON at byte %d: %s", syntax.Offset, syntax.Error())
 	case errors.As(err, &typ):
-		field := typ.Field
+		// Requests decoded beside their raw parent name the embedded
+		// request type first.
+		field := strings.TrimPrefix(strings.TrimPrefix(typ.Field, "CompositeRequest."), "CustomizeRequest.")
 		if field == "" {
 			return badRequest("request body must be a JSON object, got %s", typ.Value)
 		}
 		return badRequest("field %q must be %s, got %s", field, jsonType(typ.Type.Kind().String()), typ.Value)
 	default:
-		return badRequest("request body is not a valid hook request: %s", err.Error())
+		return fmt.Errorf("read request body: %w", err)
 	}
 }
 

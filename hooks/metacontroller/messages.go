@@ -2,6 +2,7 @@ package metacontroller
 
 import (
 	"context"
+	"encoding/json"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -11,6 +12,8 @@ import (
 type CustomizeRequest struct {
 	Controller Object `json:"controller"`
 	Parent     Object `json:"parent"`
+
+	parentJSON []byte
 }
 
 // CustomizeResponse tells Metacontroller which other objects to send to sync
@@ -37,6 +40,8 @@ type CompositeRequest struct {
 	Children   ObjectMap `json:"children"`
 	Related    ObjectMap `json:"related"`
 	Finalizing bool      `json:"finalizing"`
+
+	parentJSON []byte
 }
 
 // CompositeResponse is what a CompositeController hook answers. Status
@@ -83,6 +88,21 @@ func (r *CustomizeRequest) Subject() Object { return r.Parent }
 
 // Subject returns the parent.
 func (r *CompositeRequest) Subject() Object { return r.Parent }
+
+// ParentInto decodes the parent into a typed value, from the bytes it was
+// sent as when the request was decoded here.
+func (r *CustomizeRequest) ParentInto(v any) error { return into(r.parentJSON, r.Parent, v) }
+
+// ParentInto decodes the parent into a typed value, from the bytes it was
+// sent as when the request was decoded here.
+func (r *CompositeRequest) ParentInto(v any) error { return into(r.parentJSON, r.Parent, v) }
+
+func into(sent []byte, o Object, v any) error {
+	if sent == nil {
+		return o.Into(v)
+	}
+	return json.Unmarshal(sent, v)
+}
 
 // Subject returns the decorated object.
 func (r *DecoratorRequest) Subject() Object { return r.Object }
