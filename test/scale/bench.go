@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/hookops/hookops/test/stack"
+)
+
+// hookArgs relax the hook server's own GitHub budget as the fake's limits
+// are relaxed (benchLimits), and log at the shipped level rather than the
+// stack's debug, whose volume would weigh on the latency measured.
+func hookArgs() []string {
+	return []string{
+		"--log-level", "info",
+		"--github-content-limits", "1000000/1m",
+		"--github-points-limits", "10000000/1m",
+		"--github-write-gap", "0s",
+		"--github-in-flight", "100",
+	}
+}
+
+// clientQPS is the benchmark's own client rate: high enough that applying
+// and polling never wait on it.
+const clientQPS, clientBurst = 1000, 2000
+
+func run(ctx context.Context, o options) (err error) {
+	gh, err := startGitHub(o.namespaces)
+	if err != nil {
+		return err
+	}
+	defer gh.close()
+	fmt.Printf("starting the stack (control plane, hook server, %s) ...\n", metacontrollerName(o))
+	st, err := stack.Start(ctx, stack.Options{
+		GitHubURL: gh.url, ResyncPeriodSeconds: o.resync,
+		MetacontrollerBin: o.mcBin, HookArgs: hookArgs(),
+	})
+	if err != nil {
+		return fmt.Errorf("start the stack: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			fmt.Println(st.Logs())
+		}
+		err = errors.Join(err, st.Stop())
+	}()
+	b, err := newBench(ctx, o, st, gh)
+	if err != nil {
+		return err
+	}
+	rep, err := b.run(ctx)
+	if err != nil {
+		return err
+	}
+	printReport(rep)
+	return writeReport(o.out, rep)
+}
+
+func metacontrollerName(o options) string {
+	if o.mcBin == "" {
+		return "the Metacontroller stand-in"
+	}
+	return o.mcBin + " " + o.mcArgs
+}
+
+// bench is one run against a started stack.
+type bench struct {
+	o       options
+	st      *stack.Stack
+	gh      *github
+	dyn     dynamic.Interface
+	apply   applier
+	ghrs    *writeCounter
+	cms     *writeCounter
+	log     *requestLog
+	rss     *rssSampler
+	metrics string
+}
+
+func newBench(ctx context.Context, o options, st *stack.Stack, gh *github) (*bench, error) {
+	cfg := rest.CopyConfig(st.ControlPlane.Config)
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	b := &bench{o: o, st: st, gh: gh, dyn: dyn, apply: applier{dyn: dyn, workers: o.workers},
+		log: &requestLog{srv: gh.srv}, metrics: st.HookURL + "/metrics"}
+	pid, err := findPID(filepath.Join(st.Dir, "hookops-server"))
+	if err != nil {
+		return nil, fmt.Errorf("the hook server's pid: %w", err)
+	}
+	b.rss = sampleRSS(ctx, pid, 5*time.Second)
+	if b.ghrs, err = watchWrites(ctx, dyn, ghrGVR, ""); err != nil {
+		return nil, err
+	}
+	if b.cms, err = watchWrites(ctx, dyn, configMapGVR, "scale-"); err != nil {
+		return nil, err
+	}
+	go b.followRequestLog(ctx)
+	return b, nil
+}
+
+// followRequestLog polls the fake's log often enough that it never drops
+// a request before it is counted.
+func (b *bench) followRequestLog(ctx context.Context) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			_ = b.log.poll() // counted in ghTally.Lost
+		}
+	}
+}
+
+// snap is everything counted up to one moment.
+type snap struct {
+	at      time.Time
+	ghrs    writeCounts
+	cms     writeCounts
+	github  ghTally
+	budget  int
+	metrics scrape
+}
+
+func (b *bench) snap(ctx context.Context) (snap, error) {
+	_ = b.log.poll()
+	b.rss.sample() // so that even a phase shorter than the interval has one
+	m, err := scrapeMetrics(ctx, b.metrics)
+	if err != nil {
+		return snap{}, err
+	}
+	return snap{at: time.Now(), ghrs: b.ghrs.snapshot(), cms: b.cms.snapshot(),
+		github: b.log.snapshot(), budget: b.gh.unitsUsed(), metrics: m}, nil
+}
+
+func (b *bench) run(ctx context.Context) (*report, error) {
+	rep := &report{Config: b.config()}
+	if err := b.apply.setUp(ctx, b.o.namespaces); err != nil {
+		return nil, err
+	}
+	created, err := b.create(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("warming up for %s (every object's first resync records its ETag) ...\n", b.o.warmup)
+	if err := sleep(ctx, b.o.warmup); err != nil {
+		return nil, err
+	}
+	warm, err := b.snap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Warmup = b.phase(created, warm)
+	fmt.Printf("measuring the steady state for %s ...\n", b.o.steady)
+	end, err := b.steady(ctx, warm)
+	if err != nil {
+		return nil, err
+	}
+	rep.Steady = b.phase(warm, end)
+	rep.Targets = targets(rep.Steady)
+	rep.Notes = b.notes(rep)
+	return rep, nil
+}
+
+// create applies every GitHubRepo and waits until all are Ready.
+func (b *bench) create(ctx context.Context, rep *report) (snap, error) {
+	start, err := b.snap(ctx)
+	if err != nil {
+		return snap{}, err
+	}
+	fmt.Printf("applying %d GitHubRepos in %d namespaces, %d per batch ...\n", b.o.repos, b.o.namespaces, b.o.batch)
+	if err := b.apply.applyRepos(ctx, b.o.repos, b.o.namespaces, b.o.batch); err != nil {
+		return snap{}, err
+	}
+	rep.ApplySeconds = time.Since(start.at).Seconds()
+	fmt.Printf("applied in %s; waiting for all to be Ready ...\n", time.Since(start.at).Round(100*time.Millisecond))
+	if err := waitReady(ctx, b.dyn, b.o.repos, b.o.poll, b.o.readyTimeout); err != nil {
+		return snap{}, err
+	}
+	done, err := b.snap(ctx)
+	if err != nil {
+		return snap{}, err
+	}
+	rep.ReadySeconds = done.at.Sub(start.at).Seconds()
+	rep.ReposPerSecond = float64(b.o.repos) / rep.ReadySeconds
+	fmt.Printf("all %d Ready %s after the first apply\n", b.o.repos, done.at.Sub(start.at).Round(100*time.Millisecond))
+	rep.Creation = b.phase(start, done)
+	return done, nil
+}
+
+// steady waits out the steady period, printing a line a minute.
+func (b *bench) steady(ctx context.Context, start snap) (snap, error) {
+	deadline := start.at.Add(b.o.steady)
+	for {
+		wait := min(time.Until(deadline), time.Minute)
+		if err := sleep(ctx, wait); err != nil {
+			return snap{}, err
+		}
+		now, err := b.snap(ctx)
+		if err != nil {
+			return snap{}, err
+		}
+		b.printProgress(start, now)
+		if !now.at.Before(deadline) {
+			return now, nil
+		}
+	}
+}
+
+func (b *bench) printProgress(start, now snap) {
+	p := b.phase(start, now)
+	fmt.Printf("  %6s  githubrepo writes %d  sync calls %.0f  GitHub requests %d (304: %d, units %d)  hook RSS %.1f MiB\n",
+		now.at.Sub(start.at).Round(time.Second), p.GitHubRepoWrites.Total, p.SyncCalls,
+		p.GitHub.Requests, p.GitHub.NotModified, p.GitHub.Units, p.RSS.LastMiB)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (b *bench) config() runConfig {
+	return runConfig{
+		Repos: b.o.repos, Namespaces: b.o.namespaces, ResyncSeconds: b.o.resync,
+		SteadySeconds: b.o.steady.Seconds(), WarmupSeconds: b.o.warmup.Seconds(),
+		Metacontroller: metacontrollerName(b.o), MetacontrollerArgs: b.o.mcArgs,
+		HookArgs: hookArgs(), FakeLimits: benchLimits(),
+		ApplyBatch: b.o.batch, ApplyWorkers: b.o.workers, ClientQPS: clientQPS,
+		CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC(),
+	}
+}
