@@ -2,7 +2,9 @@
 // local runs and end-to-end tests; see package fake for what it covers. The
 // admin endpoint under /_fake/ injects faults, sets rate limits, edits
 // repositories by hand, suspends and deletes App installations, rotates App
-// keys, authorizes tokens for SAML SSO and shows the request log. Flags set GitHub's
+// keys, authorizes tokens for SAML SSO, adds webhooks and shows the request
+// and delivery logs. With -webhook-url, repository events (of changes made
+// through the API and by hand) are delivered there, as GitHub does. Flags set GitHub's
 // documented rate limits (defaults as GitHub has them), shorten every
 // rate-limit window at once with -minute, or turn rate limiting off with
 // -enterprise.
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +39,9 @@ func run(logger *slog.Logger) error {
 	addr := flag.String("addr", "127.0.0.1:8090", "address to listen on")
 	configPath := flag.String("config", "", "JSON file of tokens, users, orgs and repos (default: token fake-token for octocat, admin of org acme)")
 	webURL := flag.String("web-url", "https://github.com", "base of html_url, clone_url and ssh_url")
+	hookURL := flag.String("webhook-url", "", "payload URL of a webhook that gets every repository event (more: POST /_fake/webhooks)")
+	hookSecretFile := flag.String("webhook-secret-file", "", "file holding the secret that signs the -webhook-url deliveries")
+	hookOrg := flag.String("webhook-org", "", "make the -webhook-url webhook an organization webhook of this organization")
 	limits := limitFlags(flag.CommandLine)
 	flag.Parse()
 
@@ -43,8 +49,13 @@ func run(logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
 	l, enterprise := limits()
-	opts := []fake.Option{fake.WithConfig(cfg), fake.WithWebURL(*webURL), fake.WithLimits(l), fake.WithLogger(logger)}
+	opts := []fake.Option{fake.WithConfig(cfg), fake.WithWebURL(*webURL), fake.WithLimits(l), fake.WithLogger(logger),
+		fake.WithAPIURL("http://" + ln.Addr().String())}
 	if enterprise {
 		opts = append(opts, fake.WithEnterprise())
 	}
@@ -52,9 +63,9 @@ func run(logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("create fake: %w", err)
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	defer srv.Close()
+	if err := addWebhook(srv, *hookURL, *hookSecretFile, *hookOrg); err != nil {
+		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -73,6 +84,25 @@ func run(logger *slog.Logger) error {
 	defer cancel()
 	if err := hs.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// addWebhook adds the webhook of the -webhook-* flags, if any.
+func addWebhook(srv *fake.Server, url, secretFile, org string) error {
+	if url == "" {
+		return nil
+	}
+	var secret string
+	if secretFile != "" {
+		b, err := os.ReadFile(secretFile)
+		if err != nil {
+			return fmt.Errorf("webhook secret: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if _, err := srv.AddWebhook(fake.Webhook{URL: url, Secret: secret, Org: org}); err != nil {
+		return fmt.Errorf("webhook: %w", err)
 	}
 	return nil
 }

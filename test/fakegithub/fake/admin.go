@@ -28,6 +28,18 @@ func (s *Server) adminRoutes() http.Handler {
 		r.Patch("/repos/{owner}/{repo}", admin(s.adminEditRepo))
 		r.Delete("/repos/{owner}/{repo}", admin(s.adminDeleteRepo))
 		r.Post("/repos/{owner}/{repo}/touch", admin(s.adminTouch))
+		r.Post("/repos/{owner}/{repo}/transfer", admin(s.adminTransfer))
+		r.Get("/webhooks", admin(func(*http.Request, []byte) (int, any, error) { return http.StatusOK, s.Webhooks(), nil }))
+		r.Post("/webhooks", admin(s.adminAddWebhook))
+		r.Delete("/webhooks/{id}", admin(s.adminRemoveWebhook))
+		r.Get("/deliveries", admin(func(*http.Request, []byte) (int, any, error) { return http.StatusOK, s.Deliveries(), nil }))
+		r.Delete("/deliveries", admin(func(*http.Request, []byte) (int, any, error) {
+			s.ClearDeliveries()
+			return http.StatusNoContent, nil, nil
+		}))
+		r.Post("/deliveries/{guid}/redeliver", admin(func(r *http.Request, _ []byte) (int, any, error) {
+			return http.StatusAccepted, nil, s.Redeliver(chi.URLParam(r, "guid"))
+		}))
 		r.Get("/requests", admin(s.adminRequests))
 		r.Delete("/requests", admin(func(*http.Request, []byte) (int, any, error) {
 			s.ClearRequests()
@@ -62,7 +74,8 @@ func admin(fn func(r *http.Request, body []byte) (int, any, error)) http.Handler
 			status, v, err = fn(r, body)
 		}
 		switch {
-		case errors.Is(err, errNoRepo), errors.Is(err, errNoMember), errors.Is(err, errNoApp), errors.Is(err, errNoInstallation):
+		case errors.Is(err, errNoRepo), errors.Is(err, errNoMember), errors.Is(err, errNoApp), errors.Is(err, errNoInstallation),
+			errors.Is(err, errNoWebhook), errors.Is(err, errNoDelivery):
 			status, v = http.StatusNotFound, map[string]string{"error": err.Error()}
 		case err != nil:
 			status, v = http.StatusBadRequest, map[string]string{"error": err.Error()}
@@ -126,6 +139,43 @@ func (s *Server) adminTouch(r *http.Request, _ []byte) (int, any, error) {
 		return 0, nil, err
 	}
 	return s.adminGetRepo(r, nil)
+}
+
+// adminTransfer moves the repository to {"new_owner": "login"}.
+func (s *Server) adminTransfer(r *http.Request, body []byte) (int, any, error) {
+	var in struct {
+		NewOwner string `json:"new_owner"`
+	}
+	if err := decodeStrict(body, &in); err != nil {
+		return 0, nil, err
+	}
+	repo, err := s.TransferRepo(chi.URLParam(r, "owner"), chi.URLParam(r, "repo"), in.NewOwner)
+	return http.StatusOK, repo, err
+}
+
+// adminAddWebhook adds {"url", "secret", "org", "events"} and answers
+// with it, secret left out.
+func (s *Server) adminAddWebhook(_ *http.Request, body []byte) (int, any, error) {
+	var in Webhook
+	if err := decodeStrict(body, &in); err != nil {
+		return 0, nil, err
+	}
+	h, err := s.AddWebhook(in)
+	h.Secret = ""
+	return http.StatusCreated, h, err
+}
+
+var errNoWebhook = errors.New("no such webhook")
+
+func (s *Server) adminRemoveWebhook(r *http.Request, _ []byte) (int, any, error) {
+	id, err := idParam(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if !s.RemoveWebhook(id) {
+		return 0, nil, errNoWebhook
+	}
+	return http.StatusNoContent, nil, nil
 }
 
 func (s *Server) adminRequests(r *http.Request, _ []byte) (int, any, error) {

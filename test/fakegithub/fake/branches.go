@@ -46,11 +46,13 @@ func (s *Server) renameBranch(r *http.Request, repo *Repo, p perm) reply {
 		return errReply(http.StatusUnprocessableEntity, "Validation Failed", docRenameBranch,
 			fieldError{Resource: "Branch", Code: "already_exists", Field: "new_name"})
 	}
+	before := repo.clone()
 	repo.Branches[i] = to
 	if repo.DefaultBranch == from {
 		repo.DefaultBranch = to
 	}
 	repo.UpdatedAt = s.now()
+	s.emitChangesLocked(apiBase(r), callFrom(r).user, before, repo)
 	return reply{status: http.StatusCreated, body: s.branchBody(r, repo, to)}
 }
 

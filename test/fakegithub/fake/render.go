@@ -39,7 +39,12 @@ func (a *account) kind() string {
 // simpleUser is GitHub's "simple-user": how an account appears inside
 // other objects.
 func (s *Server) simpleUser(r *http.Request, a *account) map[string]any {
-	api := apiBase(r) + "/users/" + a.Login
+	return s.simpleUserAt(apiBase(r), a)
+}
+
+// simpleUserAt is simpleUser with the API at base.
+func (s *Server) simpleUserAt(base string, a *account) map[string]any {
+	api := base + "/users/" + a.Login
 	return map[string]any{
 		"login":               a.Login,
 		"id":                  a.ID,
@@ -135,9 +140,14 @@ var repoLinks = map[string]string{
 // repoBody is GitHub's "full-repository" as a user with permission p sees
 // it. Only GET answers carry temp_clone_token, as in the recorded exchanges.
 func (s *Server) repoBody(r *http.Request, repo *Repo, p perm, withCloneToken bool) map[string]any {
+	return s.repoBodyAt(apiBase(r), repo, p, withCloneToken)
+}
+
+// repoBodyAt is repoBody with the API at base.
+func (s *Server) repoBodyAt(base string, repo *Repo, p perm, withCloneToken bool) map[string]any {
 	owner := s.st.account(repo.Owner)
-	ownerBody := s.simpleUser(r, owner)
-	api := apiBase(r) + "/repos/" + repo.FullName()
+	ownerBody := s.simpleUserAt(base, owner)
+	api := base + "/repos/" + repo.FullName()
 	web := s.webURL + "/" + repo.FullName()
 	host := strings.TrimPrefix(strings.TrimPrefix(s.webURL, "https://"), "http://")
 	b := map[string]any{
@@ -151,7 +161,7 @@ func (s *Server) repoBody(r *http.Request, repo *Repo, p perm, withCloneToken bo
 		"has_issues": repo.HasIssues, "has_projects": repo.HasProjects, "has_downloads": repo.HasDownloads,
 		"has_wiki": repo.HasWiki, "has_pages": false, "has_discussions": repo.HasDiscussions,
 		"forks_count": 0, "mirror_url": nil, "archived": repo.Archived, "disabled": false, "open_issues_count": 0,
-		"license": licenseBody(r, repo.License), "allow_forking": true, "is_template": repo.IsTemplate,
+		"license": licenseBody(base, repo.License), "allow_forking": true, "is_template": repo.IsTemplate,
 		"web_commit_signoff_required": false, "topics": append([]string{}, repo.Topics...),
 		"visibility": repo.Visibility, "forks": 0, "open_issues": 0, "watchers": repo.Stars,
 		"default_branch": repo.DefaultBranch,
@@ -188,7 +198,7 @@ var licenses = map[string][2]string{ // key -> name, SPDX id
 	"unlicense":    {"The Unlicense", "Unlicense"},
 }
 
-func licenseBody(r *http.Request, key string) any {
+func licenseBody(base, key string) any {
 	if key == "" {
 		return nil
 	}
@@ -197,7 +207,7 @@ func licenseBody(r *http.Request, key string) any {
 		l = [2]string{"Other", "NOASSERTION"}
 	}
 	return map[string]any{
-		"key": key, "name": l[0], "spdx_id": l[1], "url": apiBase(r) + "/licenses/" + key,
+		"key": key, "name": l[0], "spdx_id": l[1], "url": base + "/licenses/" + key,
 		"node_id": base64.StdEncoding.EncodeToString([]byte("License:" + key)),
 	}
 }

@@ -149,6 +149,7 @@ func (s *Server) createRepo(r *http.Request, c *call) reply {
 		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc,
 			fieldError{Resource: "Repository", Code: "custom", Field: "name", Message: err.Error()})
 	}
+	s.emitRepoLocked(apiBase(r), c.user, "created", stored)
 	if t := c.itok; t != nil {
 		// What an App creates it can reach: a selection, the
 		// installation's or the token's, gains the new repository.
@@ -317,7 +318,7 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 	if repo.Archived && !unarchiving && (!in.settings.empty() || in.Name != nil || in.DefaultBranch != nil) {
 		return errReply(http.StatusForbidden, archivedReadOnly, docUpdateRepo)
 	}
-	next := repo.clone()
+	before, next := repo.clone(), repo.clone()
 	owner := s.st.account(repo.Owner)
 	if ferr := in.apply(&next, owner.org); ferr != nil {
 		return errReply(http.StatusUnprocessableEntity, "Validation Failed", docUpdateRepo, *ferr)
@@ -345,6 +346,7 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 	}
 	next.UpdatedAt = s.now()
 	*repo = next
+	s.emitChangesLocked(apiBase(r), callFrom(r).user, before, repo)
 	return reply{status: http.StatusOK, body: s.repoBody(r, repo, p, false)}
 }
 
@@ -374,6 +376,7 @@ func (s *Server) deleteRepo(r *http.Request, repo *Repo, _ perm) reply {
 	if owner := s.st.account(repo.Owner); owner.org && !owner.canDelete && owner.members[strings.ToLower(c.user)] != RoleAdmin {
 		return errReply(http.StatusForbidden, "Organization members cannot delete repositories.", docDeleteRepo)
 	}
+	s.emitRepoLocked(apiBase(r), c.user, "deleted", repo)
 	s.st.deleteRepo(repo)
 	return reply{status: http.StatusNoContent}
 }
@@ -405,7 +408,9 @@ func (s *Server) replaceTopics(r *http.Request, repo *Repo, _ perm) reply {
 	if problem != "" {
 		return errReply(http.StatusUnprocessableEntity, "Validation Failed", docTopics, problem)
 	}
+	before := repo.clone()
 	repo.Topics, repo.UpdatedAt = topics, s.now()
+	s.emitChangesLocked(apiBase(r), callFrom(r).user, before, repo)
 	return reply{status: http.StatusOK, body: map[string][]string{"names": append([]string{}, topics...)}}
 }
 

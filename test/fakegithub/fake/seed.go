@@ -8,14 +8,23 @@ import (
 
 // These methods read and change state directly, bypassing authentication,
 // permissions and rate limits: for seeding, and for making the drift a
-// person clicking in GitHub's UI would cause.
+// person clicking in GitHub's UI would cause. Like such a person's
+// changes, they send the webhook events GitHub sends for them.
 
 // Seed adds accounts, tokens and repositories to the current state. Reset
 // drops them again.
 func (s *Server) Seed(cfg Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.seed(cfg, s.now())
+	if err := s.st.seed(cfg, s.now()); err != nil {
+		return err
+	}
+	for _, r := range cfg.Repos {
+		if repo, moved := s.st.lookup(r.Owner, r.Name); repo != nil && !moved {
+			s.emitRepoLocked(s.handBase(), s.handSender(repo), "created", repo)
+		}
+	}
+	return nil
 }
 
 // AddRepo stores r (start from NewRepo) and returns it with its id and
@@ -27,6 +36,7 @@ func (s *Server) AddRepo(r Repo) (Repo, error) {
 	if err != nil {
 		return Repo{}, fmt.Errorf("add repo %s: %w", r.FullName(), err)
 	}
+	s.emitRepoLocked(s.handBase(), s.handSender(stored), "created", stored)
 	return stored.clone(), nil
 }
 
@@ -71,7 +81,7 @@ func (s *Server) EditRepo(owner, name string, edit func(*Repo) error) (Repo, err
 	if r == nil || moved {
 		return Repo{}, fmt.Errorf("edit %s/%s: %w", owner, name, errNoRepo)
 	}
-	next := r.clone()
+	orig, next := r.clone(), r.clone()
 	before := next.UpdatedAt
 	if err := edit(&next); err != nil {
 		return Repo{}, fmt.Errorf("edit %s: %w", r.FullName(), err)
@@ -90,6 +100,7 @@ func (s *Server) EditRepo(owner, name string, edit func(*Repo) error) (Repo, err
 	}
 	next.Owner = r.Owner
 	*r = next
+	s.emitChangesLocked(s.handBase(), s.handSender(r), orig, r)
 	return r.clone(), nil
 }
 
@@ -101,8 +112,32 @@ func (s *Server) DeleteRepo(owner, name string) error {
 	if r == nil || moved {
 		return fmt.Errorf("delete %s/%s: %w", owner, name, errNoRepo)
 	}
+	s.emitRepoLocked(s.handBase(), s.handSender(r), "deleted", r)
 	s.st.deleteRepo(r)
 	return nil
+}
+
+// TransferRepo moves a repository to another owner, as its admin would in
+// its settings: the old name redirects, and the custom property values of
+// the old organization go.
+func (s *Server) TransferRepo(owner, name, newOwner string) (Repo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, moved := s.st.lookup(owner, name)
+	if r == nil || moved {
+		return Repo{}, fmt.Errorf("transfer %s/%s: %w", owner, name, errNoRepo)
+	}
+	from, to := s.st.account(r.Owner), s.st.account(newOwner)
+	if to == nil {
+		return Repo{}, fmt.Errorf("transfer %s to %s: no such account", r.FullName(), newOwner)
+	}
+	sender := s.handSender(r)
+	if err := s.st.transfer(r, to); err != nil {
+		return Repo{}, fmt.Errorf("transfer %s/%s to %s: %w", owner, name, newOwner, err)
+	}
+	r.UpdatedAt = s.now()
+	s.emitLocked("repository", func() event { return s.transferEvent(s.handBase(), r, from, sender) }, from.Login, to.Login)
+	return r.clone(), nil
 }
 
 // Touch simulates activity nobody configured on repository id: a push
@@ -118,6 +153,9 @@ func (s *Server) Touch(id int64) error {
 	now := s.now()
 	r.PushedAt, r.UpdatedAt = now, now
 	r.Stars++
+	// The push and the star are push and star events, not repository
+	// events: only a webhook subscribed to star gets this one.
+	s.emitLocked("star", func() event { return s.starEvent(s.handBase(), r, s.handSender(r)) }, r.Owner)
 	return nil
 }
 

@@ -14,9 +14,11 @@
 // redirects renamed repositories, answers conditional requests
 // with ETags that differ per token, gives new repositories their owner's
 // default branch, and numbers repositories so that two fakes can collide as
-// two GitHub instances do. Tests can inject faults, before a request is
-// served or after (the change is kept, the answer lost), simulate activity
-// nobody configured, and inspect every request.
+// two GitHub instances do. Like GitHub it delivers signed webhook events
+// (repository, star, ping) for changes made through the API and by hand.
+// Tests can inject faults, before a request is served or after (the change
+// is kept, the answer lost), simulate activity nobody configured, and
+// inspect every request and delivery.
 package fake
 
 import (
@@ -58,6 +60,12 @@ type Server struct {
 	refusals      int // secondary refusals so far, for AnswerRotate
 	minGap        time.Duration
 	gapSeen       bool
+
+	// apiURL is the API base of the webhook payloads of changes made by
+	// hand (see WithAPIURL).
+	apiURL       string
+	hooks        *webhooks
+	pendingHooks []Webhook // from WithWebhook, added once the state exists
 }
 
 // Option configures New.
@@ -92,16 +100,24 @@ func New(opts ...Option) (*Server, error) {
 		now:    time.Now,
 		webURL: "https://github.com",
 		log:    slog.New(slog.DiscardHandler),
+		hooks:  newWebhooks(),
 	}
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.hooks.now = s.now
 	s.limits = s.limits.withDefaults()
 	if err := s.limits.validate(); err != nil {
 		return nil, fmt.Errorf("rate limits: %w", err)
 	}
 	if err := s.Reset(); err != nil {
 		return nil, err
+	}
+	for _, h := range s.pendingHooks {
+		if _, err := s.AddWebhook(h); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/_fake/", s.adminRoutes())
@@ -115,7 +131,8 @@ func New(opts ...Option) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Reset returns to the configured state: seeded accounts and repositories,
-// full rate-limit budgets, no faults, an empty request log.
+// full rate-limit budgets, no faults, empty request and delivery logs. The
+// webhooks stay.
 func (s *Server) Reset() error {
 	st := newState(s.cfg.firstRepoID())
 	if err := st.seed(s.cfg, s.now()); err != nil {
@@ -128,6 +145,7 @@ func (s *Server) Reset() error {
 	s.faults, s.requests = nil, nil
 	s.secondaryHits, s.violations, s.refusals = 0, map[string]int{}, 0
 	s.minGap, s.gapSeen = 0, false
+	s.ClearDeliveries()
 	return nil
 }
 

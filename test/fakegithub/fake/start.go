@@ -8,6 +8,8 @@ import (
 // Start serves a new fake for the length of a test and returns it with its
 // base URL, which ends in "/" as go-github's BaseURL requires (and
 // WithEnterpriseURLs turns into the /api/v3/ form, which is served too).
+// Webhook payloads of changes made by hand name that URL unless WithAPIURL
+// says otherwise; the webhooks stop at the end of the test.
 func Start(t testing.TB, opts ...Option) (*Server, string) {
 	t.Helper()
 	s, err := New(opts...)
@@ -16,5 +18,11 @@ func Start(t testing.TB, opts ...Option) (*Server, string) {
 	}
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
+	t.Cleanup(s.Close)
+	s.mu.Lock()
+	if s.apiURL == "" {
+		s.apiURL = hs.URL
+	}
+	s.mu.Unlock()
 	return s, hs.URL + "/"
 }

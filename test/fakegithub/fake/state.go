@@ -235,6 +235,21 @@ func (st *state) rename(r *Repo, name string) error {
 	return nil
 }
 
+// transfer moves r to another owner under its name, keeping the old
+// owner/name redirecting, as GitHub does. Custom property values belong to
+// the old organization's definitions, so they go.
+func (st *state) transfer(r *Repo, to *account) error {
+	if id, taken := st.names[key(to.Login, r.Name)]; taken && id != r.ID {
+		return errNameTaken
+	}
+	oldKey := key(r.Owner, r.Name)
+	delete(st.names, oldKey)
+	st.redirects[oldKey] = r.ID
+	r.Owner, r.CustomProperties = to.Login, nil
+	st.claimName(r)
+	return nil
+}
+
 func (st *state) deleteRepo(r *Repo) {
 	delete(st.repos, r.ID)
 	delete(st.names, key(r.Owner, r.Name))
