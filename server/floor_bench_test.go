@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,8 +26,8 @@ import (
 // BenchmarkHookServerVsFloor loads the hook server binary with steady-state
 // syncs (each answered by one conditional GET and a 304 from the fake) on
 // 16 connections, and beside it, in the same run, a minimal handler doing
-// the same work: decode the request, one conditional GET, encode the
-// answer. It reports the hook server's throughput and p99 as ratios to the
+// the same work in a process of its own (test/floorhook): decode the
+// request, one conditional GET, encode the answer. It reports the hook server's throughput and p99 as ratios to the
 // floor's, its heap in use and its resident memory under that load.
 func BenchmarkHookServerVsFloor(b *testing.B) {
 	const conns, run = 16, 3 * time.Second
@@ -36,10 +35,9 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 		MaxConcurrent: 1 << 20, PrimaryLimit: 1 << 30}))
 	hook, prof := startHookServer(b)
 	body := steadyState(b, hook, base)
-	floor := httptest.NewServer(floorHandler())
-	b.Cleanup(floor.Close)
+	floor := startFloor(b)
 	for range b.N {
-		f := load(b, floor.URL, body, conns, run)
+		f := load(b, floor+"/sync", body, conns, run)
 		// HOOKOPS_BENCH_PROFILE=FILE keeps a CPU profile of the hook server
 		// under the load, for go tool pprof.
 		if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" {
@@ -64,6 +62,32 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 		b.ReportMetric(peak.rss/(1<<20), "rss-MiB")
 		b.ReportMetric((after.allocated-before.allocated)/(h.rate*run.Seconds())/(1<<10), "alloc-KiB/sync")
 	}
+}
+
+// startFloor runs test/floorhook, the least a sync hook can do, in a
+// process of its own as the hook server runs in one, and returns its URL.
+func startFloor(b *testing.B) string {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "floorhook")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := process.Build(ctx, reference.RepoRoot(), "./test/floorhook", bin); err != nil {
+		b.Fatal(err)
+	}
+	ports, err := process.FreePorts(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	p, err := process.Start(dir, "floorhook", nil, bin, "--addr", url[len("http://"):])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Stop(5 * time.Second) })
+	if err := p.WaitReady(ctx, process.HTTPOK(nil, url+"/readyz")); err != nil {
+		b.Fatal(err)
+	}
+	return url
 }
 
 // startHookServer runs the hook server binary with every GitHub limit off
@@ -158,41 +182,6 @@ func steadyState(b *testing.B, hook, base string) []byte {
 	}
 	out, _ := json.Marshal(&req)
 	return out
-}
-
-// floorHandler is the least a sync hook can do: decode, one conditional
-// GET by id with the stored ETag, encode the status back.
-func floorHandler() http.Handler {
-	client := &http.Client{Timeout: 10 * time.Second}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req metacontroller.CompositeRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		st, _ := req.Parent["status"].(map[string]any)
-		secret, _ := req.Related.Get("Secret", "v1", req.Parent.Namespace(), "gh-token")
-		data, _ := secret["data"].(map[string]any)
-		token, _ := base64.StdEncoding.DecodeString(fmt.Sprint(data["token"]))
-		baseURL, _ := base64.StdEncoding.DecodeString(fmt.Sprint(data["baseURL"]))
-		id, _ := st["repoID"].(float64)
-		get, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, fmt.Sprintf("%srepositories/%d", baseURL, int64(id)), nil)
-		get.Header.Set("Authorization", "Bearer "+string(token))
-		get.Header.Set("If-None-Match", fmt.Sprint(st["etag"]))
-		resp, err := client.Do(get)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		var children []metacontroller.Object
-		for _, c := range req.Children["ConfigMap.v1"] {
-			children = append(children, c)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(metacontroller.CompositeResponse{Status: st, Children: children})
-	})
 }
 
 type loadResult struct {

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+
+	kjson "sigs.k8s.io/json"
 )
 
 // RequestError is a hook request that cannot be served as sent: the caller's
@@ -68,45 +71,63 @@ func decodeObject(sent json.RawMessage, dst *Object) error {
 	if len(sent) == 0 {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(sent))
-	dec.UseNumber()
-	if err := dec.Decode(dst); err != nil {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(sent, dst); err != nil {
 		return badRequest("field \"parent\" must be an object: %s", err.Error())
 	}
 	return nil
 }
 
-// decode parses exactly one JSON value, keeping numbers exact, and turns
-// encoding/json's errors into messages a caller can act on. Errors from the
-// reader itself (a body over the size limit, a broken connection) are
-// returned wrapped, for the caller to classify.
+// bodies are reused request body buffers; one larger than maxPooled is
+// left to the garbage collector rather than kept.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 64 << 10
+
+// decode reads the body whole and parses exactly one JSON value. Errors
+// from the reader itself (a body over the size limit, a broken connection)
+// are returned wrapped, for the caller to classify.
 func decode(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return describe(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err != nil && !isJSONError(err) {
-			return fmt.Errorf("read request body: %w", err)
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooled {
+			bodies.Put(buf)
 		}
-		return badRequest("request body has data after the JSON object")
+	}()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return fmt.Errorf("read request body: %w", err)
 	}
-	return nil
+	return unmarshal(buf.Bytes(), v)
 }
 
-func isJSONError(err error) bool {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	return errors.As(err, &syntax) || errors.As(err, &typ)
+// unmarshal decodes as Kubernetes does (sigs.k8s.io/json): integers stay
+// exact, as int64, so that fields nobody here models survive a round
+// trip, and keys match case-sensitively. Only a body that fails is
+// decoded again, by encoding/json, to name the problem in a message the
+// caller can act on.
+func unmarshal(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("request body is empty; expected a JSON object")
+	}
+	err := kjson.UnmarshalCaseSensitivePreserveInts(body, v)
+	if err == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if derr := dec.Decode(v); derr != nil {
+		return describe(derr)
+	}
+	if _, terr := dec.Token(); terr != io.EOF {
+		return badRequest("request body has data after the JSON object")
+	}
+	return badRequest("request body is not a valid hook request: %s", err.Error())
 }
 
 func describe(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
-	case errors.Is(err, io.EOF):
-		return badRequest("request body is empty; expected a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("request body is truncated JSON")
 	case errors.As(err, &syntax):
@@ -120,7 +141,7 @@ func describe(err error) error {
 		}
 		return badRequest("field %q must be %s, got %s", field, jsonType(typ.Type.Kind().String()), typ.Value)
 	default:
-		return fmt.Errorf("read request body: %w", err)
+		return badRequest("request body is not a valid hook request: %s", err.Error())
 	}
 }
 

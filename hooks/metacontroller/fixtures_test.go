@@ -164,3 +164,24 @@ func TestEncodeWritesEmptyLists(t *testing.T) {
 		t.Errorf("got %s, want children: []", buf.String())
 	}
 }
+
+// Integers beyond float64's 2^53 and fractions come back as they were sent:
+// children are answered with fields nobody here models.
+func TestNumbersSurviveExactly(t *testing.T) {
+	body := `{"parent":{"apiVersion":"v1","kind":"X","metadata":{"name":"a","generation":9007199254740993}},` +
+		`"children":{"X.v1":{"c":{"apiVersion":"v1","kind":"X","metadata":{"name":"c"},"spec":{"big":9007199254740993,"half":1.5,"neg":-42}}}}}`
+	req, err := metacontroller.DecodeComposite(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := req.Parent.Generation(); g != 9007199254740993 {
+		t.Errorf("generation %d, want 9007199254740993", g)
+	}
+	out, err := json.Marshal(req.Children["X.v1"]["c"]["spec"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"big":9007199254740993,"half":1.5,"neg":-42}`; string(out) != want {
+		t.Errorf("spec came back as %s, want %s", out, want)
+	}
+}

@@ -10,8 +10,8 @@ import (
 )
 
 // Object is one Kubernetes object as Metacontroller sends it. It is kept as
-// generic JSON (numbers as json.Number) so that fields nobody here models
-// survive a decode/encode round trip unchanged.
+// generic JSON (integers as int64, as Kubernetes decodes them) so that
+// fields nobody here models survive a decode/encode round trip unchanged.
 type Object map[string]any
 
 // APIVersion returns the object's apiVersion.
@@ -31,8 +31,7 @@ func (o Object) UID() string { return str(o.metadata()["uid"]) }
 
 // Generation returns metadata.generation, or 0 when absent.
 func (o Object) Generation() int64 {
-	if n, ok := o.metadata()["generation"].(json.Number); ok {
-		g, _ := n.Int64()
+	if g, ok := o.metadata()["generation"].(int64); ok {
 		return g
 	}
 	if f, ok := o.metadata()["generation"].(float64); ok {
