@@ -87,6 +87,24 @@ func one[T any](t *testing.T, in installed, kind string) *T {
 	return &typed
 }
 
+// named returns the object of a kind with a name, converted to a typed
+// object.
+func named[T any](t *testing.T, in installed, kind, name string) *T {
+	t.Helper()
+	for _, o := range in[kind] {
+		if o.GetName() != name {
+			continue
+		}
+		var typed T
+		if !decodeStrict(t, o.Object, &typed) {
+			t.FailNow()
+		}
+		return &typed
+	}
+	t.Fatalf("manifests/ builds no %s named %s", kind, name)
+	return nil
+}
+
 // TestInstallHangsTogether checks what `kubectl apply -k manifests/` installs
 // for the promises the objects make to each other and to the hook server.
 func TestInstallHangsTogether(t *testing.T) {
@@ -99,14 +117,16 @@ func TestInstallHangsTogether(t *testing.T) {
 			kinds = append(kinds, kind)
 		}
 		slices.Sort(kinds)
-		want := []string{"Certificate", "CompositeController", "CustomResourceDefinition", "DecoratorController", "Deployment", "Issuer", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"}
+		want := []string{"Certificate", "ClusterRole", "ClusterRoleBinding", "CompositeController", "CustomResourceDefinition", "DecoratorController", "Deployment", "Issuer", "Namespace",
+			"NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 		if !slices.Equal(kinds, want) {
-			t.Errorf("manifests/ builds kinds %v, want %v (samples, cluster-wide RBAC and Secrets stay out)", kinds, want)
+			t.Errorf("manifests/ builds kinds %v, want %v (samples and Secrets stay out; the one cluster-wide RBAC is the webhook receiver's, see TestWebhookReceiverInstall)", kinds, want)
 		}
 		for kind, objs := range in {
 			for _, o := range objs {
 				switch kind {
-				case "Namespace", "CustomResourceDefinition", "CompositeController", "DecoratorController":
+				case "Namespace", "CustomResourceDefinition", "CompositeController", "DecoratorController",
+					"ClusterRole", "ClusterRoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
 					if o.GetNamespace() != "" {
 						t.Errorf("cluster-scoped %s %s has namespace %q", kind, o.GetName(), o.GetNamespace())
 					}
@@ -119,10 +139,10 @@ func TestInstallHangsTogether(t *testing.T) {
 		}
 	})
 
-	dep := one[appsv1.Deployment](t, in, "Deployment")
-	svc := one[corev1.Service](t, in, "Service")
-	sa := one[corev1.ServiceAccount](t, in, "ServiceAccount")
-	pdb := one[policyv1.PodDisruptionBudget](t, in, "PodDisruptionBudget")
+	dep := named[appsv1.Deployment](t, in, "Deployment", "hookops")
+	svc := named[corev1.Service](t, in, "Service", "hookops")
+	sa := named[corev1.ServiceAccount](t, in, "ServiceAccount", "hookops")
+	pdb := named[policyv1.PodDisruptionBudget](t, in, "PodDisruptionBudget", "hookops")
 	pod := dep.Spec.Template
 	podLabels := labels.Set(pod.Labels)
 

@@ -72,6 +72,9 @@ func TestManifestsOnControlPlane(t *testing.T) {
 		"serviceaccount/hookops",
 		"service/hookops",
 		"deployment.apps/hookops",
+		"deployment.apps/hookops-github-webhooks",
+		"clusterrole.rbac.authorization.k8s.io/hookops-github-webhooks",
+		"validatingadmissionpolicy.admissionregistration.k8s.io/githubrepo-github-webhooks",
 		"poddisruptionbudget.policy/hookops",
 		"compositecontroller.metacontroller.k8s.io/githubrepo",
 	} {
@@ -96,6 +99,8 @@ func TestManifestsOnControlPlane(t *testing.T) {
 	t.Run("status subresource round-trips every field", func(t *testing.T) { testStatusRoundTrip(t, dyn) })
 	t.Run("printer columns", func(t *testing.T) { testPrinterColumns(t, dyn, k) })
 	t.Run("a release applies", func(t *testing.T) { testRelease(t, k) })
+	t.Run("the webhook receiver may do exactly what its ClusterRole says", func(t *testing.T) { testReceiverRBAC(t, cp.Config) })
+	t.Run("the webhook receiver may change only its annotation", func(t *testing.T) { testReceiverAdmission(t, cp.Config) })
 }
 
 // testRelease builds a release as `make release-manifests` does (with
