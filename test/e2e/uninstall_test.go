@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -91,11 +92,12 @@ func readmeBlock(t *testing.T, marker string) string {
 
 // startInstallation starts a hookops installation of its own beside the
 // shared one (control plane, hook server and the same kind of
-// Metacontroller; its own fake GitHub unless opts names one), stopped when
-// t ends, and returns a kubectl for it that fails t on error.
+// Metacontroller; its own fake GitHub unless opts names one; a 5 s resync
+// unless opts gives one), stopped when t ends, and returns a kubectl for it
+// that fails t on error.
 func startInstallation(t *testing.T, opts stack.Options) (*stack.Stack, func(stdin string, args ...string) string) {
 	t.Helper()
-	opts.ResyncPeriodSeconds, opts.MetacontrollerBin = 5, os.Getenv("METACONTROLLER_BIN")
+	opts.ResyncPeriodSeconds, opts.MetacontrollerBin = cmp.Or(opts.ResyncPeriodSeconds, 5), os.Getenv("METACONTROLLER_BIN")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, err := stack.Start(ctx, opts)

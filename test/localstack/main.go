@@ -1,7 +1,8 @@
 // Command localstack is `make run`: hookops on one machine — a real control
-// plane, the fake GitHub, the hook server and a Metacontroller (the stand-in,
-// or a real one from METACONTROLLER_BIN) — with the samples applied and
-// commands to try. Ctrl-C stops everything it started.
+// plane, the fake GitHub, the hook server, its GitHub webhook receiver and a
+// Metacontroller (the stand-in, or a real one from METACONTROLLER_BIN) —
+// with the samples applied and commands to try. Ctrl-C stops everything it
+// started.
 package main
 
 import (
@@ -39,10 +40,10 @@ func main() {
 
 func run(ctx context.Context, hookAddr, githubAddr string, resync int64) error {
 	mc := os.Getenv("METACONTROLLER_BIN")
-	fmt.Println("starting etcd, kube-apiserver, kube-controller-manager, the fake GitHub, the hook server and Metacontroller ...")
+	fmt.Println("starting etcd, kube-apiserver, kube-controller-manager, the fake GitHub, the hook server, the webhook receiver and Metacontroller ...")
 	s, err := stack.Start(ctx, stack.Options{
 		HookAddr: hookAddr, GitHubAddr: githubAddr, ResyncPeriodSeconds: resync,
-		MetacontrollerBin: mc, Samples: true,
+		MetacontrollerBin: mc, Samples: true, Webhooks: true,
 	})
 	if err != nil {
 		return err
@@ -69,6 +70,7 @@ hookops is running:
   kube-apiserver  %s
   hook server     %s   (/healthz /readyz /metrics /hooks/<controller>/<hook>)
   fake GitHub     %s   (repositories: curl -s %s_fake/repos | jq -r '.[] | .owner + "/" + .name')
+  webhooks        %s   (the fake's repository events; /readyz /metrics)
   Metacontroller  %s
   logs            %s
 
@@ -81,7 +83,15 @@ The samples (namespace team-a: Secret gh-token, GitHubRepo widgets) are applied.
   kubectl -n team-a patch ghr widgets --type merge -p '{"spec":{"name":"gadgets"}}'
   kubectl -n team-a get configmap widgets-github -o yaml
   kubectl -n team-a delete ghr widgets
-`, s.ControlPlane.Config.Host, s.HookURL, s.GitHubURL, s.GitHubURL, metacontroller, s.Dir, s.ControlPlane.KubeconfigPath)
+
+Drift made by hand on GitHub is put back within seconds, not at the next resync: the
+fake sends a repository event to the webhook receiver, which makes the GitHubRepo sync.
+
+  curl -s -X PATCH %s_fake/repos/acme/widgets -d '{"description":"changed by hand"}' >/dev/null
+  curl -s %s_fake/deliveries | jq -r '.[] | [.event, .action, .repository, .status] | @tsv'
+  kubectl -n team-a get ghr widgets -o jsonpath='{.metadata.annotations}'
+`, s.ControlPlane.Config.Host, s.HookURL, s.GitHubURL, s.GitHubURL, s.WebhookURL, metacontroller, s.Dir, s.ControlPlane.KubeconfigPath,
+		s.GitHubURL, s.GitHubURL)
 
 	files, _ := filepath.Glob(filepath.Join("test", "fixtures", "*", "*.request.json"))
 	sort.Strings(files)

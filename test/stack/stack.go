@@ -1,8 +1,9 @@
 // Package stack runs hookops end to end on one machine: a real control
 // plane (etcd, kube-apiserver, kube-controller-manager), the fake GitHub,
-// the hook server binary and a Metacontroller — the project's stand-in, or a
-// real Metacontroller binary when METACONTROLLER_BIN names one. `make run`
-// and the e2e tests both use it, so what users try is what is tested.
+// the hook server binary, optionally its GitHub webhook receiver, and a
+// Metacontroller — the project's stand-in, or a real Metacontroller binary
+// when METACONTROLLER_BIN names one. `make run` and the e2e tests both use
+// it, so what users try is what is tested.
 package stack
 
 import (
@@ -56,6 +57,12 @@ type Options struct {
 	GitHubURL string
 	// HookArgs are extra hook server flags, after the stack's own.
 	HookArgs []string
+	// Webhooks runs the GitHub webhook receiver (the hook server binary's
+	// github-webhooks command) as its ServiceAccount from
+	// manifests/github-webhooks, with that RBAC and admission policy, and
+	// adds a webhook of every repository's events pointed at it to the fake
+	// GitHub (not to one named by GitHubURL: add it there yourself).
+	Webhooks bool
 }
 
 // Stack is a running local hookops.
@@ -69,6 +76,12 @@ type Stack struct {
 	// HookToken is the bearer token hook calls must carry, as Metacontroller
 	// sends it from the Secret hookops-system/hookops-hook-token.
 	HookToken string
+	// ReceiverURL is the GitHub webhook receiver's base URL (/readyz,
+	// /metrics), WebhookURL its payload URL and WebhookSecret the secret
+	// deliveries are signed with; empty without Options.Webhooks.
+	ReceiverURL   string
+	WebhookURL    string
+	WebhookSecret string
 	// Standin is the stand-in Metacontroller; nil when a real one runs.
 	Standin *standin.Standin
 	// Dir holds the logs of the processes the stack started.
@@ -111,6 +124,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err = s.install(ctx, root, opts); err != nil {
 		return nil, err
 	}
+	if opts.Webhooks {
+		if err = s.startReceiver(ctx, root); err != nil {
+			return nil, err
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	if err = s.startMetacontroller(runCtx, opts); err != nil {
@@ -145,6 +163,9 @@ func (s *Stack) startGitHub(opts Options) error {
 	s.GitHub = gh
 	url, err := s.serve(opts.GitHubAddr, gh.Handler())
 	s.GitHubURL = url + "/"
+	// Webhook payloads of changes made by hand name the API where the hook
+	// server finds it, as GitHub's name api.github.com.
+	gh.SetAPIURL(url)
 	return err
 }
 
@@ -370,6 +391,9 @@ func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
 
 // Stop ends everything the stack started and removes its files.
 func (s *Stack) Stop() error {
+	if s.GitHub != nil {
+		s.GitHub.Close() // no more webhook deliveries
+	}
 	if s.cancel != nil {
 		s.cancel()
 		if s.Standin != nil {
