@@ -57,7 +57,7 @@ test-images: ## build both images twice, push them to an in-process registry and
 	$(GO) test -C images -count=1 -timeout 30m ./...
 
 .PHONY: run
-run: controlplane ## the local stack: control plane, fake GitHub, hook server, Metacontroller, samples
+run: controlplane ## the local stack: control plane, fake GitHub, hook server and webhook receiver, Metacontroller, samples
 	$(GO) build -o $(BIN)/localstack ./test/localstack
 	$(BIN)/localstack
 
