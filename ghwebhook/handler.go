@@ -71,6 +71,9 @@ func refuse(status int, outcome, format string, args ...any) answer {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Given w, the limit also makes the server close the connection of an
+	// oversized body instead of reading the rest of it.
+	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
 	a := h.handle(r)
 	h.metrics.delivery(a.event, a.action, a.outcome)
 	w.Header().Set("Content-Type", "application/json")
@@ -94,7 +97,7 @@ func (h *handler) handle(r *http.Request) answer {
 		return refuse(http.StatusUnsupportedMediaType, outcomeUnsupported,
 			"Content-Type %q is not application/json: set the webhook's content type to application/json", r.Header.Get("Content-Type"))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.maxBody))
+	body, err := io.ReadAll(r.Body)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
