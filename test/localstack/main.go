@@ -70,7 +70,7 @@ hookops is running:
   kube-apiserver  %s
   hook server     %s   (/healthz /readyz /metrics /hooks/<controller>/<hook>)
   fake GitHub     %s   (repositories: curl -s %s_fake/repos | jq -r '.[] | .owner + "/" + .name')
-  webhooks        %s   (the fake's repository events; /readyz /metrics)
+  webhooks        %s   (POST /github/webhook, where the fake's events go; /readyz /metrics)
   Metacontroller  %s
   logs            %s
 
@@ -90,7 +90,7 @@ fake sends a repository event to the webhook receiver, which makes the GitHubRep
   curl -s -X PATCH %s_fake/repos/acme/widgets -d '{"description":"changed by hand"}' >/dev/null
   curl -s %s_fake/deliveries | jq -r '.[] | [.event, .action, .repository, .status] | @tsv'
   kubectl -n team-a get ghr widgets -o jsonpath='{.metadata.annotations}'
-`, s.ControlPlane.Config.Host, s.HookURL, s.GitHubURL, s.GitHubURL, s.WebhookURL, metacontroller, s.Dir, s.ControlPlane.KubeconfigPath,
+`, s.ControlPlane.Config.Host, s.HookURL, s.GitHubURL, s.GitHubURL, s.ReceiverURL, metacontroller, s.Dir, s.ControlPlane.KubeconfigPath,
 		s.GitHubURL, s.GitHubURL)
 
 	files, _ := filepath.Glob(filepath.Join("test", "fixtures", "*", "*.request.json"))
