@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -131,6 +133,7 @@ type snap struct {
 	github  ghTally
 	budget  int
 	metrics scrape
+	load    string
 }
 
 func (b *bench) snap(ctx context.Context) (snap, error) {
@@ -141,7 +144,7 @@ func (b *bench) snap(ctx context.Context) (snap, error) {
 		return snap{}, err
 	}
 	return snap{at: time.Now(), ghrs: b.ghrs.snapshot(), cms: b.cms.snapshot(),
-		github: b.log.snapshot(), budget: b.gh.unitsUsed(), metrics: m}, nil
+		github: b.log.snapshot(), budget: b.gh.unitsUsed(), metrics: m, load: loadAverage()}, nil
 }
 
 func (b *bench) run(ctx context.Context) (*report, error) {
@@ -149,19 +152,20 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	if err := b.apply.setUp(ctx, b.o.namespaces); err != nil {
 		return nil, err
 	}
-	created, err := b.create(ctx, rep)
+	start, created, err := b.create(ctx, rep)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Printf("warming up for %s (every object's first resync records its ETag) ...\n", b.o.warmup)
-	if err := sleep(ctx, b.o.warmup); err != nil {
+	if err := b.settle(ctx); err != nil {
 		return nil, err
 	}
 	warm, err := b.snap(ctx)
 	if err != nil {
 		return nil, err
 	}
+	rep.SettledSeconds = warm.at.Sub(created.at).Seconds()
 	rep.Warmup = b.phase(created, warm)
+	rep.PerCreatedObject = perObject(b.phase(start, warm), b.o.repos)
 	fmt.Printf("measuring the steady state for %s ...\n", b.o.steady)
 	end, err := b.steady(ctx, warm)
 	if err != nil {
@@ -173,30 +177,43 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	return rep, nil
 }
 
-// create applies every GitHubRepo and waits until all are Ready.
-func (b *bench) create(ctx context.Context, rep *report) (snap, error) {
-	start, err := b.snap(ctx)
-	if err != nil {
-		return snap{}, err
+// create applies every GitHubRepo and waits until all are Ready; it
+// returns the counts from before the first apply and from then.
+func (b *bench) create(ctx context.Context, rep *report) (start, done snap, err error) {
+	if start, err = b.snap(ctx); err != nil {
+		return start, done, err
 	}
 	fmt.Printf("applying %d GitHubRepos in %d namespaces, %d per batch ...\n", b.o.repos, b.o.namespaces, b.o.batch)
-	if err := b.apply.applyRepos(ctx, b.o.repos, b.o.namespaces, b.o.batch); err != nil {
-		return snap{}, err
+	if err = b.apply.applyRepos(ctx, b.o.repos, b.o.namespaces, b.o.batch); err != nil {
+		return start, done, err
 	}
 	rep.ApplySeconds = time.Since(start.at).Seconds()
 	fmt.Printf("applied in %s; waiting for all to be Ready ...\n", time.Since(start.at).Round(100*time.Millisecond))
-	if err := waitReady(ctx, b.dyn, b.o.repos, b.o.poll, b.o.readyTimeout); err != nil {
-		return snap{}, err
+	if err = waitAll(ctx, b.dyn, isReady, b.o.repos, b.o.poll, b.o.readyTimeout); err != nil {
+		return start, done, err
 	}
-	done, err := b.snap(ctx)
-	if err != nil {
-		return snap{}, err
+	if done, err = b.snap(ctx); err != nil {
+		return start, done, err
 	}
 	rep.ReadySeconds = done.at.Sub(start.at).Seconds()
 	rep.ReposPerSecond = float64(b.o.repos) / rep.ReadySeconds
 	fmt.Printf("all %d Ready %s after the first apply\n", b.o.repos, done.at.Sub(start.at).Round(100*time.Millisecond))
 	rep.Creation = b.phase(start, done)
-	return done, nil
+	return start, done, nil
+}
+
+// settle waits until the objects are idle: every one has recorded its
+// repository's ETag, which the first resync after its create does with one
+// full read and one status write, and at least -warmup has passed. Were
+// the steady period to begin earlier, it would count those first resyncs
+// of a slow Metacontroller as idle ones.
+func (b *bench) settle(ctx context.Context) error {
+	until := time.Now().Add(b.o.warmup)
+	fmt.Printf("warming up: at least %s, until every GitHubRepo has recorded its ETag ...\n", b.o.warmup)
+	if err := waitAll(ctx, b.dyn, hasETag, b.o.repos, b.o.poll, b.o.readyTimeout); err != nil {
+		return err
+	}
+	return sleep(ctx, time.Until(until))
 }
 
 // steady waits out the steady period, printing a line a minute.
@@ -220,12 +237,26 @@ func (b *bench) steady(ctx context.Context, start snap) (snap, error) {
 
 func (b *bench) printProgress(start, now snap) {
 	p := b.phase(start, now)
-	fmt.Printf("  %6s  githubrepo writes %d  sync calls %.0f  GitHub requests %d (304: %d, units %d)  hook RSS %.1f MiB\n",
+	fmt.Printf("  %6s  githubrepo writes %d  syncs %.0f  credentials syncs %.0f  conversions %.0f  GitHub requests %d (304: %d, units %d)  hook RSS %.1f MiB  load %s\n",
 		now.at.Sub(start.at).Round(time.Second), p.GitHubRepoWrites.Total, p.SyncCalls,
-		p.GitHub.Requests, p.GitHub.NotModified, p.GitHub.Units, p.RSS.LastMiB)
+		calls(start.metrics, now.metrics, "credentials", "sync"), p.ConversionCalls,
+		p.GitHub.Requests, p.GitHub.NotModified, p.GitHub.Units, p.RSS.LastMiB, now.load)
+}
+
+// loadAverage is the machine's 1, 5 and 15-minute load averages: on a
+// shared machine, what else ran weighs on every figure.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

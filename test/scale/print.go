@@ -16,8 +16,11 @@ func printReport(rep *report) {
 	c := rep.Config
 	fmt.Printf("\n== hookops scale: %d GitHubRepos in %d namespaces, resync %ds, %s ==\n",
 		c.Repos, c.Namespaces, c.ResyncSeconds, c.Metacontroller)
-	fmt.Printf("all Ready %.1f s after the first apply (%.2f GitHubRepos/s; applying took %.1f s)\n\n",
+	fmt.Printf("all Ready %.1f s after the first apply (%.2f GitHubRepos/s; applying took %.1f s)\n",
 		rep.ReadySeconds, rep.ReposPerSecond, rep.ApplySeconds)
+	fmt.Printf("idle (every ETag recorded) %.1f s after all Ready\n", rep.SettledSeconds)
+	printPerObject(rep.PerCreatedObject)
+	fmt.Println()
 	phases := []phaseResult{rep.Creation, rep.Warmup, rep.Steady}
 	printPhases(phases)
 	fmt.Println()
@@ -61,6 +64,7 @@ func printPhases(phases []phaseResult) {
 	})
 	row("  per minute", func(p phaseResult) string { return fmt.Sprintf("%.1f", p.WritesPerMinute) })
 	row("  per object per resync", func(p phaseResult) string { return fmt.Sprintf("%.4f", p.WritesPerObjectPerResync) })
+	row("  per sync call", func(p phaseResult) string { return fmt.Sprintf("%.4f", p.WritesPerSync) })
 	row("child ConfigMap writes", func(p phaseResult) string { return fmt.Sprint(p.ConfigMapWrites.Total) })
 	row("githubrepo sync calls", func(p phaseResult) string { return fmt.Sprintf("%.0f", p.SyncCalls) })
 	row("  per object per resync period", func(p phaseResult) string { return fmt.Sprintf("%.2f", p.SyncsPerObjectPerResync) })
@@ -74,6 +78,7 @@ func printPhases(phases []phaseResult) {
 	})
 	row("  per minute", func(p phaseResult) string { return fmt.Sprintf("%.1f", p.GitHubUnitsPerMinute) })
 	row("  per object per resync", func(p phaseResult) string { return fmt.Sprintf("%.4f", p.GitHubUnitsPerObjectPerResync) })
+	row("  per sync call", func(p phaseResult) string { return fmt.Sprintf("%.4f", p.GitHubUnitsPerSync) })
 	row("GitHub requests refused by a limit", func(p phaseResult) string { return fmt.Sprint(p.GitHub.Limited) })
 	row("hook server RSS max / last (MiB)", func(p phaseResult) string {
 		return fmt.Sprintf("%.1f / %.1f", p.RSS.MaxMiB, p.RSS.LastMiB)
@@ -81,7 +86,14 @@ func printPhases(phases []phaseResult) {
 	row("conversion webhook calls", func(p phaseResult) string {
 		return fmt.Sprintf("%.0f (%.2f/min)", p.ConversionCalls, p.ConversionPerMinute)
 	})
+	row("load average at the end (1, 5, 15 min)", func(p phaseResult) string { return p.LoadAverage })
 	_ = w.Flush()
+}
+
+// printPerObject prints what one GitHubRepo cost until it was idle.
+func printPerObject(c createdCost) {
+	fmt.Printf("per GitHubRepo until idle: %.2f githubrepo writes, %.2f ConfigMap writes, %.2f sync calls, %.2f credentials syncs, %.2f conversion calls; GitHub: %.2f requests, %.2f units, %.2f writes\n",
+		c.GitHubRepoWrites, c.ConfigMapWrites, c.SyncCalls, c.CredentialsSyncs, c.ConversionCalls, c.GitHubRequests, c.GitHubUnits, c.GitHubWrites)
 }
 
 func printLatency(p phaseResult) {

@@ -19,14 +19,17 @@ type report struct {
 	Config runConfig `json:"config"`
 	// ApplySeconds is how long applying every GitHubRepo took;
 	// ReadySeconds from the first apply to all Ready.
-	ApplySeconds   float64     `json:"apply_seconds"`
-	ReadySeconds   float64     `json:"ready_seconds"`
-	ReposPerSecond float64     `json:"repos_ready_per_second"`
-	Creation       phaseResult `json:"creation"`
-	Warmup         phaseResult `json:"warmup"`
-	Steady         phaseResult `json:"steady"`
-	Targets        []target    `json:"targets"`
-	Notes          []string    `json:"notes,omitempty"`
+	ApplySeconds   float64 `json:"apply_seconds"`
+	ReadySeconds   float64 `json:"ready_seconds"`
+	ReposPerSecond float64 `json:"repos_ready_per_second"`
+	// SettledSeconds is from all Ready to the steady period: the warm-up.
+	SettledSeconds   float64     `json:"settled_seconds"`
+	PerCreatedObject createdCost `json:"per_created_object"`
+	Creation         phaseResult `json:"creation"`
+	Warmup           phaseResult `json:"warmup"`
+	Steady           phaseResult `json:"steady"`
+	Targets          []target    `json:"targets"`
+	Notes            []string    `json:"notes,omitempty"`
 }
 
 type runConfig struct {
@@ -70,16 +73,49 @@ type phaseResult struct {
 	HookCalls                      map[string]float64 `json:"hook_calls"`
 	SyncCalls                      float64            `json:"githubrepo_sync_calls"`
 	SyncsPerObjectPerResync        float64            `json:"githubrepo_syncs_per_object_per_resync"`
+	WritesPerSync                  float64            `json:"githubrepo_writes_per_sync"`
+	CredentialsSyncCalls           float64            `json:"credentials_sync_calls"`
 	GitHub                         ghTally            `json:"github"`
 	GitHubRequestsPerMinute        float64            `json:"github_requests_per_minute"`
 	GitHubUnitsPerMinute           float64            `json:"github_units_per_minute"`
 	GitHubUnitsBudget              int                `json:"github_units_from_budgets"`
 	GitHubUnitsPerObjectPerResync  float64            `json:"github_units_per_object_per_resync"`
 	GitHubRequestsPerObjectPerSync float64            `json:"github_requests_per_sync"`
+	GitHubUnitsPerSync             float64            `json:"github_units_per_sync"`
 	Latency                        []latency          `json:"hook_latency"`
 	RSS                            rssStats           `json:"hook_server_rss"`
 	ConversionCalls                float64            `json:"conversion_calls"`
 	ConversionPerMinute            float64            `json:"conversion_calls_per_minute"`
+	// LoadAverage is the machine's 1, 5 and 15-minute load averages at
+	// the end of the period.
+	LoadAverage string `json:"load_average"`
+}
+
+// createdCost is what one GitHubRepo cost from its apply until it was
+// idle (creation and warm-up together, divided by the objects).
+type createdCost struct {
+	GitHubRepoWrites float64 `json:"githubrepo_writes"`
+	ConfigMapWrites  float64 `json:"configmap_writes"`
+	SyncCalls        float64 `json:"githubrepo_sync_calls"`
+	CredentialsSyncs float64 `json:"credentials_sync_calls"`
+	ConversionCalls  float64 `json:"conversion_calls"`
+	GitHubRequests   float64 `json:"github_requests"`
+	GitHubUnits      float64 `json:"github_units"`
+	GitHubWrites     float64 `json:"github_writes"`
+}
+
+func perObject(p phaseResult, objects int) createdCost {
+	n := float64(objects)
+	return createdCost{
+		GitHubRepoWrites: float64(p.GitHubRepoWrites.Total) / n,
+		ConfigMapWrites:  float64(p.ConfigMapWrites.Total+p.ConfigMapWrites.Creates) / n,
+		SyncCalls:        p.SyncCalls / n,
+		CredentialsSyncs: p.CredentialsSyncCalls / n,
+		ConversionCalls:  p.ConversionCalls / n,
+		GitHubRequests:   float64(p.GitHub.Requests) / n,
+		GitHubUnits:      float64(p.GitHub.Units) / n,
+		GitHubWrites:     float64(p.GitHub.Writes) / n,
+	}
 }
 
 // latency is one hook's duration histogram over a period.
@@ -118,7 +154,7 @@ func (b *bench) phase(from, to snap) phaseResult {
 		GitHubRepoWrites: to.ghrs.minus(from.ghrs), ConfigMapWrites: to.cms.minus(from.cms),
 		GitHub: to.github.minus(from.github), GitHubUnitsBudget: to.budget - from.budget,
 		HookCalls: hookCalls(from.metrics, to.metrics),
-		RSS:       b.rss.between(from.at, to.at),
+		RSS:       b.rss.between(from.at, to.at), LoadAverage: to.load,
 	}
 	p.WritesPerMinute = float64(p.GitHubRepoWrites.Total) / minutes
 	p.WritesPerObjectPerResync = float64(p.GitHubRepoWrites.Total) / resyncs
@@ -127,8 +163,11 @@ func (b *bench) phase(from, to snap) phaseResult {
 	p.GitHubRequestsPerMinute = float64(p.GitHub.Requests) / minutes
 	p.GitHubUnitsPerMinute = float64(p.GitHub.Units) / minutes
 	p.GitHubUnitsPerObjectPerResync = float64(p.GitHub.Units) / resyncs
+	p.CredentialsSyncCalls = calls(from.metrics, to.metrics, "credentials", "sync")
 	if p.SyncCalls > 0 {
 		p.GitHubRequestsPerObjectPerSync = float64(p.GitHub.Requests) / p.SyncCalls
+		p.GitHubUnitsPerSync = float64(p.GitHub.Units) / p.SyncCalls
+		p.WritesPerSync = float64(p.GitHubRepoWrites.Total) / p.SyncCalls
 	}
 	p.ConversionCalls = calls(from.metrics, to.metrics, "conversion", "convert")
 	p.ConversionPerMinute = p.ConversionCalls / minutes
@@ -271,8 +310,14 @@ func (b *bench) notes(rep *report) []string {
 	if s.SyncsPerObjectPerResync < 0.9 {
 		notes = append(notes, fmt.Sprintf("only %.2f sync calls per object per resync period: the Metacontroller did not resync every object; per-resync figures are per period, not per sync", s.SyncsPerObjectPerResync))
 	}
-	if s.GitHub.Units != s.GitHubUnitsBudget {
-		notes = append(notes, fmt.Sprintf("units from the request log (%d) and from the tokens' budgets (%d) differ", s.GitHub.Units, s.GitHubUnitsBudget))
+	// A request in flight at a phase boundary is in the budgets before it
+	// is in the log, so only the whole run's totals must agree.
+	logged, budgets := 0, 0
+	for _, ph := range []phaseResult{rep.Creation, rep.Warmup, s} {
+		logged, budgets = logged+ph.GitHub.Units, budgets+ph.GitHubUnitsBudget
+	}
+	if logged != budgets {
+		notes = append(notes, fmt.Sprintf("units from the request log (%d) and from the tokens' budgets (%d) differ over the run", logged, budgets))
 	}
 	for _, ph := range []phaseResult{rep.Creation, rep.Warmup, s} {
 		if ph.GitHub.Lost > 0 {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/hookops/hookops/test/fakegithub/fake"
+)
+
+const exposition = `# HELP hookops_hook_request_duration_seconds Time to answer a hook request.
+# TYPE hookops_hook_request_duration_seconds histogram
+hookops_hook_request_duration_seconds_bucket{controller="githubrepo",hook="sync",le="0.005"} 90
+hookops_hook_request_duration_seconds_bucket{controller="githubrepo",hook="sync",le="0.01"} 99
+hookops_hook_request_duration_seconds_bucket{controller="githubrepo",hook="sync",le="+Inf"} 100
+hookops_hook_request_duration_seconds_sum{controller="githubrepo",hook="sync"} 0.4
+hookops_hook_request_duration_seconds_count{controller="githubrepo",hook="sync"} 100
+hookops_hook_requests_total{code="200",controller="conversion",hook="convert"} 7
+hookops_hook_requests_total{code="200",controller="githubrepo",hook="sync"} 100
+go_info{version="go1.26"} 1
+process_resident_memory_bytes 4.5e+07
+`
+
+func TestParseAndQuantiles(t *testing.T) {
+	sc, err := parseMetrics(strings.NewReader(exposition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.sum(requestsMetric, map[string]string{"controller": "conversion"}); got != 7 {
+		t.Errorf("conversion calls %v, want 7", got)
+	}
+	if got := sc.sum(rssMetric, nil); got != 45e6 {
+		t.Errorf("RSS %v, want 45e6", got)
+	}
+	h := sc.histogram(durationMetric, map[string]string{"hook": "sync"})
+	if h.count != 100 || len(h.buckets) != 3 || !math.IsInf(h.buckets[2].le, 1) {
+		t.Fatalf("histogram %+v", h)
+	}
+	// Rank 50 of 90 in [0, 5 ms]; rank 99 is the 10 ms bound exactly.
+	if got := h.quantile(0.5); math.Abs(got-0.005*50/90) > 1e-9 {
+		t.Errorf("p50 %v", got)
+	}
+	if got := h.quantile(0.99); math.Abs(got-0.01) > 1e-9 {
+		t.Errorf("p99 %v, want 0.01", got)
+	}
+	if got := h.quantile(0.999); got != 0.01 {
+		t.Errorf("p99.9 in the +Inf bucket %v, want the largest bound 0.01", got)
+	}
+	if got := h.shareAtMost(0.005); got != 0.9 {
+		t.Errorf("share ≤ 5 ms %v, want 0.9", got)
+	}
+	if d := h.minus(h); d.count != 0 || !math.IsNaN(d.quantile(0.5)) {
+		t.Errorf("empty delta %+v", d)
+	}
+}
+
+func TestEndpoint(t *testing.T) {
+	for path, want := range map[string]string{
+		"/repositories/1001":                       "/repositories/{id}",
+		"/repos/acme/widgets/topics":               "/repos/{owner}/{repo}/topics",
+		"/orgs/acme/repos":                         "/orgs/{org}/repos",
+		"/orgs/acme/properties/schema/claim":       "/orgs/{org}/properties/schema/{name}",
+		"/user/repos":                              "/user/repos",
+		"/repos/acme/widgets/branches/main/rename": "/repos/{owner}/{repo}/branches/{branch}/rename",
+	} {
+		if got := endpoint(path); got != want {
+			t.Errorf("endpoint(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestUnits(t *testing.T) {
+	var tally ghTally
+	for _, r := range []fake.Request{
+		{Method: "GET", Path: "/repositories/1", Status: 200},
+		{Method: "GET", Path: "/repositories/1", Status: 304, NotModified: true},
+		{Method: "POST", Path: "/orgs/acme/repos", Status: 201},
+		{Method: "POST", Path: "/orgs/acme/repos", Status: 403, Limited: "secondary"},
+		{Method: "GET", Path: "/rate_limit", Status: 200},
+		{Method: "GET", Path: "/user", Status: http.StatusUnauthorized},
+	} {
+		tally.add(r)
+	}
+	if tally.Units != 2 || tally.Requests != 6 || tally.NotModified != 1 || tally.Limited != 1 || tally.Writes != 2 {
+		t.Errorf("tally %+v, want 2 units of 6 requests", tally)
+	}
+	// Points: 1 + 1 + 5 + 1 (rate_limit); the refused and the
+	// unauthenticated are not admitted.
+	if tally.Points != 8 {
+		t.Errorf("points %d, want 8", tally.Points)
+	}
+}
+
+func TestRequestLogCursor(t *testing.T) {
+	at := time.Unix(0, 0)
+	req := func(i int) fake.Request {
+		return fake.Request{Time: at.Add(time.Duration(i)), Method: "GET", Status: 200}
+	}
+	l := &requestLog{}
+	l.last = &fake.Request{}
+	*l.last = req(2)
+	if got, err := l.newSince([]fake.Request{req(1), req(2), req(3)}); got != 2 || err != nil {
+		t.Errorf("newSince = %d, %v; want 2", got, err)
+	}
+	if _, err := l.newSince([]fake.Request{req(3), req(4)}); err == nil {
+		t.Error("a log that dropped the last entry counted is not reported")
+	}
+}
+
+func TestClassifyWrites(t *testing.T) {
+	w := &writeCounter{last: map[string]*unstructured.Unstructured{}}
+	obj := func(status map[string]any, labels map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": "a", "namespace": "ns", "labels": labels},
+			"spec":     map[string]any{"owner": "acme"},
+			"status":   status,
+		}}
+	}
+	w.observe(watch.Event{Type: watch.Added, Object: obj(map[string]any{"etag": "1"}, nil)})
+	w.observe(watch.Event{Type: watch.Modified, Object: obj(map[string]any{"etag": "2"}, nil)})
+	w.observe(watch.Event{Type: watch.Modified, Object: obj(map[string]any{"etag": "2"}, map[string]any{"a": "b"})})
+	c := w.snapshot()
+	if c.Creates != 1 || c.Total != 2 || c.Status != 1 || c.Metadata != 1 || c.StatusFields["etag"] != 1 {
+		t.Errorf("counts %+v", c)
+	}
+}
