@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 )
 
@@ -20,11 +21,15 @@ const ConfigMapName = "hookops-deletion-guard"
 // ConfigMapStore keeps the ledger in a ConfigMap, one key per credential.
 // Every replica writes it with the resourceVersion it read, so two
 // deletions admitted at once by two replicas cannot both take the last
-// place.
+// place. It goes through the dynamic client: client-go's typed clientset
+// registers every Kubernetes API at start, several MiB of resident memory
+// for one ConfigMap.
 type ConfigMapStore struct {
-	Client    corev1client.ConfigMapsGetter
+	Client    dynamic.Interface
 	Namespace string
 }
+
+var configMaps = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
 
 // contention spreads the retries of writers that collide: a swept
 // namespace sends all of its deletions at once.
@@ -34,24 +39,30 @@ func (s *ConfigMapStore) Update(ctx context.Context, change func(Ledger) bool) e
 	err := retry.OnError(contention, func(err error) bool {
 		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
 	}, func() error {
-		cms := s.Client.ConfigMaps(s.Namespace)
+		cms := s.Client.Resource(configMaps).Namespace(s.Namespace)
 		cm, err := cms.Get(ctx, ConfigMapName, metav1.GetOptions{})
 		exists := err == nil
 		if apierrors.IsNotFound(err) {
-			cm, err = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName, Namespace: s.Namespace,
-				Labels: map[string]string{"app.kubernetes.io/name": "hookops"}}}, nil
+			cm, err = newLedger(s.Namespace), nil
 		}
 		if err != nil {
 			return err
 		}
-		l, err := decode(cm)
+		data, _, err := unstructured.NestedStringMap(cm.Object, "data")
+		if err != nil {
+			return err
+		}
+		l, err := decode(data)
 		if err != nil {
 			return err
 		}
 		if !change(l) {
 			return nil
 		}
-		if cm.Data, err = encode(l); err != nil {
+		if data, err = encode(l); err != nil {
+			return err
+		}
+		if err := unstructured.SetNestedStringMap(cm.Object, data, "data"); err != nil {
 			return err
 		}
 		if exists {
@@ -67,9 +78,19 @@ func (s *ConfigMapStore) Update(ctx context.Context, change func(Ledger) bool) e
 	return nil
 }
 
-func decode(cm *corev1.ConfigMap) (Ledger, error) {
+func newLedger(namespace string) *unstructured.Unstructured {
+	cm := &unstructured.Unstructured{}
+	cm.SetAPIVersion("v1")
+	cm.SetKind("ConfigMap")
+	cm.SetName(ConfigMapName)
+	cm.SetNamespace(namespace)
+	cm.SetLabels(map[string]string{"app.kubernetes.io/name": "hookops"})
+	return cm
+}
+
+func decode(data map[string]string) (Ledger, error) {
 	l := Ledger{}
-	for cred, v := range cm.Data {
+	for cred, v := range data {
 		var entries []Entry
 		if err := json.Unmarshal([]byte(v), &entries); err != nil {
 			return nil, fmt.Errorf("key %q is not a list of deletions: %w", cred, err)

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -106,11 +106,11 @@ func TestLedgerStaysSmall(t *testing.T) {
 // TestConfigMapLedger keeps the ledger in a ConfigMap and reads back what
 // another replica wrote there.
 func TestConfigMapLedger(t *testing.T) {
-	client := fake.NewClientset()
+	client := fake.NewSimpleDynamicClient(runtime.NewScheme())
 	versioned(client)
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	replica := func() *Guard {
-		return &Guard{Store: &ConfigMapStore{Client: client.CoreV1(), Namespace: "hookops-system"}, Limit: 2, Window: 10 * time.Minute,
+		return &Guard{Store: &ConfigMapStore{Client: client, Namespace: "hookops-system"}, Limit: 2, Window: 10 * time.Minute,
 			Now: func() time.Time { return now }}
 	}
 	one, two := replica(), replica()
@@ -139,19 +139,21 @@ func TestConfigMapLedger(t *testing.T) {
 	if n != 2 {
 		t.Errorf("%d deletions admitted across two replicas, want the limit 2", n)
 	}
-	cm, err := client.CoreV1().ConfigMaps("hookops-system").Get(context.Background(), ConfigMapName, metav1.GetOptions{})
+	cm, err := client.Resource(configMaps).Namespace("hookops-system").Get(context.Background(), ConfigMapName, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cm.Data) != 1 || cm.Data["cred"] == "" {
-		t.Errorf("ledger data %v, want one key for the credential", cm.Data)
+	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+	if len(data) != 1 || data["cred"] == "" {
+		t.Errorf("ledger data %v, want one key for the credential", data)
 	}
 }
 
 func TestConfigMapLedgerRefusesGarbage(t *testing.T) {
-	client := fake.NewClientset(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ConfigMapName, Namespace: "ns"},
-		Data: map[string]string{"cred": "not json"}})
-	g := &Guard{Store: &ConfigMapStore{Client: client.CoreV1(), Namespace: "ns"}, Limit: 5, Window: time.Minute, Now: time.Now}
+	garbage := newLedger("ns")
+	_ = unstructured.SetNestedStringMap(garbage.Object, map[string]string{"cred": "not json"}, "data")
+	client := fake.NewSimpleDynamicClient(runtime.NewScheme(), garbage)
+	g := &Guard{Store: &ConfigMapStore{Client: client, Namespace: "ns"}, Limit: 5, Window: time.Minute, Now: time.Now}
 	v, err := g.Admit(t.Context(), "cred", "1", false)
 	if err == nil || v.Admitted {
 		t.Fatalf("got %+v, %v; want an error and nothing admitted", v, err)
@@ -161,9 +163,9 @@ func TestConfigMapLedgerRefusesGarbage(t *testing.T) {
 
 // versioned makes the fake refuse a write based on a stale read, as the API
 // server does; the fake alone keeps no resourceVersion.
-func versioned(client *fake.Clientset) {
+func versioned(client *fake.FakeDynamicClient) {
 	var mu sync.Mutex
-	gvr := corev1.SchemeGroupVersion.WithResource("configmaps")
+	gvr := configMaps
 	version := 0
 	client.PrependReactor("*", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		mu.Lock()
@@ -172,26 +174,26 @@ func versioned(client *fake.Clientset) {
 		if !ok {
 			return false, nil, nil
 		}
-		cm := w.GetObject().(*corev1.ConfigMap).DeepCopy()
+		cm := w.GetObject().(*unstructured.Unstructured).DeepCopy()
 		switch a.GetVerb() {
 		case "create":
-			if _, err := client.Tracker().Get(gvr, cm.Namespace, cm.Name); err == nil {
-				return true, nil, apierrors.NewAlreadyExists(gvr.GroupResource(), cm.Name)
+			if _, err := client.Tracker().Get(gvr, cm.GetNamespace(), cm.GetName()); err == nil {
+				return true, nil, apierrors.NewAlreadyExists(gvr.GroupResource(), cm.GetName())
 			}
 			version++
-			cm.ResourceVersion = strconv.Itoa(version)
-			return true, cm, client.Tracker().Create(gvr, cm, cm.Namespace)
+			cm.SetResourceVersion(strconv.Itoa(version))
+			return true, cm, client.Tracker().Create(gvr, cm, cm.GetNamespace())
 		case "update":
-			cur, err := client.Tracker().Get(gvr, cm.Namespace, cm.Name)
+			cur, err := client.Tracker().Get(gvr, cm.GetNamespace(), cm.GetName())
 			if err != nil {
 				return true, nil, err
 			}
-			if cur.(*corev1.ConfigMap).ResourceVersion != cm.ResourceVersion {
-				return true, nil, apierrors.NewConflict(gvr.GroupResource(), cm.Name, fmt.Errorf("stale resourceVersion %s", cm.ResourceVersion))
+			if cur.(*unstructured.Unstructured).GetResourceVersion() != cm.GetResourceVersion() {
+				return true, nil, apierrors.NewConflict(gvr.GroupResource(), cm.GetName(), fmt.Errorf("stale resourceVersion %s", cm.GetResourceVersion()))
 			}
 			version++
-			cm.ResourceVersion = strconv.Itoa(version)
-			return true, cm, client.Tracker().Update(gvr, cm, cm.Namespace)
+			cm.SetResourceVersion(strconv.Itoa(version))
+			return true, cm, client.Tracker().Update(gvr, cm, cm.GetNamespace())
 		}
 		return false, nil, nil
 	})

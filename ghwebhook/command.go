@@ -12,9 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
@@ -63,7 +61,7 @@ func newReceiver(cfg *config, log *slog.Logger) (*receiver, error) {
 	}
 	// Every GitHubRepo of the cluster, read as v1; no resync: the index
 	// only needs what changes.
-	informer := dynamicinformer.NewFilteredDynamicInformer(client, githubRepos, metav1.NamespaceAll, 0, indexers(), nil).Informer()
+	informer := newInformer(client)
 	if err := informer.SetTransform(slim); err != nil {
 		return nil, fmt.Errorf("informer: %w", err)
 	}

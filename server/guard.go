@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -22,12 +22,12 @@ func deletionGuard(cfg *config) (*deletionguard.Guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the deletion guard keeps its count in a ConfigMap, but %w: give --kubeconfig, run in a cluster, or turn the guard off with --deletion-guard-window=0", err)
 	}
-	client, err := kubernetes.NewForConfig(rc)
+	client, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("deletion guard: %w", err)
 	}
 	return &deletionguard.Guard{
-		Store: &deletionguard.ConfigMapStore{Client: client.CoreV1(), Namespace: cfg.GuardNamespace},
+		Store: &deletionguard.ConfigMapStore{Client: client, Namespace: cfg.GuardNamespace},
 		Limit: cfg.GuardLimit, Window: cfg.GuardWindow, Now: time.Now,
 	}, nil
 }
