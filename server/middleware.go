@@ -25,6 +25,9 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			if isProbe(r.URL.Path) {
 				level = slog.LevelDebug
 			}
+			if !log.Enabled(r.Context(), level) {
+				return
+			}
 			log.LogAttrs(r.Context(), level, "request",
 				slog.String("request_id", middleware.GetReqID(r.Context())),
 				slog.String("method", r.Method),
@@ -73,6 +76,10 @@ func recoverJSON(log *slog.Logger) func(http.Handler) http.Handler {
 func requireJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ct := r.Header.Get("Content-Type")
+		if ct == "application/json" { // what Metacontroller sends; parsing allocates
+			next.ServeHTTP(w, r)
+			return
+		}
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type must be application/json, got %q", ct))

@@ -27,6 +27,9 @@ func nameSpan(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r)
 		span := trace.SpanFromContext(r.Context())
+		if !span.IsRecording() {
+			return
+		}
 		route := routePattern(r)
 		if route == "" {
 			route = "unmatched"
@@ -40,9 +43,9 @@ func nameSpan(next http.Handler) http.Handler {
 func traceHook(controller, hook string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			trace.SpanFromContext(r.Context()).SetAttributes(
-				attribute.String("hookops.controller", controller),
-				attribute.String("hookops.hook", hook))
+			if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+				span.SetAttributes(attribute.String("hookops.controller", controller), attribute.String("hookops.hook", hook))
+			}
 			next.ServeHTTP(w, r)
 		})
 	}
