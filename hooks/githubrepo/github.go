@@ -2,6 +2,7 @@ package githubrepo
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"context"
 	"fmt"
 	"net/http"
@@ -23,15 +24,26 @@ type gitHub struct {
 // talks to.
 func (h *Hooks) newGitHub(creds credentials) (*gitHub, string, error) {
 	base := cmp.Or(creds.baseURL, h.BaseURL)
-	c := github.NewClient(h.client(creds, base))
-	if creds.app == nil {
-		c = c.WithAuthToken(creds.token)
+	k := clientKey{base: base, cred: creds.id(), http: h.HTTPClient, apps: h.Apps, budget: h.Budget}
+	if creds.app != nil {
+		k.appKey = sha256.Sum256(creds.app.privateKey)
 	}
-	if base != "" {
-		var err error
-		if c, err = c.WithEnterpriseURLs(base, base); err != nil {
-			return nil, "", fmt.Errorf("GitHub base URL: %w", err)
+	c, err := h.clients.get(k, func() (*github.Client, error) {
+		c := github.NewClient(h.client(creds, base))
+		if creds.app == nil {
+			c = c.WithAuthToken(creds.token)
 		}
+		if base == "" {
+			return c, nil
+		}
+		c, err := c.WithEnterpriseURLs(base, base)
+		if err != nil {
+			return nil, fmt.Errorf("GitHub base URL: %w", err)
+		}
+		return c, nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
 	return &gitHub{c: c}, apiHost(base), nil
 }

@@ -43,6 +43,8 @@ type Hooks struct {
 	Log    *slog.Logger
 	// Metrics records GitHub requests and rate-limit readings; nil records nothing.
 	Metrics *Metrics
+
+	clients clients
 }
 
 // New returns Hooks with production defaults; metrics may be nil.
