@@ -2,8 +2,8 @@ package githubrepo
 
 import (
 	"cmp"
-	"crypto/sha256"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"strings"
