@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -84,6 +85,7 @@ type bench struct {
 	log     *requestLog
 	rss     *rssSampler
 	metrics string
+	api     rest.Interface // kube-apiserver's /metrics
 }
 
 func newBench(ctx context.Context, o options, st *stack.Stack, gh *github) (*bench, error) {
@@ -93,8 +95,12 @@ func newBench(ctx context.Context, o options, st *stack.Stack, gh *github) (*ben
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
 	b := &bench{o: o, st: st, gh: gh, dyn: dyn, apply: applier{dyn: dyn, workers: o.workers},
-		log: &requestLog{srv: gh.srv}, metrics: st.HookURL + "/metrics"}
+		log: &requestLog{srv: gh.srv}, metrics: st.HookURL + "/metrics", api: dc.RESTClient()}
 	pid, err := findPID(filepath.Join(st.Dir, "hookops-server"))
 	if err != nil {
 		return nil, fmt.Errorf("the hook server's pid: %w", err)
@@ -133,6 +139,7 @@ type snap struct {
 	github  ghTally
 	budget  int
 	metrics scrape
+	api     scrape
 	load    string
 }
 
@@ -143,8 +150,12 @@ func (b *bench) snap(ctx context.Context) (snap, error) {
 	if err != nil {
 		return snap{}, err
 	}
+	api, err := scrapeAPIServer(ctx, b.api)
+	if err != nil {
+		return snap{}, err
+	}
 	return snap{at: time.Now(), ghrs: b.ghrs.snapshot(), cms: b.cms.snapshot(),
-		github: b.log.snapshot(), budget: b.gh.unitsUsed(), metrics: m, load: loadAverage()}, nil
+		github: b.log.snapshot(), budget: b.gh.unitsUsed(), metrics: m, api: api, load: loadAverage()}, nil
 }
 
 func (b *bench) run(ctx context.Context) (*report, error) {
@@ -172,6 +183,9 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		return nil, err
 	}
 	rep.Steady = b.phase(warm, end)
+	if rep.Sizes, err = measureSizes(ctx, b.dyn); err != nil {
+		return nil, err
+	}
 	rep.Targets = targets(rep.Steady)
 	rep.Notes = b.notes(rep)
 	return rep, nil
@@ -237,9 +251,9 @@ func (b *bench) steady(ctx context.Context, start snap) (snap, error) {
 
 func (b *bench) printProgress(start, now snap) {
 	p := b.phase(start, now)
-	fmt.Printf("  %6s  githubrepo writes %d  syncs %.0f  credentials syncs %.0f  conversions %.0f  GitHub requests %d (304: %d, units %d)  hook RSS %.1f MiB  load %s\n",
+	fmt.Printf("  %6s  githubrepo writes %d  syncs %.0f  credentials syncs %.0f  conversions %.0f (cache checks %.0f)  GitHub requests %d (304: %d, units %d)  hook RSS %.1f MiB  load %s\n",
 		now.at.Sub(start.at).Round(time.Second), p.GitHubRepoWrites.Total, p.SyncCalls,
-		calls(start.metrics, now.metrics, "credentials", "sync"), p.ConversionCalls,
+		p.CredentialsSyncCalls, p.ConversionCalls, p.ConsistencyChecks,
 		p.GitHub.Requests, p.GitHub.NotModified, p.GitHub.Units, p.RSS.LastMiB, now.load)
 }
 

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/client-go/rest"
 )
 
 // Hook server series the benchmark reads (server/metrics.go).
@@ -45,19 +47,78 @@ func scrapeMetrics(ctx context.Context, url string) (scrape, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
-	return parseMetrics(resp.Body)
+	return parseMetrics(resp.Body, hookSeries...)
 }
 
+// apiserverRequests is kube-apiserver's count of the requests it served.
+const apiserverRequests = "apiserver_request_total"
+
+// scrapeAPIServer reads kube-apiserver's request counts.
+func scrapeAPIServer(ctx context.Context, client rest.Interface) (scrape, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	body, err := client.Get().AbsPath("/metrics").Stream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scrape kube-apiserver: %w", err)
+	}
+	defer body.Close()
+	return parseMetrics(body, apiserverRequests+"{", consistencyChecks+"{")
+}
+
+// consistencyChecks counts kube-apiserver's periodic comparisons of a
+// watch cache with etcd (feature DetectCacheInconsistency, on by default
+// since 1.34), every 5 to 7.5 minutes per cache. Each reads every object
+// from etcd, which for a cache of another version than the stored one is
+// a conversion call per object.
+const consistencyChecks = "apiserver_storage_consistency_checks_total"
+
+// githubRepoChecks counts the consistency checks of the GitHubRepo caches.
+func githubRepoChecks(from, to scrape) float64 {
+	want := map[string]string{"group": ghrGVR.Group, "resource": ghrGVR.Resource}
+	return to.sum(consistencyChecks, want) - from.sum(consistencyChecks, want)
+}
+
+// apiserverCalls counts the requests for the benchmark's resources by
+// resource, verb and subresource, such as "githubrepos UPDATE status".
+func apiserverCalls(from, to scrape) map[string]float64 {
+	out := map[string]float64{}
+	add := func(sc scrape, sign float64) {
+		for _, s := range sc {
+			if s.name != apiserverRequests || !benchResources[s.labels["resource"]] {
+				continue
+			}
+			k := strings.TrimSpace(s.labels["resource"] + " " + s.labels["verb"] + " " + s.labels["subresource"])
+			out[k] += sign * s.value
+		}
+	}
+	add(to, 1)
+	add(from, -1)
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+// benchResources are the resources Metacontroller reads and writes for the
+// GitHubRepo controller and the credentials controller.
+var benchResources = map[string]bool{"githubrepos": true, "configmaps": true, "secrets": true, "events": true}
+
+// hookSeries are the prefixes of the hook server's series parseMetrics
+// keeps.
+var hookSeries = []string{"hookops_", "process_"}
+
 // parseMetrics reads the text exposition format, enough of it for the
-// series above: only hookops_ and process_ lines, whose label values hold
-// no commas or escaped quotes.
-func parseMetrics(r io.Reader) (scrape, error) {
+// series above: only lines that begin with one of prefixes, whose label
+// values hold no commas or escaped quotes.
+func parseMetrics(r io.Reader, prefixes ...string) (scrape, error) {
 	var out scrape
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		if !strings.HasPrefix(line, "hookops_") && !strings.HasPrefix(line, "process_") {
+		if !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(line, p) }) {
 			continue
 		}
 		s, err := parseSample(line)

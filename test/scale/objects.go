@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"golang.org/x/sync/errgroup"
@@ -118,4 +119,38 @@ func (a applier) applyRepos(ctx context.Context, repos, namespaces, batch int) e
 		}
 	}
 	return nil
+}
+
+// sizes are what the credentials controller's hook calls carry: every
+// GitHubRepo of the Secret's namespace, as related objects.
+type sizes struct {
+	GitHubRepoBytes int `json:"githubrepo_bytes"` // mean JSON size of an idle GitHubRepo
+	// PerNamespace is the most GitHubRepos in one namespace.
+	PerNamespace int `json:"max_githubrepos_per_namespace"`
+	// CredentialsSyncBytes is PerNamespace × GitHubRepoBytes: about the
+	// body of one credentials hook call for that namespace.
+	CredentialsSyncBytes int `json:"credentials_sync_bytes"`
+}
+
+func measureSizes(ctx context.Context, dyn dynamic.Interface) (sizes, error) {
+	l, err := dyn.Resource(ghrGVR).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+	if err != nil {
+		return sizes{}, fmt.Errorf("list GitHubRepos: %w", err)
+	}
+	var s sizes
+	total, perNS := 0, map[string]int{}
+	for _, item := range l.Items {
+		data, err := json.Marshal(item.Object)
+		if err != nil {
+			return sizes{}, fmt.Errorf("encode %s: %w", item.GetName(), err)
+		}
+		total += len(data)
+		perNS[item.GetNamespace()]++
+		s.PerNamespace = max(s.PerNamespace, perNS[item.GetNamespace()])
+	}
+	if len(l.Items) > 0 {
+		s.GitHubRepoBytes = total / len(l.Items)
+	}
+	s.CredentialsSyncBytes = s.PerNamespace * s.GitHubRepoBytes
+	return s, nil
 }

@@ -26,6 +26,8 @@ func printReport(rep *report) {
 	fmt.Println()
 	printBreakdown("hook calls (controller/hook code)", phases, func(p phaseResult) map[string]float64 { return p.HookCalls })
 	fmt.Println()
+	printBreakdown("apiserver requests (resource verb subresource)", phases, func(p phaseResult) map[string]float64 { return p.APIServerRequests })
+	fmt.Println()
 	printBreakdown("githubrepo status fields written", phases, func(p phaseResult) map[string]float64 {
 		return floats(p.GitHubRepoWrites.StatusFields)
 	})
@@ -34,6 +36,8 @@ func printReport(rep *report) {
 	fmt.Println()
 	printEndpoints(rep.Steady)
 	fmt.Println()
+	fmt.Printf("a GitHubRepo is %d bytes of JSON; a credentials hook call for a namespace of %d carries about %.1f MiB\n\n",
+		rep.Sizes.GitHubRepoBytes, rep.Sizes.PerNamespace, float64(rep.Sizes.CredentialsSyncBytes)/(1<<20))
 	printTargets(rep.Targets)
 	for _, n := range rep.Notes {
 		fmt.Println("note:", n)
@@ -85,6 +89,10 @@ func printPhases(phases []phaseResult) {
 	})
 	row("conversion webhook calls", func(p phaseResult) string {
 		return fmt.Sprintf("%.0f (%.2f/min)", p.ConversionCalls, p.ConversionPerMinute)
+	})
+	row("  watch cache consistency checks", func(p phaseResult) string { return fmt.Sprintf("%.0f", p.ConsistencyChecks) })
+	row("apiserver requests per sync call (no watch, no LIST)", func(p phaseResult) string {
+		return fmt.Sprintf("%.3f", p.APIServerRequestsPerSync)
 	})
 	row("load average at the end (1, 5, 15 min)", func(p phaseResult) string { return p.LoadAverage })
 	_ = w.Flush()

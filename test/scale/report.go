@@ -28,6 +28,7 @@ type report struct {
 	Creation         phaseResult `json:"creation"`
 	Warmup           phaseResult `json:"warmup"`
 	Steady           phaseResult `json:"steady"`
+	Sizes            sizes       `json:"sizes"`
 	Targets          []target    `json:"targets"`
 	Notes            []string    `json:"notes,omitempty"`
 }
@@ -86,6 +87,18 @@ type phaseResult struct {
 	RSS                            rssStats           `json:"hook_server_rss"`
 	ConversionCalls                float64            `json:"conversion_calls"`
 	ConversionPerMinute            float64            `json:"conversion_calls_per_minute"`
+	// ConsistencyChecks are kube-apiserver's checks of its GitHubRepo
+	// watch caches against etcd; they explain conversion calls without
+	// writes.
+	ConsistencyChecks float64 `json:"watch_cache_consistency_checks"`
+	// APIServerRequests are kube-apiserver's requests for GitHubRepos,
+	// ConfigMaps, Secrets and Events, by resource, verb and subresource:
+	// Metacontroller's, the benchmark's own LISTs and watches, and
+	// kube-controller-manager's.
+	APIServerRequests map[string]float64 `json:"apiserver_requests"`
+	// APIServerRequestsPerSync are those requests, watches and LISTs
+	// left out, per GitHubRepo sync call.
+	APIServerRequestsPerSync float64 `json:"apiserver_requests_per_sync"`
 	// LoadAverage is the machine's 1, 5 and 15-minute load averages at
 	// the end of the period.
 	LoadAverage string `json:"load_average"`
@@ -164,15 +177,30 @@ func (b *bench) phase(from, to snap) phaseResult {
 	p.GitHubUnitsPerMinute = float64(p.GitHub.Units) / minutes
 	p.GitHubUnitsPerObjectPerResync = float64(p.GitHub.Units) / resyncs
 	p.CredentialsSyncCalls = calls(from.metrics, to.metrics, "credentials", "sync")
+	p.APIServerRequests = apiserverCalls(from.api, to.api)
+	p.ConsistencyChecks = githubRepoChecks(from.api, to.api)
 	if p.SyncCalls > 0 {
 		p.GitHubRequestsPerObjectPerSync = float64(p.GitHub.Requests) / p.SyncCalls
 		p.GitHubUnitsPerSync = float64(p.GitHub.Units) / p.SyncCalls
 		p.WritesPerSync = float64(p.GitHubRepoWrites.Total) / p.SyncCalls
+		p.APIServerRequestsPerSync = pointRequests(p.APIServerRequests) / p.SyncCalls
 	}
 	p.ConversionCalls = calls(from.metrics, to.metrics, "conversion", "convert")
 	p.ConversionPerMinute = p.ConversionCalls / minutes
 	p.Latency = latencies(from.metrics, to.metrics, secs)
 	return p
+}
+
+// pointRequests adds up the requests that are neither watches nor LISTs:
+// what a controller reading from informer caches sends per object.
+func pointRequests(byKey map[string]float64) float64 {
+	var n float64
+	for k, v := range byKey {
+		if verb := strings.Fields(k)[1]; verb != "WATCH" && verb != "LIST" {
+			n += v
+		}
+	}
+	return n
 }
 
 func calls(from, to scrape, controller, hook string) float64 {

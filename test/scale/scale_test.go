@@ -27,7 +27,7 @@ process_resident_memory_bytes 4.5e+07
 `
 
 func TestParseAndQuantiles(t *testing.T) {
-	sc, err := parseMetrics(strings.NewReader(exposition))
+	sc, err := parseMetrics(strings.NewReader(exposition), hookSeries...)
 	if err != nil {
 		t.Fatal(err)
 	}
