@@ -19,15 +19,16 @@ import (
 
 // hookArgs relax the hook server's own GitHub budget as the fake's limits
 // are relaxed (benchLimits), and log at the shipped level rather than the
-// stack's debug, whose volume would weigh on the latency measured.
-func hookArgs() []string {
-	return []string{
+// stack's debug, whose volume would weigh on the latency measured; extra
+// flags come last, so they win.
+func hookArgs(extra []string) []string {
+	return append([]string{
 		"--log-level", "info",
 		"--github-content-limits", "1000000/1m",
 		"--github-points-limits", "10000000/1m",
 		"--github-write-gap", "0s",
 		"--github-in-flight", "100",
-	}
+	}, extra...)
 }
 
 // clientQPS is the benchmark's own client rate: high enough that applying
@@ -43,7 +44,7 @@ func run(ctx context.Context, o options) (err error) {
 	fmt.Printf("starting the stack (control plane, hook server, %s) ...\n", metacontrollerName(o))
 	st, err := stack.Start(ctx, stack.Options{
 		GitHubURL: gh.url, ResyncPeriodSeconds: o.resync,
-		MetacontrollerBin: o.mcBin, HookArgs: hookArgs(),
+		MetacontrollerBin: o.mcBin, HookArgs: hookArgs(o.hookArgs),
 	})
 	if err != nil {
 		return fmt.Errorf("start the stack: %w", err)
@@ -286,7 +287,7 @@ func (b *bench) config() runConfig {
 		Repos: b.o.repos, Namespaces: b.o.namespaces, ResyncSeconds: b.o.resync,
 		SteadySeconds: b.o.steady.Seconds(), WarmupSeconds: b.o.warmup.Seconds(),
 		Metacontroller: metacontrollerName(b.o), MetacontrollerArgs: b.o.mcArgs,
-		HookArgs: hookArgs(), FakeLimits: benchLimits(),
+		HookArgs: hookArgs(b.o.hookArgs), FakeLimits: benchLimits(),
 		ApplyBatch: b.o.batch, ApplyWorkers: b.o.workers, ClientQPS: clientQPS,
 		CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC(),
 	}

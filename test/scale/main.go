@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ type options struct {
 	poll              time.Duration
 	readyTimeout      time.Duration
 	mcBin, mcArgs     string
+	hookArgs          []string // extra hook server flags, after the benchmark's own
 }
 
 func parseFlags() options {
@@ -47,7 +49,9 @@ func parseFlags() options {
 	flag.IntVar(&o.workers, "apply-workers", 16, "server-side applies in flight at once within a batch")
 	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often to LIST the GitHubRepos while waiting for Ready")
 	flag.DurationVar(&o.readyTimeout, "ready-timeout", time.Hour, "how long all may take to be Ready")
+	extra := flag.String("hook-args", "", "extra hook server flags, space-separated, after the benchmark's own (e.g. \"--max-in-flight=128\")")
 	flag.Parse()
+	o.hookArgs = strings.Fields(*extra)
 	if o.warmup == 0 {
 		o.warmup = time.Duration(o.resync) * 1500 * time.Millisecond
 	}
