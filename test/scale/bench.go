@@ -184,6 +184,9 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		return nil, err
 	}
 	rep.Steady = b.phase(warm, end)
+	if err := b.addAnswers(rep, start.at, created.at, warm.at, end.at); err != nil {
+		return nil, err
+	}
 	if rep.Sizes, err = measureSizes(ctx, b.dyn); err != nil {
 		return nil, err
 	}
@@ -256,6 +259,18 @@ func (b *bench) printProgress(start, now snap) {
 		now.at.Sub(start.at).Round(time.Second), p.GitHubRepoWrites.Total, p.SyncCalls,
 		p.CredentialsSyncCalls, p.ConversionCalls, p.ConsistencyChecks,
 		p.GitHub.Requests, p.GitHub.NotModified, p.GitHub.Units, p.RSS.LastMiB, now.load)
+}
+
+// addAnswers counts each phase's answers from the hook server's access log.
+func (b *bench) addAnswers(rep *report, start, created, warm, end time.Time) error {
+	all, err := readAnswers(filepath.Join(b.st.Dir, "hookops-server.log"))
+	if err != nil {
+		return err
+	}
+	rep.Creation.Answers = answersBetween(all, start, created)
+	rep.Warmup.Answers = answersBetween(all, created, warm)
+	rep.Steady.Answers = answersBetween(all, warm, end)
+	return nil
 }
 
 // loadAverage is the machine's 1, 5 and 15-minute load averages: on a

@@ -26,6 +26,8 @@ func printReport(rep *report) {
 	fmt.Println()
 	printBreakdown("hook calls (controller/hook code)", phases, func(p phaseResult) map[string]float64 { return p.HookCalls })
 	fmt.Println()
+	printBreakdown("hook server answers (access log: path status)", phases, func(p phaseResult) map[string]float64 { return p.Answers })
+	fmt.Println()
 	printBreakdown("apiserver requests (resource verb subresource)", phases, func(p phaseResult) map[string]float64 { return p.APIServerRequests })
 	fmt.Println()
 	printBreakdown("githubrepo status fields written", phases, func(p phaseResult) map[string]float64 {

@@ -66,12 +66,15 @@ type phaseResult struct {
 	// Resyncs is how many resyncs the period holds for every object:
 	// objects × seconds / resync period. The per-resync figures divide
 	// by it.
-	Resyncs                        float64            `json:"object_resyncs"`
-	GitHubRepoWrites               writeCounts        `json:"githubrepo_writes"`
-	WritesPerMinute                float64            `json:"githubrepo_writes_per_minute"`
-	WritesPerObjectPerResync       float64            `json:"githubrepo_writes_per_object_per_resync"`
-	ConfigMapWrites                writeCounts        `json:"configmap_writes"`
-	HookCalls                      map[string]float64 `json:"hook_calls"`
+	Resyncs                  float64            `json:"object_resyncs"`
+	GitHubRepoWrites         writeCounts        `json:"githubrepo_writes"`
+	WritesPerMinute          float64            `json:"githubrepo_writes_per_minute"`
+	WritesPerObjectPerResync float64            `json:"githubrepo_writes_per_object_per_resync"`
+	ConfigMapWrites          writeCounts        `json:"configmap_writes"`
+	HookCalls                map[string]float64 `json:"hook_calls"`
+	// Answers are the hook server's answers by path and status, from its
+	// access log: refusals by its guards included, which HookCalls lacks.
+	Answers                        map[string]float64 `json:"hook_answers"`
 	SyncCalls                      float64            `json:"githubrepo_sync_calls"`
 	SyncsPerObjectPerResync        float64            `json:"githubrepo_syncs_per_object_per_resync"`
 	WritesPerSync                  float64            `json:"githubrepo_writes_per_sync"`
