@@ -105,6 +105,16 @@ fuzz: ## run each conversion fuzz target for FUZZTIME (default 20000x: a count, 
 bench: ## benchmarks (throughput, latency, GitHub requests per sync)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The scale benchmark (test/scale): thousands of GitHubRepos on the local
+# stack, timed to Ready, then measured idle over several resyncs. It takes
+# most of an hour on two cores, so neither make test nor make bench runs it.
+# SCALE_FLAGS are its flags (go run ./test/scale --help); METACONTROLLER_BIN
+# and METACONTROLLER_ARGS run it against a real Metacontroller.
+SCALE_FLAGS ?=
+.PHONY: bench-scale
+bench-scale: controlplane ## 2,000 GitHubRepos: time to Ready, then writes, GitHub units, latency, RSS while idle (SCALE_FLAGS=...)
+	$(GO) run ./test/scale -out $(BIN)/scale-report.json $(SCALE_FLAGS)
+
 .PHONY: fmt
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
