@@ -8,7 +8,7 @@
 // -out, and checks them against targets.
 //
 // It is `make bench-scale`, not part of `make test` or `make bench`: the
-// full run takes most of an hour on two cores.
+// full run takes 20 to 30 minutes on two cores.
 package main
 
 import (

@@ -20,6 +20,7 @@ const (
 	requestsMetric = "hookops_hook_requests_total"
 	durationMetric = "hookops_hook_request_duration_seconds"
 	rssMetric      = "process_resident_memory_bytes"
+	cpuMetric      = "process_cpu_seconds_total"
 )
 
 // sample is one line of the Prometheus text format.

@@ -89,6 +89,7 @@ func printPhases(phases []phaseResult) {
 	row("hook server RSS max / last (MiB)", func(p phaseResult) string {
 		return fmt.Sprintf("%.1f / %.1f", p.RSS.MaxMiB, p.RSS.LastMiB)
 	})
+	row("hook server CPU (cores, mean)", func(p phaseResult) string { return fmt.Sprintf("%.3f", p.HookCPUCores) })
 	row("conversion webhook calls", func(p phaseResult) string {
 		return fmt.Sprintf("%.0f (%.2f/min)", p.ConversionCalls, p.ConversionPerMinute)
 	})

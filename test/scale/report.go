@@ -88,8 +88,11 @@ type phaseResult struct {
 	GitHubUnitsPerSync             float64            `json:"github_units_per_sync"`
 	Latency                        []latency          `json:"hook_latency"`
 	RSS                            rssStats           `json:"hook_server_rss"`
-	ConversionCalls                float64            `json:"conversion_calls"`
-	ConversionPerMinute            float64            `json:"conversion_calls_per_minute"`
+	// HookCPUCores is the hook server's CPU time over the period's length
+	// (process_cpu_seconds_total): the cores it kept busy on average.
+	HookCPUCores        float64 `json:"hook_server_cpu_cores"`
+	ConversionCalls     float64 `json:"conversion_calls"`
+	ConversionPerMinute float64 `json:"conversion_calls_per_minute"`
 	// ConsistencyChecks are kube-apiserver's checks of its GitHubRepo
 	// watch caches against etcd; they explain conversion calls without
 	// writes.
@@ -180,6 +183,7 @@ func (b *bench) phase(from, to snap) phaseResult {
 	p.GitHubUnitsPerMinute = float64(p.GitHub.Units) / minutes
 	p.GitHubUnitsPerObjectPerResync = float64(p.GitHub.Units) / resyncs
 	p.CredentialsSyncCalls = calls(from.metrics, to.metrics, "credentials", "sync")
+	p.HookCPUCores = (to.metrics.sum(cpuMetric, nil) - from.metrics.sum(cpuMetric, nil)) / secs
 	p.APIServerRequests = apiserverCalls(from.api, to.api)
 	p.ConsistencyChecks = githubRepoChecks(from.api, to.api)
 	if p.SyncCalls > 0 {
