@@ -107,7 +107,7 @@ bench: ## benchmarks (throughput, latency, GitHub requests per sync)
 
 # The scale benchmark (test/scale): thousands of GitHubRepos on the local
 # stack, timed to Ready, then measured idle over several resyncs. It takes
-# most of an hour on two cores, so neither make test nor make bench runs it.
+# 20 to 30 minutes on two cores, so neither make test nor make bench runs it.
 # SCALE_FLAGS are its flags (go run ./test/scale --help); METACONTROLLER_BIN
 # and METACONTROLLER_ARGS run it against a real Metacontroller.
 SCALE_FLAGS ?=
