@@ -50,12 +50,12 @@ func newRouter(d routerDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Group(func(r chi.Router) {
-		r.Use(guard...)
-		for _, h := range d.hooks {
-			r.With(d.metrics.observe(h.controller, h.hook), traceHook(h.controller, h.hook)).Post("/hooks/"+h.controller+"/"+h.hook, h.handler.ServeHTTP)
-		}
-	})
+	// Metrics come before the guards, so that requests they refuse (401,
+	// 413, 415, 429) are counted too.
+	for _, h := range d.hooks {
+		mw := append([]func(http.Handler) http.Handler{d.metrics.observe(h.controller, h.hook)}, guard...)
+		r.With(append(mw, traceHook(h.controller, h.hook))...).Post("/hooks/"+h.controller+"/"+h.hook, h.handler.ServeHTTP)
+	}
 	if !d.cfg.Tracing {
 		return r, nil
 	}

@@ -200,6 +200,8 @@ func TestChunkedBodyOverLimit(t *testing.T) {
 func TestHealthReadyMetrics(t *testing.T) {
 	srv := startServer(t, testConfig(t))
 	call{path: "/hooks/test/sync", body: `{"parent":` + parent + `}`}.do(t, srv.URL)
+	// Refused by a guard before the hook runs: counted all the same.
+	call{path: "/hooks/test/sync", body: `{}`, contentType: "text/plain"}.do(t, srv.URL)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		if status, _, _ := (call{method: http.MethodGet, path: p}).do(t, srv.URL); status != 200 {
 			t.Errorf("%s = %d", p, status)
@@ -211,9 +213,13 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	want := `hookops_hook_requests_total{code="200",controller="test",hook="sync"} 1`
-	if !strings.Contains(string(b), want) {
-		t.Errorf("metrics lack %q", want)
+	for _, want := range []string{
+		`hookops_hook_requests_total{code="200",controller="test",hook="sync"} 1`,
+		`hookops_hook_requests_total{code="415",controller="test",hook="sync"} 1`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }
 
