@@ -39,11 +39,6 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 	floor := startFloor(b)
 	for range b.N {
 		var f, h loadResult
-		// HOOKOPS_BENCH_PROFILE=FILE keeps a CPU profile of the hook server
-		// under the load, for go tool pprof.
-		if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" {
-			go saveProfile(b, prof, out)
-		}
 		before := memory(b, hook)
 		peak, stop := sampleMemory(b, hook)
 		// Short rounds, alternating which goes first, so that a change
@@ -51,6 +46,11 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 		for i := range rounds {
 			if i%2 == 0 {
 				f.add(load(b, floor+"/sync", body, conns, run))
+			}
+			// HOOKOPS_BENCH_PROFILE=FILE keeps a CPU profile of the hook
+			// server under its first round of load, for go tool pprof.
+			if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" && i == 0 {
+				go saveProfile(b, prof, out)
 			}
 			h.add(load(b, hook+"/hooks/githubrepo/sync", body, conns, run))
 			if i%2 == 1 {
@@ -78,55 +78,51 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 // startFloor runs test/floorhook, the least a sync hook can do, in a
 // process of its own as the hook server runs in one, and returns its URL.
 func startFloor(b *testing.B) string {
-	dir := b.TempDir()
-	bin := filepath.Join(dir, "floorhook")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := process.Build(ctx, reference.RepoRoot(), "./test/floorhook", bin); err != nil {
-		b.Fatal(err)
-	}
-	ports, err := process.FreePorts(1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	p, err := process.Start(dir, "floorhook", nil, bin, "--addr", url[len("http://"):])
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { p.Stop(5 * time.Second) })
-	if err := p.WaitReady(ctx, process.HTTPOK(nil, url+"/readyz")); err != nil {
-		b.Fatal(err)
-	}
-	return url
+	addr := freeAddrs(b, 1)[0]
+	return serveBinary(b, "./test/floorhook", addr, "--addr", addr)
 }
 
 // startHookServer runs the hook server binary with every GitHub limit off
 // (this measures the server, not the budget) and returns its URL.
 func startHookServer(b *testing.B) (url, pprofURL string) {
-	dir := b.TempDir()
-	bin := filepath.Join(dir, "hookops-server")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if err := process.Build(ctx, reference.RepoRoot(), "./server", bin); err != nil {
-		b.Fatal(err)
-	}
-	ports, err := process.FreePorts(2)
+	addrs := freeAddrs(b, 2)
+	url = serveBinary(b, "./server", addrs[0], "--addr", addrs[0], "--log-level", "warn", "--pprof-addr", addrs[1],
+		"--deletion-guard-window=0", "--github-content-limits=none", "--github-points-limits=none", "--github-in-flight=1000", "--github-write-gap=0")
+	return url, "http://" + addrs[1]
+}
+
+func freeAddrs(b *testing.B, n int) []string {
+	ports, err := process.FreePorts(n)
 	if err != nil {
 		b.Fatal(err)
 	}
-	url = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
-	pprofAddr := fmt.Sprintf("127.0.0.1:%d", ports[1])
-	p, err := process.Start(dir, "hookops-server", nil, bin, "--addr", url[len("http://"):], "--log-level", "warn", "--pprof-addr", pprofAddr,
-		"--deletion-guard-window=0", "--github-content-limits=none", "--github-points-limits=none", "--github-in-flight=1000", "--github-write-gap=0")
+	addrs := make([]string, n)
+	for i, p := range ports {
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", p)
+	}
+	return addrs
+}
+
+// serveBinary builds pkg, runs it with args, waits for /readyz at addr and
+// returns its URL.
+func serveBinary(b *testing.B, pkg, addr string, args ...string) string {
+	dir := b.TempDir()
+	name := filepath.Base(pkg)
+	bin := filepath.Join(dir, name)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := process.Build(ctx, reference.RepoRoot(), pkg, bin); err != nil {
+		b.Fatal(err)
+	}
+	p, err := process.Start(dir, name, nil, bin, args...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { p.Stop(5 * time.Second) })
-	if err := p.WaitReady(ctx, process.HTTPOK(nil, url+"/readyz")); err != nil {
+	if err := p.WaitReady(ctx, process.HTTPOK(nil, "http://"+addr+"/readyz")); err != nil {
 		b.Fatal(err)
 	}
-	return url, "http://" + pprofAddr
+	return "http://" + addr
 }
 
 func saveProfile(b *testing.B, pprofURL, out string) {
