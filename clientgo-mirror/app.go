@@ -17,11 +17,11 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/hookops/hookops/clientgo-mirror/controller"
+	"github.com/hookops/hookops/kubeconfig"
 )
 
 // app is one running replica.
@@ -77,13 +77,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 }
 
 func restConfig(cfg *config) (*rest.Config, error) {
-	var rc *rest.Config
-	var err error
-	if cfg.kubeconfig == "" {
-		rc, err = rest.InClusterConfig()
-	} else {
-		rc, err = clientcmd.BuildConfigFromFlags("", cfg.kubeconfig)
-	}
+	rc, err := kubeconfig.Load(cfg.kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes configuration: %w", err)
 	}

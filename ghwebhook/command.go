@@ -15,8 +15,9 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+
+	"github.com/hookops/hookops/kubeconfig"
 )
 
 // Run is `hookops-server github-webhooks`: it serves GitHub's deliveries
@@ -80,13 +81,7 @@ func newReceiver(cfg *config, log *slog.Logger) (*receiver, error) {
 }
 
 func restConfig(cfg *config) (*rest.Config, error) {
-	var rc *rest.Config
-	var err error
-	if cfg.kubeconfig == "" {
-		rc, err = rest.InClusterConfig()
-	} else {
-		rc, err = clientcmd.BuildConfigFromFlags("", cfg.kubeconfig)
-	}
+	rc, err := kubeconfig.Load(cfg.kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes configuration (give --kubeconfig, or run in a cluster): %w", err)
 	}

@@ -5,10 +5,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/hookops/hookops/deletionguard"
+	"github.com/hookops/hookops/kubeconfig"
 )
 
 // deletionGuard connects the guard to its ledger in the Kubernetes API;
@@ -18,7 +17,7 @@ func deletionGuard(cfg *config) (*deletionguard.Guard, error) {
 	if cfg.GuardWindow == 0 {
 		return nil, nil
 	}
-	rc, err := restConfig(cfg.Kubeconfig)
+	rc, err := kubeconfig.Load(cfg.Kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("the deletion guard keeps its count in a ConfigMap, but %w: give --kubeconfig, run in a cluster, or turn the guard off with --deletion-guard-window=0", err)
 	}
@@ -30,19 +29,4 @@ func deletionGuard(cfg *config) (*deletionguard.Guard, error) {
 		Store: &deletionguard.ConfigMapStore{Client: client, Namespace: cfg.GuardNamespace},
 		Limit: cfg.GuardLimit, Window: cfg.GuardWindow, Now: time.Now,
 	}, nil
-}
-
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig != "" {
-		rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-		if err != nil {
-			return nil, fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
-		}
-		return rc, nil
-	}
-	rc, err := rest.InClusterConfig()
-	if err != nil {
-		return nil, fmt.Errorf("no Kubernetes API is configured (%w)", err)
-	}
-	return rc, nil
 }
