@@ -50,7 +50,7 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 			// HOOKOPS_BENCH_PROFILE=FILE keeps a CPU profile of the hook
 			// server under its first round of load, for go tool pprof.
 			if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" && i == 0 {
-				go saveProfile(b, prof, out)
+				go saveProfile(b, prof, "profile?seconds=2", out)
 			}
 			h.add(load(b, hook+"/hooks/githubrepo/sync", body, conns, run))
 			if i%2 == 1 {
@@ -60,7 +60,8 @@ func BenchmarkHookServerVsFloor(b *testing.B) {
 		stop()
 		after := memory(b, hook)
 		if out := os.Getenv("HOOKOPS_BENCH_PROFILE"); out != "" {
-			saveAllocs(b, prof, out+".allocs")
+			// Cumulative, so dominated by the load.
+			saveProfile(b, prof, "allocs", out+".allocs")
 		}
 		b.ReportMetric(h.rate()/f.rate(), "x-floor-throughput")
 		b.ReportMetric(float64(h.quantile(0.99))/float64(f.quantile(0.99)), "x-floor-p99")
@@ -125,23 +126,10 @@ func serveBinary(b *testing.B, pkg, addr string, args ...string) string {
 	return "http://" + addr
 }
 
-func saveProfile(b *testing.B, pprofURL, out string) {
-	res, err := http.Get(pprofURL + "/debug/pprof/profile?seconds=2")
-	if err != nil {
-		b.Error(err)
-		return
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		b.Error(err)
-	}
-}
-
-// saveAllocs keeps the hook server's allocation profile (cumulative, so
-// dominated by the load) as HOOKOPS_BENCH_PROFILE.allocs.
-func saveAllocs(b *testing.B, pprofURL, out string) {
-	res, err := http.Get(pprofURL + "/debug/pprof/allocs")
+// saveProfile keeps one of the hook server's pprof profiles (a path under
+// /debug/pprof/) in the file out.
+func saveProfile(b *testing.B, pprofURL, profile, out string) {
+	res, err := http.Get(pprofURL + "/debug/pprof/" + profile)
 	if err != nil {
 		b.Error(err)
 		return
