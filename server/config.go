@@ -29,6 +29,7 @@ type config struct {
 	MaxInFlight     int
 	LogLevel        slog.Level
 	GitHubTimeout   time.Duration
+	ResyncInterval  time.Duration
 	GitHubURL       string
 	ClusterID       string
 	ClaimProperty   string
@@ -58,6 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to drain in-flight requests on SIGTERM")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", 64, "hook requests served at once; more are answered 429 with Retry-After")
 	fs.DurationVar(&c.GitHubTimeout, "github-timeout", 6*time.Second, "deadline for the GitHub calls of one hook request")
+	fs.DurationVar(&c.ResyncInterval, "resync-interval", 5*time.Minute, "how often a GitHubRepo that is in line is compared with GitHub again, moved by up to ±10% per object so that they do not all come at once; 0 leaves it to the CompositeController's resyncPeriodSeconds")
 	fs.StringVar(&c.GitHubURL, "github-url", "", "GitHub API base URL used when a credentials Secret has no baseURL key (default https://api.github.com/)")
 	fs.StringVar(&c.ClusterID, "cluster-id", "default", "names this cluster in the ownership claims hookops puts on repositories; give each cluster its own")
 	fs.StringVar(&c.ClaimProperty, "claim-property", "hookops-claim", "the organization custom property (type string) that holds ownership claims")
@@ -140,6 +142,9 @@ func (c *config) validate() error {
 		if _, err := os.Stat(path); err != nil {
 			bad("%s: %w", flagName, err)
 		}
+	}
+	if c.ResyncInterval != 0 && c.ResyncInterval < time.Second {
+		bad("--resync-interval must be 0 or at least 1s, got %s", c.ResyncInterval)
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("--max-body-bytes must be at least 1024, got %d", c.MaxBodyBytes)

@@ -19,6 +19,7 @@ func controllers(cfg *config, guard *deletionguard.Guard, reg prometheus.Registe
 	gh := githubrepo.New(githubrepo.NewMetrics(reg))
 	gh.HTTPClient = githubrepo.NewHTTPClient(gh.Metrics, cfg.Tracing)
 	gh.GitHubTimeout = cfg.GitHubTimeout
+	gh.ResyncEvery = cfg.ResyncInterval
 	gh.BaseURL = cfg.GitHubURL
 	gh.ClusterID = cfg.ClusterID
 	gh.ClaimProperty = cfg.ClaimProperty

@@ -50,6 +50,7 @@ func TestConfigRejects(t *testing.T) {
 		{[]string{"--max-body-bytes", "10"}, nil, "--max-body-bytes must be at least 1024"},
 		{[]string{"--request-timeout", "1m"}, nil, "--request-timeout"},
 		{[]string{"--github-timeout", "9s"}, nil, "--github-timeout"},
+		{[]string{"--resync-interval", "10ms"}, nil, "--resync-interval must be 0 or at least 1s"},
 		{[]string{"--log-level", "loud"}, nil, "--log-level"},
 		{nil, map[string]string{"HOOKOPS_MAX_IN_FLIGHT": "many"}, "HOOKOPS_MAX_IN_FLIGHT"},
 		{[]string{"--deletion-guard-limit", "-1"}, nil, "--deletion-guard-limit"},

@@ -49,8 +49,8 @@ func TestCreateInOrganization(t *testing.T) {
 	if h.requests("POST", "/orgs/acme/repos") != 1 || h.requests("POST", "/user/repos") != 0 {
 		t.Errorf("want exactly one POST /orgs/acme/repos")
 	}
-	if resp.ResyncAfterSeconds != 0 {
-		t.Errorf("resyncAfterSeconds = %v after success, want 0 (the resync period)", resp.ResyncAfterSeconds)
+	if resp.ResyncAfterSeconds < 270 || resp.ResyncAfterSeconds > 330 {
+		t.Errorf("resyncAfterSeconds = %v after success, want 5 minutes ±10%%", resp.ResyncAfterSeconds)
 	}
 	if len(resp.Children) != 1 || resp.Children[0].Name() != "widgets-github" {
 		t.Fatalf("children = %v, want the widgets-github record", resp.Children)

@@ -37,6 +37,10 @@ type Hooks struct {
 	// Budget keeps every credential's requests within GitHub's documented
 	// limits, across all the objects served; nil sends without limit.
 	Budget *budget.Budget
+	// ResyncEvery is how often an object that is in line is looked at
+	// again, spread per object (see steadyResync); 0 leaves it to the
+	// controller's resync period.
+	ResyncEvery time.Duration
 	// Now and Jitter are the clock and the random source of backoff; tests fix them.
 	Now    func() time.Time
 	Jitter func() float64
@@ -53,6 +57,7 @@ func New(metrics *Metrics) *Hooks {
 		HTTPClient:    NewHTTPClient(metrics, true),
 		Metrics:       metrics,
 		GitHubTimeout: 6 * time.Second,
+		ResyncEvery:   5 * time.Minute,
 		ClusterID:     "default",
 		ClaimProperty: "hookops-claim",
 		Budget:        budget.New(budget.DefaultLimits()),

@@ -33,7 +33,7 @@ type result struct {
 
 // buildStatus derives the new status from the old one, the recorded
 // identity and the result, and says when Metacontroller should call again
-// (0: at the resync period). Sync and finalize share it.
+// (0: at the controller's resync period). Sync and finalize share it.
 func (h *Hooks) buildStatus(r *v1.GitHubRepo, known identity, res result, finalizing bool) (v1.GitHubRepoStatus, time.Duration) {
 	st := *r.Status.DeepCopy()
 	if res.wait > 0 {
@@ -75,6 +75,9 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, known identity, res result, finali
 		st.RateLimit = nil
 	}
 	resync := h.schedule(&st, res, now)
+	if resync == 0 {
+		resync = h.steadyResync(r.UID)
+	}
 	setConditions(&st, r.Generation, now, res, finalizing)
 	return st, resync
 }

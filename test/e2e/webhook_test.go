@@ -31,10 +31,10 @@ const driftDeadline = 5 * time.Second
 // The shared stack resyncs every GitHubRepo every 5 s, so drift there is put
 // back within about 5 s with or without events, and a measurement there
 // could not tell which brought the correction. This scenario runs on an
-// installation of its own whose CompositeController resyncs once an hour
-// (resyncPeriodSeconds 3600; the hook asks for no earlier resync after a
-// successful sync, resyncAfterSeconds 0), so nothing but an event can bring
-// a sync within the measurement, and each correction is also tied to its
+// installation of its own that resyncs once an hour (the hook server's
+// --resync-interval=1h, and resyncPeriodSeconds 3600 in place of the
+// stack's 5 s), so nothing but an event can bring a sync within the
+// measurement, and each correction is also tied to its
 // delivery: the receiver answered it "triggered". As a control, a change
 // GitHub sends no event for (a feature switched on) is not put back.
 // The receiver runs as its ServiceAccount, under the shipped RBAC and
@@ -44,7 +44,7 @@ const driftDeadline = 5 * time.Second
 func TestWebhookDriftIsPutBack(t *testing.T) {
 	parallel(t)
 	timed(t)
-	s, kubectl := startInstallation(t, stack.Options{Webhooks: true, ResyncPeriodSeconds: 3600})
+	s, kubectl := startInstallation(t, stack.Options{Webhooks: true, ResyncPeriodSeconds: 3600, HookArgs: []string{"--resync-interval=1h"}})
 	dyn := dynamic.NewForConfigOrDie(s.ControlPlane.Config)
 	kubectl(fmt.Sprintf(`apiVersion: v1
 kind: Namespace

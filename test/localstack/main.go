@@ -25,7 +25,7 @@ import (
 func main() {
 	hookAddr := flag.String("hook-addr", "127.0.0.1:8080", "hook server address")
 	githubAddr := flag.String("github-addr", "127.0.0.1:8090", "fake GitHub address (the fixtures' Secrets point here)")
-	resync := flag.Int64("resync", 15, "resync period of the controllers, in seconds (0 keeps the shipped one)")
+	resync := flag.Int64("resync", 15, "how often idle objects are synced, in seconds: the hook server's --resync-interval and the controllers' resyncPeriodSeconds (0 keeps the shipped ones)")
 	flag.Parse()
 	// client-go's own chatter would bury the commands printed below.
 	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
@@ -43,7 +43,7 @@ func run(ctx context.Context, hookAddr, githubAddr string, resync int64) error {
 	fmt.Println("starting etcd, kube-apiserver, kube-controller-manager, the fake GitHub, the hook server, the webhook receiver and Metacontroller ...")
 	s, err := stack.Start(ctx, stack.Options{
 		HookAddr: hookAddr, GitHubAddr: githubAddr, ResyncPeriodSeconds: resync,
-		MetacontrollerBin: mc, Samples: true, Webhooks: true,
+		MetacontrollerBin: mc, Samples: true, Webhooks: true, HookArgs: resyncArgs(resync),
 	})
 	if err != nil {
 		return err
@@ -58,6 +58,14 @@ func run(ctx context.Context, hookAddr, githubAddr string, resync int64) error {
 	printUsage(s, mc)
 	<-ctx.Done()
 	return nil
+}
+
+// resyncArgs sets the hook server's resync interval; 0 keeps its default.
+func resyncArgs(seconds int64) []string {
+	if seconds == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("--resync-interval=%ds", seconds)}
 }
 
 func printUsage(s *stack.Stack, mc string) {

@@ -21,9 +21,10 @@ import (
 // are relaxed (benchLimits), and log at the shipped level rather than the
 // stack's debug, whose volume would weigh on the latency measured; extra
 // flags come last, so they win.
-func hookArgs(extra []string) []string {
+func hookArgs(resync int64, extra []string) []string {
 	return append([]string{
 		"--log-level", "info",
+		"--resync-interval", fmt.Sprintf("%ds", resync),
 		"--github-content-limits", "1000000/1m",
 		"--github-points-limits", "10000000/1m",
 		"--github-write-gap", "0s",
@@ -43,8 +44,7 @@ func run(ctx context.Context, o options) (err error) {
 	defer gh.close()
 	fmt.Printf("starting the stack (control plane, hook server, %s) ...\n", metacontrollerName(o))
 	st, err := stack.Start(ctx, stack.Options{
-		GitHubURL: gh.url, ResyncPeriodSeconds: o.resync,
-		MetacontrollerBin: o.mcBin, HookArgs: hookArgs(o.hookArgs),
+		GitHubURL: gh.url, MetacontrollerBin: o.mcBin, HookArgs: hookArgs(o.resync, o.hookArgs),
 	})
 	if err != nil {
 		return fmt.Errorf("start the stack: %w", err)
@@ -302,7 +302,7 @@ func (b *bench) config() runConfig {
 		Repos: b.o.repos, Namespaces: b.o.namespaces, ResyncSeconds: b.o.resync,
 		SteadySeconds: b.o.steady.Seconds(), WarmupSeconds: b.o.warmup.Seconds(),
 		Metacontroller: metacontrollerName(b.o), MetacontrollerArgs: b.o.mcArgs,
-		HookArgs: hookArgs(b.o.hookArgs), FakeLimits: benchLimits(),
+		HookArgs: hookArgs(b.o.resync, b.o.hookArgs), FakeLimits: benchLimits(),
 		ApplyBatch: b.o.batch, ApplyWorkers: b.o.workers, ClientQPS: clientQPS,
 		CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC(),
 	}

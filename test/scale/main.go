@@ -41,7 +41,7 @@ func parseFlags() options {
 	var o options
 	flag.IntVar(&o.repos, "repos", 2000, "GitHubRepos to create")
 	flag.IntVar(&o.namespaces, "namespaces", 20, "namespaces to spread them over, each with its own token")
-	flag.Int64Var(&o.resync, "resync", 60, "resync period of the controllers, in seconds")
+	flag.Int64Var(&o.resync, "resync", 60, "how often an idle GitHubRepo is synced (the hook server's --resync-interval), in seconds; the controllers keep their shipped resync periods")
 	flag.DurationVar(&o.steady, "steady", 10*time.Minute, "how long to measure the idle objects")
 	flag.DurationVar(&o.warmup, "warmup", 0, "wait between all Ready and the steady period, so that every object has had the resync after its creation (0: 1.5 resync periods)")
 	flag.StringVar(&o.out, "out", "bin/scale-report.json", "where to write the report as JSON")
