@@ -15,6 +15,7 @@ import (
 var v1Seeds = []string{
 	`{"spec":{"owner":"acme","name":"widgets","visibility":"internal","description":"d","homepage":"https://a.example/?x=1&y=2","topics":["go"],"features":{"issues":true,"wiki":false},"archived":false,"defaultBranch":"main","init":{"autoInit":true,"gitignoreTemplate":"Go"},"deletionPolicy":"Orphan","adoptExisting":true,"credentialsSecretRef":{"name":"gh","key":"pat","namespace":"team-a"}}}`,
 	`{"metadata":{"name":"w","annotations":{"a":"b"},"labels":{"l":"v"}},"spec":{"owner":"acme","visibility":"public","credentialsSecretRef":{"name":"gh","key":"token"}},"status":{"repoID":9223372036854775807}}`,
+	`{"spec":{"owner":"acme","allowSquashMerge":true,"allowMergeCommit":false,"squashMergeCommitTitle":"PR_TITLE","squashMergeCommitMessage":"BLANK","template":{"owner":"acme","name":"tpl","includeAllBranches":false},"customProperties":{"team":"platform","langs":["go","rego"],"empty":[]},"securityAndAnalysis":{"secretScanning":"enabled"},"vulnerabilityAlerts":true,"credentialsSecretRef":{"name":"gh"}}}`,
 	`{"metadata":null,"spec":{"owner":null,"visibility":null,"credentialsSecretRef":{"name":"gh"},"features":{"wiki":null},"x":[null,{"y":null}]}}`,
 	`{"metadata":{"annotations":{}},"spec":{"credentialsSecretRef":null,"visibility":""}}`,
 	`{"spec":{}}`,

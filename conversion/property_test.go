@@ -120,18 +120,38 @@ func randomV1(t testing.TB, r *rand.Rand) []byte {
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1.APIVersion, Kind: v1.Kind},
 		ObjectMeta: randomMeta(r, false),
 		Spec: v1.GitHubRepoSpec{
-			Owner:          randomString(r),
-			Name:           randomString(r),
-			Visibility:     maybe(r, randomOf(r, v1.Public, v1.Private, v1.Internal, v1.Internal, "", "Internal")),
-			Description:    maybe(r, randomString(r)),
-			Homepage:       maybe(r, "https://"+randomString(r)+"?a=1&b=<2>"),
-			Topics:         maybe(r, randomStrings(r)),
-			Features:       maybe(r, v1.Features{Issues: randomBool(r), Wiki: randomBool(r), Projects: randomBool(r), Discussions: randomBool(r)}),
-			Archived:       randomBool(r),
-			DefaultBranch:  maybe(r, randomString(r)),
-			Init:           maybe(r, v1.Init{AutoInit: randomBool(r), GitignoreTemplate: maybe(r, "Go"), LicenseTemplate: maybe(r, randomString(r))}),
-			DeletionPolicy: randomOf(r, "", v1.DeletionDelete, v1.DeletionArchive, v1.DeletionOrphan),
-			AdoptExisting:  r.IntN(2) == 0,
+			Owner:                    randomString(r),
+			Name:                     randomString(r),
+			Visibility:               maybe(r, randomOf(r, v1.Public, v1.Private, v1.Internal, v1.Internal, "", "Internal")),
+			Description:              maybe(r, randomString(r)),
+			Homepage:                 maybe(r, "https://"+randomString(r)+"?a=1&b=<2>"),
+			Topics:                   maybe(r, randomStrings(r)),
+			Features:                 maybe(r, v1.Features{Issues: randomBool(r), Wiki: randomBool(r), Projects: randomBool(r), Discussions: randomBool(r)}),
+			Archived:                 randomBool(r),
+			DefaultBranch:            maybe(r, randomString(r)),
+			Init:                     maybe(r, v1.Init{AutoInit: randomBool(r), GitignoreTemplate: maybe(r, "Go"), LicenseTemplate: maybe(r, randomString(r))}),
+			Template:                 maybe(r, v1.Template{Owner: randomString(r), Name: randomString(r), IncludeAllBranches: randomBool(r)}),
+			AllowMergeCommit:         randomBool(r),
+			AllowSquashMerge:         randomBool(r),
+			AllowRebaseMerge:         randomBool(r),
+			AllowAutoMerge:           randomBool(r),
+			AllowUpdateBranch:        randomBool(r),
+			DeleteBranchOnMerge:      randomBool(r),
+			SquashMergeCommitTitle:   maybe(r, randomOf(r, v1.SquashTitlePR, v1.SquashTitleCommitOrPR)),
+			SquashMergeCommitMessage: maybe(r, randomOf(r, v1.SquashMessagePRBody, v1.SquashMessageCommits, v1.SquashMessageBlank)),
+			MergeCommitTitle:         maybe(r, randomOf(r, v1.MergeTitlePR, v1.MergeTitleMergeMessage)),
+			MergeCommitMessage:       maybe(r, randomOf(r, v1.MergeMessagePRBody, v1.MergeMessagePRTitle, v1.MergeMessageBlank)),
+			WebCommitSignoffRequired: randomBool(r),
+			AllowForking:             randomBool(r),
+			IsTemplate:               randomBool(r),
+			CustomProperties:         randomProperties(r),
+			SecurityAndAnalysis: maybe(r, v1.SecurityAndAnalysis{
+				AdvancedSecurity: randomFeature(r), SecretScanning: randomFeature(r),
+				SecretScanningPushProtection: randomFeature(r), DependabotSecurityUpdates: randomFeature(r),
+			}),
+			VulnerabilityAlerts: randomBool(r),
+			DeletionPolicy:      randomOf(r, "", v1.DeletionDelete, v1.DeletionArchive, v1.DeletionOrphan),
+			AdoptExisting:       r.IntN(2) == 0,
 			CredentialsSecretRef: v1.SecretKeyRef{
 				Name:      randomString(r),
 				Key:       randomOf(r, "", "token", "token", randomString(r)),
@@ -263,7 +283,28 @@ func randomStatus(r *rand.Rand) v1.GitHubRepoStatus {
 		LastSyncTime:        maybe(r, now),
 		ConsecutiveFailures: r.Int32(),
 		RateLimit:           maybe(r, v1.RateLimit{Limit: 5000, Remaining: r.IntN(5000), Reset: now}),
+		ManagedSettings:     randomOf(r, nil, []string{"allowSquashMerge", "customProperties." + randomString(r)}),
 	}
+}
+
+// randomProperties mixes string and list values, empty ones included.
+func randomProperties(r *rand.Rand) map[string]v1.PropertyValue {
+	if r.IntN(3) == 0 {
+		return nil
+	}
+	out := map[string]v1.PropertyValue{}
+	for range r.IntN(4) {
+		if r.IntN(2) == 0 {
+			out[randomString(r)] = v1.PropertyValue{String: maybe(r, randomString(r))}
+		} else {
+			out[randomString(r)] = v1.PropertyValue{List: randomStrings(r)}
+		}
+	}
+	return out
+}
+
+func randomFeature(r *rand.Rand) *v1.FeatureStatus {
+	return maybe(r, randomOf(r, v1.Enabled, v1.Disabled))
 }
 
 func randomString(r *rand.Rand) string {

@@ -96,6 +96,7 @@ func TestManifestsOnControlPlane(t *testing.T) {
 	t.Run("sample reads back with defaults", func(t *testing.T) { testSampleDefaults(t, dyn) })
 	t.Run("invalid GitHubRepos are rejected", func(t *testing.T) { testValidation(t, dyn, k) })
 	t.Run("init cannot change once set", func(t *testing.T) { testInitImmutable(t, dyn) })
+	t.Run("template cannot change once set", func(t *testing.T) { testTemplateImmutable(t, dyn) })
 	t.Run("status subresource round-trips every field", func(t *testing.T) { testStatusRoundTrip(t, dyn) })
 	t.Run("printer columns", func(t *testing.T) { testPrinterColumns(t, dyn, k) })
 	t.Run("a release applies", func(t *testing.T) { testRelease(t, k) })
@@ -280,6 +281,36 @@ func testValidation(t *testing.T, dyn dynamic.Interface, k *kubectl) {
 			want: []string{"spec.credentialsSecretRef.name: Required value"}},
 		{name: "wrong type", mutate: fn(set("yes", "spec", "archived")),
 			want: []string{`spec.archived: Invalid value: "string": spec.archived in body must be of type boolean`}},
+		// GitHub's combination rules for merge settings (docs: "Update a
+		// repository", and the three merge-commit and four squash-commit
+		// defaults of the repository settings page).
+		{name: "every merge method off", mutate: fn(set(false, "spec", "allowMergeCommit"), set(false, "spec", "allowSquashMerge"), set(false, "spec", "allowRebaseMerge")),
+			want: []string{"cannot all be false: GitHub needs at least one way to merge"}},
+		{name: "two merge methods off", mutate: fn(set(false, "spec", "allowMergeCommit"), set(false, "spec", "allowRebaseMerge")), want: nil},
+		{name: "squash message without title", mutate: fn(set("PR_BODY", "spec", "squashMergeCommitMessage")),
+			want: []string{"set squashMergeCommitTitle and squashMergeCommitMessage together"}},
+		{name: "squash commit-or-PR title with PR body", mutate: fn(set("COMMIT_OR_PR_TITLE", "spec", "squashMergeCommitTitle"), set("PR_BODY", "spec", "squashMergeCommitMessage")),
+			want: []string{"squashMergeCommitTitle COMMIT_OR_PR_TITLE goes only with squashMergeCommitMessage COMMIT_MESSAGES"}},
+		{name: "squash default message", mutate: fn(set("COMMIT_OR_PR_TITLE", "spec", "squashMergeCommitTitle"), set("COMMIT_MESSAGES", "spec", "squashMergeCommitMessage")), want: nil},
+		{name: "squash PR title and description", mutate: fn(set("PR_TITLE", "spec", "squashMergeCommitTitle"), set("PR_BODY", "spec", "squashMergeCommitMessage")), want: nil},
+		{name: "merge title without message", mutate: fn(set("PR_TITLE", "spec", "mergeCommitTitle")),
+			want: []string{"set mergeCommitTitle and mergeCommitMessage together"}},
+		{name: "merge message title with PR body", mutate: fn(set("MERGE_MESSAGE", "spec", "mergeCommitTitle"), set("PR_BODY", "spec", "mergeCommitMessage")),
+			want: []string{"GitHub allows three merge commit defaults"}},
+		{name: "merge PR title twice", mutate: fn(set("PR_TITLE", "spec", "mergeCommitTitle"), set("PR_TITLE", "spec", "mergeCommitMessage")),
+			want: []string{"GitHub allows three merge commit defaults"}},
+		{name: "merge default message", mutate: fn(set("MERGE_MESSAGE", "spec", "mergeCommitTitle"), set("PR_TITLE", "spec", "mergeCommitMessage")), want: nil},
+		{name: "bad squash title", mutate: fn(set("TITLE", "spec", "squashMergeCommitTitle"), set("BLANK", "spec", "squashMergeCommitMessage")),
+			want: []string{`spec.squashMergeCommitTitle: Unsupported value: "TITLE"`}},
+		{name: "template without name", mutate: fn(set(map[string]any{"owner": "acme"}, "spec", "template")),
+			want: []string{"spec.template.name: Required value"}},
+		{name: "custom properties of both shapes", mutate: fn(set(map[string]any{"team": "platform", "langs": []any{"go", "rego"}}, "spec", "customProperties")), want: nil},
+		{name: "push protection without secret scanning", mutate: fn(set(map[string]any{"secretScanning": "disabled", "secretScanningPushProtection": "enabled"}, "spec", "securityAndAnalysis")),
+			want: []string{"secretScanningPushProtection cannot be enabled while secretScanning is disabled"}},
+		{name: "bad feature status", mutate: fn(set("on", "spec", "securityAndAnalysis", "secretScanning")),
+			want: []string{`spec.securityAndAnalysis.secretScanning: Unsupported value: "on": supported values: "enabled", "disabled"`}},
+		{name: "security updates without alerts", mutate: fn(set("enabled", "spec", "securityAndAnalysis", "dependabotSecurityUpdates"), set(false, "spec", "vulnerabilityAlerts")),
+			want: []string{"dependabotSecurityUpdates cannot be enabled while vulnerabilityAlerts is false"}},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -341,6 +372,26 @@ func testInitImmutable(t *testing.T, dyn dynamic.Interface) {
 	}
 }
 
+func testTemplateImmutable(t *testing.T, dyn dynamic.Interface) {
+	ctx := testkit.Context(t)
+	client := dyn.Resource(ghrResource).Namespace("team-a")
+	obj := sampleRepo(t)
+	obj.SetName("template-immutable")
+	unstructured.RemoveNestedField(obj.Object, "spec", "init")
+	_ = unstructured.SetNestedMap(obj.Object, map[string]any{"owner": "acme", "name": "service-template"}, "spec", "template")
+	obj, err := client.Create(ctx, obj, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	changed := obj.DeepCopy()
+	_ = unstructured.SetNestedField(changed.Object, "other-template", "spec", "template", "name")
+	_, err = client.Update(ctx, changed, metav1.UpdateOptions{})
+	const want = "spec.template: Invalid value: template is used only when the repository is created and cannot be changed afterwards"
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), want) {
+		t.Errorf("changing spec.template.name: err = %v, want Invalid with %q", err, want)
+	}
+}
+
 // fullStatus returns a status with every field set, and fails the test if
 // the Go type gained a field this function does not set.
 func fullStatus(t *testing.T, generation int64) githubv1.GitHubRepoStatus {
@@ -374,6 +425,7 @@ func fullStatus(t *testing.T, generation int64) githubv1.GitHubRepoStatus {
 		ConsecutiveFailures: 3,
 		RetryTime:           &metav1.Time{Time: at.Add(40 * time.Second)},
 		RateLimit:           &githubv1.RateLimit{Limit: 5000, Remaining: 7, Reset: metav1.NewTime(at.Add(30 * time.Minute))},
+		ManagedSettings:     []string{"allowSquashMerge", "customProperties.team", "description"},
 	}
 	requireAllSet(t, "status", reflect.ValueOf(s))
 	return s

@@ -66,8 +66,9 @@ func readCRDVersion(t *testing.T) crdVersion {
 }
 
 var (
-	timeType       = reflect.TypeFor[metav1.Time]()
-	objectMetaType = reflect.TypeFor[metav1.ObjectMeta]()
+	timeType          = reflect.TypeFor[metav1.Time]()
+	objectMetaType    = reflect.TypeFor[metav1.ObjectMeta]()
+	propertyValueType = reflect.TypeFor[githubv1.PropertyValue]()
 )
 
 // checkSchema compares the schema s at path with the Go type typ.
@@ -87,7 +88,7 @@ func checkSchema(t *testing.T, path string, typ reflect.Type, s map[string]any) 
 			t.Errorf("%s: schema type %q, Go type %s wants %q", name, got, typ, want)
 		}
 	}
-	if strings.HasPrefix(path, "spec") || strings.HasPrefix(path, "status") {
+	if (strings.HasPrefix(path, "spec") || strings.HasPrefix(path, "status")) && !strings.HasSuffix(path, "{}") {
 		if str("description") == "" {
 			t.Errorf("%s: no description (users read it with kubectl explain)", name)
 		}
@@ -101,6 +102,21 @@ func checkSchema(t *testing.T, path string, typ reflect.Type, s map[string]any) 
 		}
 	case typ == objectMetaType:
 		wantType("object")
+	case typ == propertyValueType:
+		// A string or a list of strings: no structural type can say
+		// that, so the schema keeps the value as given and the hook
+		// checks it.
+		if s["x-kubernetes-preserve-unknown-fields"] != true {
+			t.Errorf("%s: want x-kubernetes-preserve-unknown-fields for a string or a list", name)
+		}
+	case typ.Kind() == reflect.Map:
+		wantType("object")
+		values, _ := s["additionalProperties"].(map[string]any)
+		if values == nil {
+			t.Errorf("%s: map without additionalProperties", name)
+			return
+		}
+		checkSchema(t, path+"{}", typ.Elem(), values)
 	case typ.Kind() == reflect.Struct:
 		wantType("object")
 		checkObject(t, path, typ, s)

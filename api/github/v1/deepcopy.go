@@ -6,6 +6,7 @@ import "slices"
 func (in *GitHubRepoStatus) DeepCopy() *GitHubRepoStatus {
 	out := *in
 	out.Conditions = slices.Clone(in.Conditions)
+	out.ManagedSettings = slices.Clone(in.ManagedSettings)
 	if in.LastSyncTime != nil {
 		t := *in.LastSyncTime
 		out.LastSyncTime = &t

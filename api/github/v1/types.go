@@ -4,6 +4,8 @@
 package v1
 
 import (
+	"encoding/json"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -42,6 +44,34 @@ type GitHubRepoSpec struct {
 	DefaultBranch *string     `json:"defaultBranch,omitempty"`
 	// Init is used when the repository is created and ignored afterwards.
 	Init *Init `json:"init,omitempty"`
+	// Template, when set, creates the repository from a template
+	// repository; it is used when the repository is created and ignored
+	// afterwards, and cannot be combined with Init.
+	Template *Template `json:"template,omitempty"`
+
+	// Merge settings: how pull requests may be merged.
+	AllowMergeCommit         *bool                     `json:"allowMergeCommit,omitempty"`
+	AllowSquashMerge         *bool                     `json:"allowSquashMerge,omitempty"`
+	AllowRebaseMerge         *bool                     `json:"allowRebaseMerge,omitempty"`
+	AllowAutoMerge           *bool                     `json:"allowAutoMerge,omitempty"`
+	AllowUpdateBranch        *bool                     `json:"allowUpdateBranch,omitempty"`
+	DeleteBranchOnMerge      *bool                     `json:"deleteBranchOnMerge,omitempty"`
+	SquashMergeCommitTitle   *SquashMergeCommitTitle   `json:"squashMergeCommitTitle,omitempty"`
+	SquashMergeCommitMessage *SquashMergeCommitMessage `json:"squashMergeCommitMessage,omitempty"`
+	MergeCommitTitle         *MergeCommitTitle         `json:"mergeCommitTitle,omitempty"`
+	MergeCommitMessage       *MergeCommitMessage       `json:"mergeCommitMessage,omitempty"`
+	WebCommitSignoffRequired *bool                     `json:"webCommitSignoffRequired,omitempty"`
+	AllowForking             *bool                     `json:"allowForking,omitempty"`
+	IsTemplate               *bool                     `json:"isTemplate,omitempty"`
+
+	// CustomProperties sets the named organization custom properties of
+	// the repository; properties not named are left alone.
+	CustomProperties map[string]PropertyValue `json:"customProperties,omitempty"`
+	// SecurityAndAnalysis switches GitHub's security features on or off.
+	SecurityAndAnalysis *SecurityAndAnalysis `json:"securityAndAnalysis,omitempty"`
+	// VulnerabilityAlerts switches Dependabot alerts on or off.
+	VulnerabilityAlerts *bool `json:"vulnerabilityAlerts,omitempty"`
+
 	// DeletionPolicy unset is Delete for a repository hookops created and
 	// Orphan for one it adopted; status.deletionPolicy shows which applies.
 	DeletionPolicy       DeletionPolicy `json:"deletionPolicy,omitempty"`
@@ -73,6 +103,65 @@ type Init struct {
 	GitignoreTemplate *string `json:"gitignoreTemplate,omitempty"`
 	LicenseTemplate   *string `json:"licenseTemplate,omitempty"`
 }
+
+// Template names the template repository a new repository is generated from.
+type Template struct {
+	Owner string `json:"owner"`
+	Name  string `json:"name"`
+	// IncludeAllBranches copies every branch, not just the default one.
+	IncludeAllBranches *bool `json:"includeAllBranches,omitempty"`
+}
+
+// Merge commit titles and messages, as GitHub names them.
+type (
+	SquashMergeCommitTitle   string
+	SquashMergeCommitMessage string
+	MergeCommitTitle         string
+	MergeCommitMessage       string
+)
+
+// The values GitHub accepts.
+const (
+	SquashTitlePR          SquashMergeCommitTitle   = "PR_TITLE"
+	SquashTitleCommitOrPR  SquashMergeCommitTitle   = "COMMIT_OR_PR_TITLE"
+	SquashMessagePRBody    SquashMergeCommitMessage = "PR_BODY"
+	SquashMessageCommits   SquashMergeCommitMessage = "COMMIT_MESSAGES"
+	SquashMessageBlank     SquashMergeCommitMessage = "BLANK"
+	MergeTitlePR           MergeCommitTitle         = "PR_TITLE"
+	MergeTitleMergeMessage MergeCommitTitle         = "MERGE_MESSAGE"
+	MergeMessagePRBody     MergeCommitMessage       = "PR_BODY"
+	MergeMessagePRTitle    MergeCommitMessage       = "PR_TITLE"
+	MergeMessageBlank      MergeCommitMessage       = "BLANK"
+)
+
+// PropertyValue is a custom property's value: a string (string,
+// single_select, true_false and url properties) or a list of strings
+// (multi_select). At most one is set; a value of another shape is kept for
+// Validate to report.
+type PropertyValue struct {
+	String *string
+	List   []string
+
+	invalid json.RawMessage
+}
+
+// SecurityAndAnalysis holds GitHub's security and analysis features; nil
+// fields are not managed.
+type SecurityAndAnalysis struct {
+	AdvancedSecurity             *FeatureStatus `json:"advancedSecurity,omitempty"`
+	SecretScanning               *FeatureStatus `json:"secretScanning,omitempty"`
+	SecretScanningPushProtection *FeatureStatus `json:"secretScanningPushProtection,omitempty"`
+	DependabotSecurityUpdates    *FeatureStatus `json:"dependabotSecurityUpdates,omitempty"`
+}
+
+// FeatureStatus is "enabled" or "disabled", as GitHub spells it.
+type FeatureStatus string
+
+// Feature statuses.
+const (
+	Enabled  FeatureStatus = "enabled"
+	Disabled FeatureStatus = "disabled"
+)
 
 // DeletionPolicy says what happens to the repository when the GitHubRepo is deleted.
 type DeletionPolicy string
@@ -138,6 +227,10 @@ type GitHubRepoStatus struct {
 	// syncs before it (resyncs, other events) leave GitHub alone.
 	RetryTime *metav1.Time `json:"retryTime,omitempty"`
 	RateLimit *RateLimit   `json:"rateLimit,omitempty"`
+	// ManagedSettings lists the spec fields hookops keeps in line on
+	// GitHub (custom properties as customProperties.NAME), sorted; what is
+	// not listed is left as it is on GitHub.
+	ManagedSettings []string `json:"managedSettings,omitempty"`
 }
 
 // RateLimit is the last primary rate-limit reading for the credential.

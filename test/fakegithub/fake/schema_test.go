@@ -13,11 +13,15 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/hookops/hookops/test/reference"
 )
 
-// loadSpec loads the description once per test; GitHub's own examples in it
-// don't all satisfy its schemas (full-repository's lacks has_discussions),
-// so examples aren't validated.
+// loadSpec loads the description once per test: the shared subset of the
+// repository endpoints, and test/reference/github's subset of the settings
+// endpoints merged into it. GitHub's own examples in it don't all satisfy
+// its schemas (full-repository's lacks has_discussions), so examples aren't
+// validated.
 func loadSpec(t *testing.T) *openapi3.T {
 	t.Helper()
 	loader := openapi3.NewLoader()
@@ -25,10 +29,44 @@ func loadSpec(t *testing.T) *openapi3.T {
 	if err != nil {
 		t.Fatalf("load OpenAPI description: %v", err)
 	}
+	settings, err := loader.LoadFromFile(filepath.Join(reference.RepoRoot(), "test", "reference", "github", "openapi-settings-subset.json"))
+	if err != nil {
+		t.Fatalf("load OpenAPI description of the settings endpoints: %v", err)
+	}
+	mergeSpec(doc, settings)
 	if err := doc.Validate(loader.Context, openapi3.DisableExamplesValidation()); err != nil {
 		t.Fatalf("OpenAPI description invalid: %v", err)
 	}
 	return doc
+}
+
+// mergeSpec adds the paths and components of more that doc lacks.
+func mergeSpec(doc, more *openapi3.T) {
+	for path, item := range more.Paths.Map() {
+		if doc.Paths.Value(path) == nil {
+			doc.Paths.Set(path, item)
+		}
+	}
+	for name, v := range more.Components.Schemas {
+		if _, ok := doc.Components.Schemas[name]; !ok {
+			doc.Components.Schemas[name] = v
+		}
+	}
+	for name, v := range more.Components.Parameters {
+		if _, ok := doc.Components.Parameters[name]; !ok {
+			doc.Components.Parameters[name] = v
+		}
+	}
+	for name, v := range more.Components.Responses {
+		if _, ok := doc.Components.Responses[name]; !ok {
+			doc.Components.Responses[name] = v
+		}
+	}
+	for name, v := range more.Components.Examples {
+		if _, ok := doc.Components.Examples[name]; !ok {
+			doc.Components.Examples[name] = v
+		}
+	}
 }
 
 // TestSchemaConformance sends requests for every operation of the OpenAPI
