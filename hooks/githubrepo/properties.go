@@ -273,12 +273,11 @@ func (s *session) propertyFailure(err error, owner, what string) *failure {
 	if !errors.As(err, &resp) || resp.Response == nil {
 		return classify(err, what)
 	}
-	msg := resp.Message
-	switch resp.Response.StatusCode {
-	case http.StatusForbidden:
+	msg, code := resp.Message, resp.Response.StatusCode
+	if code == http.StatusForbidden {
 		return propertiesForbidden(classify(err, what), msg, what)
-	case http.StatusUnprocessableEntity:
-	default:
+	}
+	if code != http.StatusUnprocessableEntity {
 		return classify(err, what)
 	}
 	m := quotedName.FindStringSubmatch(msg)
