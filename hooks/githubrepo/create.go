@@ -35,9 +35,14 @@ func (s *session) createRepo(ctx context.Context, note string) (obs observation,
 	if spec.Visibility != nil && *spec.Visibility == v1.Internal && !org {
 		return obs, result{fail: fail(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
 	}
+	if !org {
+		if f := userProperties(spec); f != nil {
+			return obs, result{fail: f}
+		}
+	}
 	req, orgName := createRequest(s.repo), ""
 	if org {
-		req.CustomProperties, orgName = map[string]string{s.h.ClaimProperty: s.claim.String()}, spec.Owner
+		req.CustomProperties, orgName = s.createProperties(), spec.Owner
 	}
 	attempt := metav1.NewTime(s.h.Now())
 	created, err := s.gh.create(ctx, orgName, req)
@@ -68,7 +73,7 @@ func (s *session) createFailed(err error, attempt metav1.Time) result {
 			"repository %s/%s exists, but this token cannot see it (GitHub answers 404 for a private repository a token has no access to); nothing was created. Give the token access to it (for a fine-grained token, add the repository; in an organization, check the token user's membership), or choose another spec.name",
 			spec.Owner, repoName(s.repo))}
 	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "propert"):
-		return result{fail: s.claimFailure(err, true, spec.Owner, "create the repository")}
+		return result{fail: s.propertyFailure(err, spec.Owner, "create the repository")}
 	case code >= 400 && code < 500:
 		return result{fail: classify(err, "create the repository")}
 	}

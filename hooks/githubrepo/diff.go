@@ -18,10 +18,11 @@ type plan struct {
 	topics        *[]string          // the full new list; nil when unchanged
 	defaultBranch *string
 	archive       bool
+	properties    map[string]v1.PropertyValue // the named custom properties that differ; nil for none
 }
 
 func (p plan) empty() bool {
-	return !p.unarchive && p.patch == nil && p.topics == nil && p.defaultBranch == nil && !p.archive
+	return !p.unarchive && p.patch == nil && p.topics == nil && p.defaultBranch == nil && !p.archive && p.properties == nil
 }
 
 // diff compares the spec with the observed repository. Fields the spec
@@ -71,6 +72,7 @@ func diff(spec *v1.GitHubRepoSpec, name string, repo *github.Repository) plan {
 	if a := spec.Archived; a != nil && *a != repo.GetArchived() {
 		p.unarchive, p.archive = !*a, *a
 	}
+	p.properties = diffProperties(spec.CustomProperties, repo)
 	return p
 }
 

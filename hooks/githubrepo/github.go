@@ -81,9 +81,7 @@ func (g *gitHub) getByID(ctx context.Context, id int64, etag string) (repo *gith
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
 	}
-	repo = new(github.Repository)
-	resp, err := g.c.Do(ctx, req, repo)
-	g.track(resp)
+	repo, resp, err := g.doRepo(ctx, req)
 	if resp != nil && resp.StatusCode == http.StatusNotModified {
 		return nil, etag, true, nil
 	}
@@ -97,8 +95,11 @@ func (g *gitHub) getByID(ctx context.Context, id int64, etag string) (repo *gith
 // name to the new one; that repository is not at this name, so it counts as
 // absent.
 func (g *gitHub) getByName(ctx context.Context, owner, name string) (*github.Repository, string, error) {
-	repo, resp, err := g.c.Repositories.Get(ctx, owner, name)
-	g.track(resp)
+	req, err := g.c.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s", owner, name), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	repo, resp, err := g.doRepo(ctx, req)
 	if err != nil {
 		return nil, "", err
 	}
@@ -130,25 +131,31 @@ func (g *gitHub) login(ctx context.Context) (string, error) {
 
 // create makes a repository in org, or in the token's own account when org
 // is "". go-github's Create drops custom_properties, so the repository
-// itself is the body: its json tags are GitHub's field names.
+// itself is the body: its json tags are GitHub's field names. Its custom
+// properties go as GitHub takes them (see repoAnswer).
 func (g *gitHub) create(ctx context.Context, org string, r *github.Repository) (*github.Repository, error) {
 	path := "user/repos"
 	if org != "" {
 		path = "orgs/" + org + "/repos"
 	}
-	req, err := g.c.NewRequest(http.MethodPost, path, r)
+	body := struct {
+		*github.Repository
+		CustomProperties map[string]any `json:"custom_properties,omitempty"`
+	}{r, wireProperties(r.CustomProperties)}
+	req, err := g.c.NewRequest(http.MethodPost, path, body)
 	if err != nil {
 		return nil, err
 	}
-	created := new(github.Repository)
-	resp, err := g.c.Do(ctx, req, created)
-	g.track(resp)
+	created, _, err := g.doRepo(ctx, req)
 	return created, err
 }
 
 func (g *gitHub) edit(ctx context.Context, owner, name string, patch *github.Repository) (*github.Repository, error) {
-	repo, resp, err := g.c.Repositories.Edit(ctx, owner, name, patch)
-	g.track(resp)
+	req, err := g.c.NewRequest(http.MethodPatch, fmt.Sprintf("repos/%s/%s", owner, name), patch)
+	if err != nil {
+		return nil, err
+	}
+	repo, _, err := g.doRepo(ctx, req)
 	return repo, err
 }
 
@@ -180,14 +187,7 @@ func (g *gitHub) setProperty(ctx context.Context, owner, name, property, value s
 	if value != "" {
 		v = value
 	}
-	body := map[string]any{"properties": []map[string]any{{"property_name": property, "value": v}}}
-	req, err := g.c.NewRequest(http.MethodPatch, fmt.Sprintf("repos/%s/%s/properties/values", owner, name), body)
-	if err != nil {
-		return err
-	}
-	resp, err := g.c.Do(ctx, req, nil)
-	g.track(resp)
-	return err
+	return g.setProperties(ctx, owner, name, map[string]any{property: v})
 }
 
 // getVariable reads a repository Actions variable; a 404 is an error the

@@ -28,6 +28,9 @@ func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, known identi
 	if f := validate(repo); f != nil {
 		return result{fail: f}
 	}
+	if f := h.validateProperties(repo); f != nil {
+		return result{fail: f}
+	}
 	if known.fullName != "" && !strings.EqualFold(known.owner(), repo.Spec.Owner) {
 		return result{fail: fail(v1.ReasonInvalidSpec,
 			"spec.owner is %q, but this GitHubRepo manages %s: hookops does not move repositories between owners. Set spec.owner back to %q; to move it, transfer it on GitHub, then replace this GitHubRepo (deletionPolicy: Orphan) with one for the new owner with adoptExisting: true",

@@ -22,7 +22,7 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 		return res
 	}
 	current := obs.repo
-	if current.GetArchived() && !p.unarchive && (needClaim || p.patch != nil || p.topics != nil || p.defaultBranch != nil) {
+	if current.GetArchived() && !p.unarchive && (needClaim || p.patch != nil || p.topics != nil || p.defaultBranch != nil || p.properties != nil) {
 		res.fail = fail(v1.ReasonInvalidSpec,
 			"repository %s is archived on GitHub, so it is read-only: set spec.archived: false to unarchive it and apply the spec", current.GetFullName())
 		res.claimed = !needClaim
@@ -70,6 +70,9 @@ func (s *session) steps(needClaim bool, p plan, origin v1.Origin) []step {
 		out = append(out, step{"claim", func(ctx context.Context, r *github.Repository) (*github.Repository, *failure) {
 			return r, s.writeClaim(ctx, r)
 		}})
+	}
+	if p.properties != nil {
+		out = append(out, s.propertiesStep(p.properties))
 	}
 	if p.patch != nil {
 		name := "update"

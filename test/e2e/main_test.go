@@ -21,7 +21,7 @@ import (
 var env *stack.Stack
 
 // users are the fake GitHub's accounts, one per scenario, all admins of acme.
-var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "g1", "a1", "i1"}
+var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "g1", "a1", "i1", "p1"}
 
 // appKey is the private key of the GitHub App installed on appco; appID is
 // its id.
@@ -54,6 +54,12 @@ func TestMain(m *testing.M) {
 	}
 	cfg := fake.DefaultConfig()
 	acme := &cfg.Orgs[0]
+	// Custom properties for the custom properties scenario; none is
+	// required, so the other scenarios create repositories without them.
+	acme.Properties = append(acme.Properties,
+		fake.PropertyDef{Name: "team", ValueType: fake.PropertyString},
+		fake.PropertyDef{Name: "tier", ValueType: fake.PropertySingleSelect, AllowedValues: []string{"gold", "silver"}},
+		fake.PropertyDef{Name: "langs", ValueType: fake.PropertyMultiSelect, AllowedValues: []string{"go", "rust", "python"}})
 	// oldco still starts new repositories on master.
 	oldco := fake.Org{Login: "oldco", DefaultBranch: "master", Members: map[string]fake.Role{},
 		Properties: []fake.PropertyDef{{Name: "hookops-claim", ValueType: fake.PropertyString}}}

@@ -145,8 +145,10 @@ func TestPropertyValues(t *testing.T) {
 // a required property without a default must be given ("Property
 // 'team_identifier' requires an explicit value to be set", reported in
 // https://github.com/alphagov/govuk-infrastructure/pull/4770, and
-// https://github.com/integrations/terraform-provider-github/issues/3304),
-// one with a default is inherited. The full repository carries the values
+// https://github.com/integrations/terraform-provider-github/issues/3304;
+// https://github.com/integrations/terraform-provider-github/pull/3322,
+// which resolves it and #3230, sends the values with the create for that
+// reason), one with a default is inherited. The full repository carries the values
 // set (custom_properties, in the OpenAPI description); a user's repository
 // has none.
 func TestCreateWithProperties(t *testing.T) {
@@ -203,5 +205,43 @@ func TestDefaultConfigClaimProperty(t *testing.T) {
 	plain := call(t, base, "POST", "/orgs/acme/repos", "fake-token", map[string]any{"name": "plain"})
 	if got := jsonString(plain.json(t)["custom_properties"]); got != `{}` {
 		t.Errorf("custom_properties = %s, want {}", got)
+	}
+}
+
+// TestPropertyValuesInTheRepository: the full repository carries the
+// values set (custom_properties of full-repository, in GitHub's OpenAPI
+// description), a multi_select as a list. Its ETag is a digest of that
+// body, so setting a value changes it, and setting the value it already has
+// does not: a conditional GET answers 304 again.
+func TestPropertyValuesInTheRepository(t *testing.T) {
+	_, base, _ := start(t, fake.WithConfig(propsConfig()))
+	first := call(t, base, "GET", "/repos/acme/widgets", octocatToken, nil)
+	etag := first.resp.Header.Get("ETag")
+	steps := []struct {
+		name    string
+		body    map[string]any
+		changed bool
+		carried string // custom_properties of the repository afterwards
+	}{
+		{"set", map[string]any{"properties": []map[string]any{{"property_name": "teams", "value": []string{"b", "a"}}}}, true,
+			`{"hookops-claim":"ns/name","owner":"team-a","teams":["b","a"],"tier":"silver"}`},
+		{"same again", map[string]any{"properties": []map[string]any{{"property_name": "teams", "value": []string{"b", "a"}}}}, false,
+			`{"hookops-claim":"ns/name","owner":"team-a","teams":["b","a"],"tier":"silver"}`},
+		{"unset", map[string]any{"properties": []map[string]any{{"property_name": "teams", "value": nil}}}, true,
+			`{"hookops-claim":"ns/name","owner":"team-a","tier":"silver"}`},
+	}
+	for _, st := range steps {
+		call(t, base, "PATCH", "/repos/acme/widgets/properties/values", octocatToken, st.body).expect(t, 204, "")
+		got := call(t, base, "GET", "/repos/acme/widgets", octocatToken, nil, "If-None-Match", etag)
+		if changed := got.resp.StatusCode == 200; changed != st.changed {
+			t.Fatalf("%s: conditional GET = %d, want changed %v", st.name, got.resp.StatusCode, st.changed)
+		}
+		if !st.changed {
+			continue
+		}
+		etag = got.resp.Header.Get("ETag")
+		if carried := jsonString(got.json(t)["custom_properties"]); carried != st.carried {
+			t.Errorf("%s: custom_properties = %s, want %s", st.name, carried, st.carried)
+		}
 	}
 }

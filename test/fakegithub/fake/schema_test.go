@@ -109,12 +109,35 @@ func TestSchemaConformance(t *testing.T) {
 		{"replace topics", "PUT", "/repos/acme/widgets/topics", octocatToken, map[string]any{"names": []string{"go", "k8s"}}, 200},
 		{"replace topics invalid", "PUT", "/repos/acme/widgets/topics", octocatToken, map[string]any{"names": []string{"Go"}}, 422},
 		{"replace topics missing", "PUT", "/repos/acme/none/topics", octocatToken, map[string]any{"names": []string{}}, 404},
+		// Custom properties (see addProperties), https://docs.github.com/rest/orgs/custom-properties
+		// and https://docs.github.com/rest/repos/custom-properties.
+		{"list properties", "GET", "/orgs/acme/properties/schema", devToken, nil, 200},
+		{"list properties outsider", "GET", "/orgs/acme/properties/schema", outsiderToken, nil, 404},
+		{"get property", "GET", "/orgs/acme/properties/schema/teams", devToken, nil, 200},
+		{"get property missing", "GET", "/orgs/acme/properties/schema/nope", devToken, nil, 404},
+		{"define property", "PUT", "/orgs/acme/properties/schema/region", octocatToken, map[string]any{"value_type": "single_select", "allowed_values": []string{"eu", "us"}}, 200},
+		{"define property member", "PUT", "/orgs/acme/properties/schema/region", devToken, map[string]any{"value_type": "string"}, 403},
+		{"get property values", "GET", "/repos/acme/widgets/properties/values", devToken, nil, 200},
+		{"get property values hidden", "GET", "/repos/octocat/personal/properties/values", outsiderToken, nil, 404},
+		{"set property values", "PATCH", "/repos/acme/widgets/properties/values", octocatToken, propertyValues("env", "prod", "teams", []string{"b", "a"}), 204},
+		{"unset property value", "PATCH", "/repos/acme/widgets/properties/values", octocatToken, propertyValues("env", nil), 204},
+		{"set property values unknown", "PATCH", "/repos/acme/widgets/properties/values", octocatToken, propertyValues("colour", "red"), 422},
+		{"set property values not allowed", "PATCH", "/repos/acme/widgets/properties/values", octocatToken, propertyValues("env", "staging"), 422},
+		{"set property values wrong shape", "PATCH", "/repos/acme/widgets/properties/values", octocatToken, propertyValues("teams", "a"), 422},
+		{"set property values number", "PATCH", "/repos/acme/widgets/properties/values", octocatToken, propertyValues("env", 3), 422},
+		{"set property values none", "PATCH", "/repos/acme/widgets/properties/values", octocatToken, map[string]any{}, 422},
+		{"set property values member", "PATCH", "/repos/acme/widgets/properties/values", devToken, propertyValues("env", "dev"), 403},
+		{"set property values archived", "PATCH", "/repos/acme/gadgets/properties/values", octocatToken, propertyValues("env", "dev"), 403},
+		{"set property values missing", "PATCH", "/repos/acme/none/properties/values", octocatToken, propertyValues("env", "dev"), 404},
+		{"create in org with properties", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "new", "custom_properties": map[string]any{"env": "dev", "teams": []string{"a"}}}, 201},
+		{"create in org property not allowed", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "new", "custom_properties": map[string]any{"env": "staging"}}, 422},
 	}
 	doc := loadSpec(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, base, _ := start(t)
 			addArchivedRenamed(t, s)
+			addProperties(t, base)
 			// The description names no server; route requests to this fake.
 			doc.Servers = openapi3.Servers{{URL: strings.TrimSuffix(base, "/")}}
 			router, err := gorillamux.NewRouter(doc)
@@ -128,6 +151,29 @@ func TestSchemaConformance(t *testing.T) {
 			validate(t, doc, router, got)
 		})
 	}
+}
+
+// addProperties defines two optional custom properties in acme, as its
+// owner would: env, a single_select of dev and prod, and teams, a
+// multi_select of a and b.
+func addProperties(t *testing.T, base string) {
+	t.Helper()
+	for name, def := range map[string]map[string]any{
+		"env":   {"value_type": "single_select", "allowed_values": []string{"dev", "prod"}},
+		"teams": {"value_type": "multi_select", "allowed_values": []string{"a", "b"}},
+	} {
+		call(t, base, "PUT", "/orgs/acme/properties/schema/"+name, octocatToken, def).expect(t, 200, "")
+	}
+}
+
+// propertyValues is the body of PATCH .../properties/values: name, value
+// pairs.
+func propertyValues(pairs ...any) map[string]any {
+	var props []map[string]any
+	for i := 0; i+1 < len(pairs); i += 2 {
+		props = append(props, map[string]any{"property_name": pairs[i], "value": pairs[i+1]})
+	}
+	return map[string]any{"properties": props}
 }
 
 // validate checks one exchange against the description. kin-openapi skips
