@@ -39,7 +39,10 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-var createPath = regexp.MustCompile(`/(orgs/[^/]+|user)/repos$`)
+// createPath is where repositories are created: in an organization, in
+// the token's account, or from a template (reached by id after the
+// template was renamed).
+var createPath = regexp.MustCompile(`/(orgs/[^/]+|user)/repos$|/(repos/[^/]+/[^/]+|repositories/\d+)/generate$`)
 
 // KindOf says what a request does: GitHub's points count reads apart, and
 // creating a repository is what a flood of new objects does.

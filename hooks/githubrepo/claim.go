@@ -25,6 +25,9 @@ import (
 // have no custom properties; there the claim is the repository Actions
 // variable claimVariable, written right after the create, and a create whose
 // answer was lost is recognised by status.createAttemptTime (see observe.go).
+// A repository generated from a template is claimed the same way in an
+// organization too, since the generate request takes no custom_properties
+// (see template.go).
 type claim struct {
 	cluster, namespace, name, uid string
 }

@@ -40,6 +40,9 @@ func (s *session) createRepo(ctx context.Context, note string) (obs observation,
 			return obs, result{fail: f}
 		}
 	}
+	if spec.Template != nil {
+		return s.createFromTemplate(ctx, note, metav1.NewTime(s.h.Now()))
+	}
 	req, orgName := createRequest(s.repo), ""
 	if org {
 		req.CustomProperties, orgName = s.createProperties(), spec.Owner
@@ -116,12 +119,7 @@ func (s *session) ownerIsOrg(ctx context.Context) (bool, *failure) {
 func createRequest(r *v1.GitHubRepo) *github.Repository {
 	s := &r.Spec
 	req := &github.Repository{Name: github.String(repoName(r)), Description: s.Description, Homepage: s.Homepage}
-	// Unset visibility is not managed, but a new repository needs one:
-	// private, so that nothing is public unless asked for.
-	visibility := v1.Private
-	if s.Visibility != nil {
-		visibility = *s.Visibility
-	}
+	visibility := creationVisibility(s)
 	req.Visibility = github.String(string(visibility))
 	req.Private = github.Bool(visibility != v1.Public)
 	if f := s.Features; f != nil {
@@ -133,9 +131,19 @@ func createRequest(r *v1.GitHubRepo) *github.Repository {
 	return req
 }
 
+// creationVisibility is the visibility a new repository gets. Unset
+// visibility is not managed, but a new repository needs one: private, so
+// that nothing is public unless asked for.
+func creationVisibility(s *v1.GitHubRepoSpec) v1.Visibility {
+	if s.Visibility != nil {
+		return *s.Visibility
+	}
+	return v1.Private
+}
+
 // initCommits reports whether creation writes a first commit, and with it
-// the owner's default branch.
+// the first branch: the owner's default branch, or the template's.
 func initCommits(r *v1.GitHubRepo) bool {
 	in := r.Spec.Init
-	return in != nil && ((in.AutoInit != nil && *in.AutoInit) || in.GitignoreTemplate != nil || in.LicenseTemplate != nil)
+	return r.Spec.Template != nil || in != nil && ((in.AutoInit != nil && *in.AutoInit) || in.GitignoreTemplate != nil || in.LicenseTemplate != nil)
 }

@@ -77,6 +77,9 @@ func validate(r *v1.GitHubRepo) *failure {
 	default:
 		return fail(v1.ReasonInvalidSpec, "spec.deletionPolicy %q is not one of Delete, Archive, Orphan", s.DeletionPolicy)
 	}
+	if f := validateTemplate(s); f != nil {
+		return f
+	}
 	return nil
 }
 

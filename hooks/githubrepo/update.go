@@ -35,7 +35,8 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 		updated, f := st.write(stepCtx, res.repo)
 		endStep(span, st.name, f)
 		if f != nil {
-			res.fail = f
+			// A claim that could not be written is not shown as held.
+			res.fail, res.claimed = f, st.name != "claim"
 			return res
 		}
 		res.repo = updated

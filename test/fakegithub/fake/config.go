@@ -253,6 +253,9 @@ type Repo struct {
 	// Variables are the repository's Actions variables, names in upper
 	// case.
 	Variables []Variable `json:"variables,omitempty"`
+	// TemplateID is the template repository this one was generated from;
+	// 0 for none.
+	TemplateID int64 `json:"template_id,omitempty"`
 }
 
 // Variable is an Actions variable of a repository.

@@ -186,6 +186,9 @@ func (s *Server) repoBodyAt(base string, repo *Repo, p perm, withCloneToken bool
 	if withCloneToken {
 		b["temp_clone_token"] = ""
 	}
+	if tmpl := s.templateBody(base, repo); tmpl != nil {
+		b["template_repository"] = tmpl
+	}
 	return b
 }
 

@@ -144,6 +144,12 @@ func (s *Server) createRepo(r *http.Request, c *call) reply {
 	if in.AutoInit || in.GitignoreTemplate != "" || in.LicenseTemplate != "" {
 		repo.Branches, repo.License = []string{repo.DefaultBranch}, in.LicenseTemplate
 	}
+	return s.addCreated(r, c, repo, doc)
+}
+
+// addCreated stores a repository made by a create request and answers
+// 201 with it, or 422 when its name is taken.
+func (s *Server) addCreated(r *http.Request, c *call, repo Repo, doc string) reply {
 	stored, err := s.st.addRepo(repo, s.now())
 	if err != nil {
 		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc,

@@ -1,7 +1,8 @@
 // Package fake is an in-memory GitHub REST API covering what hookops calls:
 // users; organizations and their custom property definitions;
 // repositories with their topics, branch renames, custom property values
-// and Actions variables; and rate limits. It enforces GitHub's documented
+// and Actions variables, and repositories generated from templates; and
+// rate limits. It enforces GitHub's documented
 // primary and secondary rate limits exactly (see Limits), or none at all as
 // a GitHub Enterprise Server with rate limiting disabled. It also enforces
 // GitHub's access rules: organization roles and settings (who may create
@@ -187,6 +188,9 @@ func (s *Server) apiRoutes() http.Handler {
 		r.Post(prefix+"/actions/variables", repo("repo", "variables=write", permPush, s.createVariable))
 		r.Patch(prefix+"/actions/variables/{name}", repo("repo", "variables=write", permPush, s.updateVariable))
 		r.Delete(prefix+"/actions/variables/{name}", repo("repo", "variables=write", permPush, s.deleteVariable))
+		// The template needs only reading; creating in the owner needs
+		// what POST /orgs/{org}/repos needs (see generateOwner).
+		r.Post(prefix+"/generate", repo("repo", "administration=write", permPull, s.generateRepo))
 	}
 	// GitHub Apps: these need the App's JWT.
 	r.Get("/app", s.serveApp(s.getApp))
