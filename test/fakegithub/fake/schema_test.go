@@ -109,6 +109,19 @@ func TestSchemaConformance(t *testing.T) {
 		{"replace topics", "PUT", "/repos/acme/widgets/topics", octocatToken, map[string]any{"names": []string{"go", "k8s"}}, 200},
 		{"replace topics invalid", "PUT", "/repos/acme/widgets/topics", octocatToken, map[string]any{"names": []string{"Go"}}, 422},
 		{"replace topics missing", "PUT", "/repos/acme/none/topics", octocatToken, map[string]any{"names": []string{}}, 404},
+		// Security and analysis; see security_test.go for the answers that
+		// need a repository in another state first.
+		{"update repo security", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"security_and_analysis": map[string]any{
+			"secret_scanning": map[string]string{"status": "enabled"}, "secret_scanning_push_protection": map[string]string{"status": "enabled"}}}, 200},
+		{"update repo advanced security public", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"security_and_analysis": map[string]any{
+			"advanced_security": map[string]string{"status": "enabled"}}}, 422},
+		{"update repo secret scanning unlicensed", "PATCH", "/repos/octocat/personal", octocatToken, map[string]any{"security_and_analysis": map[string]any{
+			"secret_scanning": map[string]string{"status": "enabled"}}}, 422},
+		{"check vulnerability alerts off", "GET", "/repos/acme/widgets/vulnerability-alerts", octocatToken, nil, 404},
+		{"enable vulnerability alerts", "PUT", "/repos/acme/widgets/vulnerability-alerts", octocatToken, nil, 204},
+		{"disable vulnerability alerts", "DELETE", "/repos/acme/widgets/vulnerability-alerts", octocatToken, nil, 204},
+		{"check security updates alerts off", "GET", "/repos/acme/widgets/automated-security-fixes", octocatToken, nil, 404},
+		{"disable security updates", "DELETE", "/repos/acme/widgets/automated-security-fixes", octocatToken, nil, 204},
 	}
 	doc := loadSpec(t)
 	for _, tt := range tests {

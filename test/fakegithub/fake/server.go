@@ -187,6 +187,7 @@ func (s *Server) apiRoutes() http.Handler {
 		r.Post(prefix+"/actions/variables", repo("repo", "variables=write", permPush, s.createVariable))
 		r.Patch(prefix+"/actions/variables/{name}", repo("repo", "variables=write", permPush, s.updateVariable))
 		r.Delete(prefix+"/actions/variables/{name}", repo("repo", "variables=write", permPush, s.deleteVariable))
+		s.securityRoutes(r, prefix, repo)
 	}
 	// GitHub Apps: these need the App's JWT.
 	r.Get("/app", s.serveApp(s.getApp))
