@@ -17,11 +17,15 @@ type plan struct {
 	patch         *github.Repository // only the managed fields that differ; nil for none
 	topics        *[]string          // the full new list; nil when unchanged
 	defaultBranch *string
-	archive       bool
+	// Dependabot alerts and security updates, the new state; nil when
+	// unchanged (see security.go).
+	vulnerabilityAlerts       *bool
+	dependabotSecurityUpdates *bool
+	archive                   bool
 }
 
 func (p plan) empty() bool {
-	return !p.unarchive && p.patch == nil && p.topics == nil && p.defaultBranch == nil && !p.archive
+	return !p.unarchive && p.patch == nil && p.topics == nil && p.defaultBranch == nil && !p.securityWrites() && !p.archive
 }
 
 // diff compares the spec with the observed repository. Fields the spec
@@ -57,9 +61,13 @@ func diff(spec *v1.GitHubRepoSpec, name string, repo *github.Repository) plan {
 		setBool(f.Projects, repo.GetHasProjects(), &patch.HasProjects)
 		setBool(f.Discussions, repo.GetHasDiscussions(), &patch.HasDiscussions)
 	}
+	if sa := securityPatch(spec.SecurityAndAnalysis, repo.GetSecurityAndAnalysis()); sa != nil {
+		set(true, func() { patch.SecurityAndAnalysis = sa })
+	}
 	if changed {
 		p.patch = patch
 	}
+	p.dependabotSecurityUpdates = securityUpdatesChange(spec.SecurityAndAnalysis, repo.GetSecurityAndAnalysis())
 	if t := spec.Topics; t != nil {
 		if want := normalizeTopics(*t); !slices.Equal(want, normalizeTopics(repo.Topics)) {
 			p.topics = &want
