@@ -1,7 +1,8 @@
 // Package fake is an in-memory GitHub REST API covering what hookops calls:
 // users; organizations and their custom property definitions;
-// repositories with their topics, branch renames, custom property values
-// and Actions variables; and rate limits. It enforces GitHub's documented
+// repositories with their topics, branch renames, custom property values,
+// Actions variables, security and analysis features and Dependabot alerts;
+// and rate limits. It enforces GitHub's documented
 // primary and secondary rate limits exactly (see Limits), or none at all as
 // a GitHub Enterprise Server with rate limiting disabled. It also enforces
 // GitHub's access rules: organization roles and settings (who may create
