@@ -180,21 +180,17 @@ func (s *session) securitySteps(p plan) []step {
 
 func (s *session) writeAlerts(ctx context.Context, owner, name string, on bool) *failure {
 	if err := s.gh.setVulnerabilityAlerts(ctx, owner, name, on); err != nil {
-		return featureRefused(err, fmt.Sprintf("turn Dependabot alerts %s on %s/%s", onOff(on), owner, name), "vulnerabilityAlerts")
+		return featureRefused(err, fmt.Sprintf("turn %s the Dependabot alerts of %s/%s", onOff(on), owner, name), "", "vulnerabilityAlerts")
 	}
 	return nil
 }
 
 func (s *session) writeSecurityUpdates(ctx context.Context, r *github.Repository, on bool) *failure {
-	err := s.gh.setSecurityUpdates(ctx, r.GetOwner().GetLogin(), r.GetName(), on)
-	if err == nil {
-		return nil
+	if err := s.gh.setSecurityUpdates(ctx, r.GetOwner().GetLogin(), r.GetName(), on); err != nil {
+		return featureRefused(err, fmt.Sprintf("turn %s the Dependabot security updates of %s", onOff(on), r.GetFullName()),
+			"Security updates act on Dependabot alerts: set spec.vulnerabilityAlerts: true", "securityAndAnalysis.dependabotSecurityUpdates")
 	}
-	f := featureRefused(err, fmt.Sprintf("turn Dependabot security updates %s on %s", onOff(on), r.GetFullName()), "securityAndAnalysis.dependabotSecurityUpdates")
-	if f.reason == v1.ReasonFeatureUnavailable && on {
-		f.message += "; security updates act on Dependabot alerts: set spec.vulnerabilityAlerts: true"
-	}
-	return f
+	return nil
 }
 
 // securedUpdate is the repository update when it switches security
@@ -207,7 +203,9 @@ func (s *session) securedUpdate(name string, patch *github.Repository) step {
 		asked := patch.SecurityAndAnalysis
 		updated, err := s.gh.edit(ctx, r.GetOwner().GetLogin(), r.GetName(), patch)
 		if err != nil {
-			return nil, featureRefused(err, "update "+r.GetFullName(), askedFields(asked)...)
+			return nil, featureRefused(err, "update "+r.GetFullName(),
+				"GitHub Advanced Security and secret scanning on private or internal repositories need the organization's licence, and a public repository has advanced security always",
+				askedFields(asked)...)
 		}
 		if left := unapplied(asked, updated.GetSecurityAndAnalysis()); len(left) > 0 {
 			return nil, featureLeft(updated.GetFullName(), left)
@@ -251,16 +249,19 @@ func featureLeft(repo string, left []string) *failure {
 }
 
 // featureRefused explains a refused security write: a 422 naming a
-// security feature is the plan or visibility lacking it, anything else is
-// classified as usual.
-func featureRefused(err error, what string, fields ...string) *failure {
+// security feature is the repository not offering it, with hint (may be
+// empty) saying why it may not; anything else is classified as usual.
+func featureRefused(err error, what, hint string, fields ...string) *failure {
 	var resp *github.ErrorResponse
 	if statusCode(err) != http.StatusUnprocessableEntity || !errors.As(err, &resp) || !aboutSecurity(resp.Message) {
 		return classify(err, what)
 	}
+	if hint != "" {
+		hint += ". "
+	}
 	return fail(v1.ReasonFeatureUnavailable,
-		"GitHub refused to %s (422 %s): the repository's plan or visibility does not offer %s. GitHub Advanced Security and secret scanning on private or internal repositories need the organization's licence, and public repositories have advanced security always; change the plan or the visibility, or unset the field",
-		what, resp.Message, strings.Join(fields, ", "))
+		"GitHub refused to %s (422 %s): this repository does not offer %s. %sChange the plan or the visibility, or unset the field to leave it alone",
+		what, resp.Message, strings.Join(fields, ", "), hint)
 }
 
 func aboutSecurity(msg string) bool {
