@@ -17,11 +17,12 @@ type plan struct {
 	patch         *github.Repository // only the managed fields that differ; nil for none
 	topics        *[]string          // the full new list; nil when unchanged
 	defaultBranch *string
+	archive       bool
+
 	// Dependabot alerts and security updates, the new state; nil when
-	// unchanged (see security.go).
+	// unchanged. They have endpoints of their own (see security.go).
 	vulnerabilityAlerts       *bool
 	dependabotSecurityUpdates *bool
-	archive                   bool
 }
 
 func (p plan) empty() bool {
@@ -62,7 +63,7 @@ func diff(spec *v1.GitHubRepoSpec, name string, repo *github.Repository) plan {
 		setBool(f.Discussions, repo.GetHasDiscussions(), &patch.HasDiscussions)
 	}
 	if sa := securityPatch(spec.SecurityAndAnalysis, repo.GetSecurityAndAnalysis()); sa != nil {
-		set(true, func() { patch.SecurityAndAnalysis = sa })
+		patch.SecurityAndAnalysis, changed = sa, true
 	}
 	if changed {
 		p.patch = patch
