@@ -19,10 +19,15 @@ type plan struct {
 	defaultBranch *string
 	archive       bool
 	properties    map[string]v1.PropertyValue // the named custom properties that differ; nil for none
+
+	// Dependabot alerts and security updates, the new state; nil when
+	// unchanged. They have endpoints of their own (see security.go).
+	vulnerabilityAlerts       *bool
+	dependabotSecurityUpdates *bool
 }
 
 func (p plan) empty() bool {
-	return !p.unarchive && p.patch == nil && p.topics == nil && p.defaultBranch == nil && !p.archive && p.properties == nil
+	return !p.unarchive && p.patch == nil && p.topics == nil && p.defaultBranch == nil && p.properties == nil && !p.securityWrites() && !p.archive
 }
 
 // diff compares the spec with the observed repository. Fields the spec
@@ -58,9 +63,13 @@ func diff(spec *v1.GitHubRepoSpec, name string, repo *github.Repository) plan {
 		setBool(f.Projects, repo.GetHasProjects(), &patch.HasProjects)
 		setBool(f.Discussions, repo.GetHasDiscussions(), &patch.HasDiscussions)
 	}
+	if sa := securityPatch(spec.SecurityAndAnalysis, repo.GetSecurityAndAnalysis()); sa != nil {
+		patch.SecurityAndAnalysis, changed = sa, true
+	}
 	if changed {
 		p.patch = patch
 	}
+	p.dependabotSecurityUpdates = securityUpdatesChange(spec.SecurityAndAnalysis, repo.GetSecurityAndAnalysis())
 	if t := spec.Topics; t != nil {
 		if want := normalizeTopics(*t); !slices.Equal(want, normalizeTopics(repo.Topics)) {
 			p.topics = &want

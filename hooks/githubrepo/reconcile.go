@@ -46,7 +46,7 @@ func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, known identi
 		case decideFail:
 			return result{repo: obs.repo, fail: obs.fail}
 		case decideUpToDate:
-			return result{etag: obs.etag, claimed: true}
+			return s.upToDate(ctx, obs)
 		case decideCreate:
 			if f := s.stillLost(); f != nil {
 				return result{fail: f}

@@ -15,6 +15,11 @@ import (
 // changes.
 const lastSyncEvery = time.Hour
 
+// lastSyncDue says whether status.lastSyncTime moves at a sync at now.
+func lastSyncDue(last *metav1.Time, now time.Time) bool {
+	return last == nil || now.Sub(last.Time) >= lastSyncEvery
+}
+
 // result is what one sync or finalize did, from which the status is built.
 type result struct {
 	repo    *github.Repository // the repository as last read or written; nil when unchanged or absent
@@ -116,7 +121,7 @@ func (h *Hooks) schedule(st *v1.GitHubRepoStatus, res result, now time.Time) tim
 	st.RetryTime = nil
 	// Coarse on purpose: a time that moved on every sync would make every
 	// resync of every idle object an apiserver write and an etcd revision.
-	if st.LastSyncTime == nil || now.Sub(st.LastSyncTime.Time) >= lastSyncEvery {
+	if lastSyncDue(st.LastSyncTime, now) {
 		st.LastSyncTime = &metav1.Time{Time: now}
 	}
 	return 0

@@ -18,11 +18,15 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 	res := result{repo: obs.repo, etag: obs.etag, origin: obs.origin, note: obs.note, claimed: true}
 	needClaim := obs.decision == decideClaim || obs.decision == decideAdopt
 	p := diff(&s.repo.Spec, repoName(s.repo), obs.repo)
+	if f := s.planSecurity(ctx, obs.repo, &p); f != nil {
+		res.fail, res.claimed = f, !needClaim
+		return res
+	}
 	if !needClaim && p.empty() {
 		return res
 	}
 	current := obs.repo
-	if current.GetArchived() && !p.unarchive && (needClaim || p.patch != nil || p.topics != nil || p.defaultBranch != nil || p.properties != nil) {
+	if current.GetArchived() && !p.unarchive && (needClaim || p.patch != nil || p.topics != nil || p.defaultBranch != nil || p.properties != nil || p.securityWrites()) {
 		res.fail = fail(v1.ReasonInvalidSpec,
 			"repository %s is archived on GitHub, so it is read-only: set spec.archived: false to unarchive it and apply the spec", current.GetFullName())
 		res.claimed = !needClaim
@@ -52,7 +56,8 @@ type step struct {
 
 // steps orders the writes: an archived repository is read-only, so
 // unarchiving comes first and archiving last, and the claim goes on before
-// anything else is changed.
+// anything else is changed. Dependabot alerts and security updates come
+// after the update, in their own order (securitySteps).
 func (s *session) steps(needClaim bool, p plan, origin v1.Origin) []step {
 	var out []step
 	edit := func(name, what string, patch *github.Repository) step {
@@ -80,7 +85,11 @@ func (s *session) steps(needClaim bool, p plan, origin v1.Origin) []step {
 		if p.patch.Name != nil {
 			name = "rename"
 		}
-		out = append(out, edit(name, "update the repository", p.patch))
+		st := edit(name, "update the repository", p.patch)
+		if p.patch.SecurityAndAnalysis != nil {
+			st = s.securedUpdate(name, p.patch)
+		}
+		out = append(out, st)
 	}
 	if p.topics != nil {
 		out = append(out, step{"topics", func(ctx context.Context, r *github.Repository) (*github.Repository, *failure) {
@@ -97,6 +106,7 @@ func (s *session) steps(needClaim bool, p plan, origin v1.Origin) []step {
 			return s.setDefaultBranch(ctx, r, *p.defaultBranch, origin)
 		}})
 	}
+	out = append(out, s.securitySteps(p)...)
 	if p.archive {
 		out = append(out, edit("archive", "archive the repository", &github.Repository{Archived: github.Bool(true)}))
 	}

@@ -271,6 +271,9 @@ const (
 	ReasonOwnedElsewhere          = "OwnedElsewhere"
 	ReasonAccessLost              = "AccessLost"
 	ReasonClaimUnavailable        = "ClaimUnavailable"
+	// ReasonFeatureUnavailable: GitHub does not offer a feature the spec
+	// asks for on this repository (its plan or visibility lacks it).
+	ReasonFeatureUnavailable = "FeatureUnavailable"
 	// Why GitHub refused (403), each with what to do.
 	ReasonTokenScopeMissing       = "TokenScopeMissing"       // a classic token without the scope
 	ReasonOrganizationPolicy      = "OrganizationPolicy"      // the organization keeps the act to its owners

@@ -59,6 +59,11 @@ type Org struct {
 	// Properties define the custom properties of the organization's
 	// repositories.
 	Properties []PropertyDef `json:"properties,omitempty"`
+	// AdvancedSecurity is whether the organization has a GitHub Advanced
+	// Security licence, which its private and internal repositories need
+	// for advanced security and secret scanning. Public repositories have
+	// secret scanning free; user accounts have no licence.
+	AdvancedSecurity bool `json:"advanced_security,omitempty"`
 }
 
 // Custom property value types, as GitHub names them.
@@ -256,6 +261,13 @@ type Repo struct {
 	// TemplateID is the template repository this one was generated from;
 	// 0 for none.
 	TemplateID int64 `json:"template_id,omitempty"`
+	// Security is what GitHub reports in security_and_analysis, to the
+	// repository's admins only.
+	Security Security `json:"security_and_analysis"`
+	// VulnerabilityAlerts is whether Dependabot alerts are on; the
+	// repository's body does not show it, only
+	// GET /repos/{owner}/{repo}/vulnerability-alerts does.
+	VulnerabilityAlerts bool `json:"vulnerability_alerts,omitempty"`
 }
 
 // Variable is an Actions variable of a repository.

@@ -47,9 +47,10 @@ func fixtureConfig(repo fake.Repo) fake.Config {
 	}
 }
 
-// addedSinceRecording are keys GitHub's OpenAPI description now requires
-// that the recordings predate.
-var addedSinceRecording = []string{"has_discussions", "custom_properties"}
+// addedSinceRecording are keys GitHub's OpenAPI description now requires,
+// or GitHub now shows (security_and_analysis, since 2020, to admins), that
+// the recordings (2017) predate.
+var addedSinceRecording = []string{"has_discussions", "custom_properties", "security_and_analysis"}
 
 // headersThatMatter are the recorded headers a client acts on.
 var headersThatMatter = []string{

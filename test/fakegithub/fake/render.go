@@ -138,9 +138,14 @@ var repoLinks = map[string]string{
 }
 
 // repoBody is GitHub's "full-repository" as a user with permission p sees
-// it. Only GET answers carry temp_clone_token, as in the recorded exchanges.
+// it: only admins see security_and_analysis. Only GET answers carry
+// temp_clone_token, as in the recorded exchanges.
 func (s *Server) repoBody(r *http.Request, repo *Repo, p perm, withCloneToken bool) map[string]any {
-	return s.repoBodyAt(apiBase(r), repo, p, withCloneToken)
+	b := s.repoBodyAt(apiBase(r), repo, p, withCloneToken)
+	if p >= permAdmin {
+		b["security_and_analysis"] = securityBody(repo)
+	}
+	return b
 }
 
 // repoBodyAt is repoBody with the API at base.

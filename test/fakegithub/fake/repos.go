@@ -311,6 +311,8 @@ type patchBody struct {
 	Name          *string `json:"name"`
 	Archived      *bool   `json:"archived"`
 	DefaultBranch *string `json:"default_branch"`
+	// SecurityAndAnalysis switches security features (see security.go).
+	SecurityAndAnalysis *securityPatch `json:"security_and_analysis"`
 }
 
 // updateRepo renders the answer with p: nothing it changes (visibility
@@ -321,7 +323,7 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 		return rep
 	}
 	unarchiving := in.Archived != nil && !*in.Archived
-	if repo.Archived && !unarchiving && (!in.settings.empty() || in.Name != nil || in.DefaultBranch != nil) {
+	if repo.Archived && !unarchiving && (!in.settings.empty() || in.Name != nil || in.DefaultBranch != nil || in.SecurityAndAnalysis != nil) {
 		return errReply(http.StatusForbidden, archivedReadOnly, docUpdateRepo)
 	}
 	before, next := repo.clone(), repo.clone()
@@ -335,6 +337,9 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 	if next.Visibility != repo.Visibility && owner.org && !owner.canChangeVisibility &&
 		owner.members[strings.ToLower(callFrom(r).user)] != RoleAdmin {
 		return errReply(http.StatusUnprocessableEntity, visibilityLocked, docUpdateRepo)
+	}
+	if rep, ok := in.SecurityAndAnalysis.apply(&next, owner); !ok {
+		return rep
 	}
 	set(&next.Archived, in.Archived)
 	if in.DefaultBranch != nil && *in.DefaultBranch != repo.DefaultBranch {

@@ -136,6 +136,19 @@ func TestSchemaConformance(t *testing.T) {
 		{"generate in org", "POST", "/repos/acme/starter-kit/generate", octocatToken, map[string]any{"owner": "acme", "name": "new", "description": "d", "private": true}, 201},
 		{"generate for user", "POST", "/repos/acme/starter-kit/generate", octocatToken, map[string]any{"name": "new", "include_all_branches": true}, 201},
 		{"generate from renamed template", "POST", "/repos/acme/starter/generate", octocatToken, map[string]any{"owner": "acme", "name": "new"}, 307},
+		// Security and analysis; see security_test.go for the answers that
+		// need a repository in another state first.
+		{"update repo security", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"security_and_analysis": map[string]any{
+			"secret_scanning": map[string]string{"status": "enabled"}, "secret_scanning_push_protection": map[string]string{"status": "enabled"}}}, 200},
+		{"update repo advanced security public", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"security_and_analysis": map[string]any{
+			"advanced_security": map[string]string{"status": "enabled"}}}, 422},
+		{"update repo secret scanning unlicensed", "PATCH", "/repos/octocat/personal", octocatToken, map[string]any{"security_and_analysis": map[string]any{
+			"secret_scanning": map[string]string{"status": "enabled"}}}, 422},
+		{"check vulnerability alerts off", "GET", "/repos/acme/widgets/vulnerability-alerts", octocatToken, nil, 404},
+		{"enable vulnerability alerts", "PUT", "/repos/acme/widgets/vulnerability-alerts", octocatToken, nil, 204},
+		{"disable vulnerability alerts", "DELETE", "/repos/acme/widgets/vulnerability-alerts", octocatToken, nil, 204},
+		{"check security updates alerts off", "GET", "/repos/acme/widgets/automated-security-fixes", octocatToken, nil, 404},
+		{"disable security updates", "DELETE", "/repos/acme/widgets/automated-security-fixes", octocatToken, nil, 204},
 	}
 	doc := loadSpec(t)
 	for _, tt := range tests {

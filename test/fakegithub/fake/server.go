@@ -1,8 +1,8 @@
 // Package fake is an in-memory GitHub REST API covering what hookops calls:
 // users; organizations and their custom property definitions;
-// repositories with their topics, branch renames, custom property values
-// and Actions variables, and repositories generated from templates; and
-// rate limits. It enforces GitHub's documented
+// repositories with their topics, branch renames, custom property values,
+// Actions variables, security and analysis features and Dependabot alerts,
+// and repositories generated from templates; and rate limits. It enforces GitHub's documented
 // primary and secondary rate limits exactly (see Limits), or none at all as
 // a GitHub Enterprise Server with rate limiting disabled. It also enforces
 // GitHub's access rules: organization roles and settings (who may create
@@ -191,6 +191,7 @@ func (s *Server) apiRoutes() http.Handler {
 		// The template needs only reading; creating in the owner needs
 		// what POST /orgs/{org}/repos needs (see generateOwner).
 		r.Post(prefix+"/generate", repo("repo", "administration=write", permPull, s.generateRepo))
+		s.securityRoutes(r, prefix, repo)
 	}
 	// GitHub Apps: these need the App's JWT.
 	r.Get("/app", s.serveApp(s.getApp))

@@ -26,6 +26,7 @@ type account struct {
 	// repository's visibility.
 	canChangeVisibility bool
 	saml                bool          // the organization enforces SAML SSO
+	ghas                bool          // the organization has GitHub Advanced Security
 	props               []PropertyDef // an organization's custom properties
 	createdAt           time.Time
 }
@@ -79,6 +80,7 @@ func (st *state) seed(cfg Config, now time.Time) error {
 		a.canDelete = o.MembersCanDeleteRepos == nil || *o.MembersCanDeleteRepos
 		a.canChangeVisibility = o.MembersCanChangeRepoVisibility == nil || *o.MembersCanChangeRepoVisibility
 		a.saml = o.SAMLEnforced
+		a.ghas = o.AdvancedSecurity
 		for login, role := range o.Members {
 			st.ensureUser(login, now)
 			a.members[strings.ToLower(login)] = role
