@@ -59,6 +59,12 @@ type Org struct {
 	// Properties define the custom properties of the organization's
 	// repositories.
 	Properties []PropertyDef `json:"properties,omitempty"`
+	// MembersCanForkPrivateRepos mirrors
+	// members_can_fork_private_repositories; nil means false, GitHub's
+	// default for a new organization. While it is false, a private or
+	// internal repository can't be forked, and setting its allow_forking
+	// is refused.
+	MembersCanForkPrivateRepos *bool `json:"members_can_fork_private_repositories,omitempty"`
 }
 
 // Custom property value types, as GitHub names them.
@@ -253,6 +259,7 @@ type Repo struct {
 	// Variables are the repository's Actions variables, names in upper
 	// case.
 	Variables []Variable `json:"variables,omitempty"`
+	MergeSettings
 }
 
 // Variable is an Actions variable of a repository.
@@ -286,6 +293,7 @@ func (r Repo) clone() Repo {
 	r.Topics = append([]string(nil), r.Topics...)
 	r.Branches = append([]string(nil), r.Branches...)
 	r.Variables = append([]Variable(nil), r.Variables...)
+	r.MergeSettings = r.MergeSettings.clone()
 	if r.CustomProperties != nil {
 		props := make(map[string]any, len(r.CustomProperties))
 		for k, v := range r.CustomProperties {

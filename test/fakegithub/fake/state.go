@@ -26,6 +26,7 @@ type account struct {
 	// repository's visibility.
 	canChangeVisibility bool
 	saml                bool          // the organization enforces SAML SSO
+	canForkPrivate      bool          // members_can_fork_private_repositories
 	props               []PropertyDef // an organization's custom properties
 	createdAt           time.Time
 }
@@ -79,6 +80,7 @@ func (st *state) seed(cfg Config, now time.Time) error {
 		a.canDelete = o.MembersCanDeleteRepos == nil || *o.MembersCanDeleteRepos
 		a.canChangeVisibility = o.MembersCanChangeRepoVisibility == nil || *o.MembersCanChangeRepoVisibility
 		a.saml = o.SAMLEnforced
+		a.canForkPrivate = o.MembersCanForkPrivateRepos != nil && *o.MembersCanForkPrivateRepos
 		for login, role := range o.Members {
 			st.ensureUser(login, now)
 			a.members[strings.ToLower(login)] = role
@@ -185,6 +187,7 @@ func (st *state) fillDefaults(r *Repo, owner *account, now time.Time) {
 	if r.Visibility == "" {
 		r.Visibility = "public"
 	}
+	r.MergeSettings.fillDefaults()
 	// GitHub reports the default branch even before the first push
 	// creates it.
 	if r.DefaultBranch == "" {
