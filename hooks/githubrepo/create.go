@@ -36,6 +36,7 @@ func (s *session) createRepo(ctx context.Context, note string) (obs observation,
 		return obs, result{fail: fail(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
 	}
 	req, orgName := createRequest(s.repo), ""
+	addCreateSettings(req, spec, org)
 	if org {
 		req.CustomProperties, orgName = map[string]string{s.h.ClaimProperty: s.claim.String()}, spec.Owner
 	}

@@ -57,6 +57,7 @@ func diff(spec *v1.GitHubRepoSpec, name string, repo *github.Repository) plan {
 		setBool(f.Projects, repo.GetHasProjects(), &patch.HasProjects)
 		setBool(f.Discussions, repo.GetHasDiscussions(), &patch.HasDiscussions)
 	}
+	diffMerge(spec, repo, patch, set)
 	if changed {
 		p.patch = patch
 	}

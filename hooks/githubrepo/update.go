@@ -18,6 +18,10 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 	res := result{repo: obs.repo, etag: obs.etag, origin: obs.origin, note: obs.note, claimed: true}
 	needClaim := obs.decision == decideClaim || obs.decision == decideAdopt
 	p := diff(&s.repo.Spec, repoName(s.repo), obs.repo)
+	if f := settingsProblem(&s.repo.Spec, obs.repo, s.creds.app != nil); f != nil {
+		res.fail, res.claimed = f, !needClaim
+		return res
+	}
 	if !needClaim && p.empty() {
 		return res
 	}
@@ -76,7 +80,7 @@ func (s *session) steps(needClaim bool, p plan, origin v1.Origin) []step {
 		if p.patch.Name != nil {
 			name = "rename"
 		}
-		out = append(out, edit(name, "update the repository", p.patch))
+		out = append(out, edit(name, updateWhat(&s.repo.Spec, p.patch), p.patch))
 	}
 	if p.topics != nil {
 		out = append(out, step{"topics", func(ctx context.Context, r *github.Repository) (*github.Repository, *failure) {
