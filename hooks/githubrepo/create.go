@@ -71,7 +71,7 @@ func (s *session) createFailed(err error, attempt metav1.Time) result {
 	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "propert"):
 		return result{fail: s.claimFailure(err, true, spec.Owner, "create the repository")}
 	case code >= 400 && code < 500:
-		return result{fail: classify(err, "create the repository")}
+		return result{fail: classify(err, createWhat(spec))}
 	}
 	return result{fail: classify(err, "create the repository"), createAttempt: &attempt}
 }

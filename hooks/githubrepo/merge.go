@@ -205,3 +205,18 @@ func updateWhat(s *v1.GitHubRepoSpec, p *github.Repository) string {
 	}
 	return "update the repository (" + strings.Join(fields, ", ") + ")"
 }
+
+// createWhat says what a create does, naming the merge settings and flags
+// its request carries.
+func createWhat(s *v1.GitHubRepoSpec) string {
+	var names []string
+	for _, f := range mergeFields(s) {
+		if f.set && f.create {
+			names = append(names, f.name)
+		}
+	}
+	if len(names) == 0 {
+		return "create the repository"
+	}
+	return "create the repository (with " + strings.Join(names, ", ") + ")"
+}

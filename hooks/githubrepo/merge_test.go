@@ -273,6 +273,27 @@ func TestRefusedMergeSettingsAreInvalidSpec(t *testing.T) {
 	}
 }
 
+// TestRefusedCreateIsInvalidSpec: merge settings GitHub refuses in a
+// create request (a squash commit title while squash merging is off,
+// recorded in integrations/terraform-provider-github#2147) are reported
+// as InvalidSpec naming them, with GitHub's words; nothing is created.
+func TestRefusedCreateIsInvalidSpec(t *testing.T) {
+	h := newHarness(t, map[string]any{"owner": "acme", "name": "widgets",
+		"allowSquashMerge": false, "squashMergeCommitTitle": "PR_TITLE", "squashMergeCommitMessage": "PR_BODY"})
+	h.sync()
+	h.expect(v1.ConditionError, "True/InvalidSpec")
+	h.expect(v1.ConditionReady, "False/Creating")
+	msg := h.message(v1.ConditionError)
+	for _, s := range []string{"allowSquashMerge, squashMergeCommitTitle, squashMergeCommitMessage", "422 Repository creation failed.", "squash merge strategy"} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("message %q does not say %q", msg, s)
+		}
+	}
+	if repos := h.gh.Repos(); len(repos) != 0 {
+		t.Errorf("repositories %v, want none", names(repos))
+	}
+}
+
 // TestForkingOnlyWhereGitHubKeepsIt: allowForking asks for what GitHub
 // does not let anyone set on a public repository or a user's (both can
 // always be forked); hookops says so without a write, which would fail or
