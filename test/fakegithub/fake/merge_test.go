@@ -86,11 +86,11 @@ func TestMergeSettings(t *testing.T) {
 			body:    map[string]any{"allow_merge_commit": false, "allow_squash_merge": false, "allow_rebase_merge": false},
 			message: "Validation Failed", detail: "Either :allow_merge_commit, :allow_squash_merge or :allow_rebase_merge must be true"},
 		{name: "turning off the last merge method left", target: "acme/widgets",
-			edit:   func(r *fake.Repo) { r.AllowMergeCommit, r.AllowRebaseMerge = ptr(false), ptr(false) },
+			edit:   func(r *fake.Repo) { r.AllowMergeCommit, r.AllowRebaseMerge = boolp(false), boolp(false) },
 			method: "PATCH", path: "/repos/acme/widgets", body: map[string]any{"allow_squash_merge": false}, want: 422,
 			message: "Validation Failed", detail: "Either :allow_merge_commit, :allow_squash_merge or :allow_rebase_merge must be true"},
 		{name: "turning one on and another off", target: "acme/widgets",
-			edit:   func(r *fake.Repo) { r.AllowMergeCommit, r.AllowRebaseMerge = ptr(false), ptr(false) },
+			edit:   func(r *fake.Repo) { r.AllowMergeCommit, r.AllowRebaseMerge = boolp(false), boolp(false) },
 			method: "PATCH", path: "/repos/acme/widgets", body: map[string]any{"allow_squash_merge": false, "allow_rebase_merge": true}, want: 200,
 			shows: map[string]any{"allow_merge_commit": false, "allow_squash_merge": false, "allow_rebase_merge": true}},
 		{name: "squash title alone", method: "PATCH", path: "/repos/acme/widgets", want: 200,
@@ -106,16 +106,16 @@ func TestMergeSettings(t *testing.T) {
 			method: "PATCH", path: "/repos/acme/widgets", body: map[string]any{"squash_merge_commit_title": "COMMIT_OR_PR_TITLE"}, want: 422,
 			message: "Validation Failed"},
 		{name: "squash title while squash merging is off", target: "acme/widgets",
-			edit:   func(r *fake.Repo) { r.AllowSquashMerge = ptr(false) },
+			edit:   func(r *fake.Repo) { r.AllowSquashMerge = boolp(false) },
 			method: "PATCH", path: "/repos/acme/widgets", body: map[string]any{"squash_merge_commit_title": "PR_TITLE", "squash_merge_commit_message": "BLANK"}, want: 422,
 			message: "Validation Failed", detail: "Sorry, you need to allow the squash merge strategy in order to set the default squash commit message title or message. (no_squash_merge_strategy)"},
 		{name: "squash title while turning squash merging on", target: "acme/widgets",
-			edit:   func(r *fake.Repo) { r.AllowSquashMerge = ptr(false) },
+			edit:   func(r *fake.Repo) { r.AllowSquashMerge = boolp(false) },
 			method: "PATCH", path: "/repos/acme/widgets", want: 200,
 			body:  map[string]any{"allow_squash_merge": true, "squash_merge_commit_title": "PR_TITLE", "squash_merge_commit_message": "BLANK"},
 			shows: map[string]any{"allow_squash_merge": true, "squash_merge_commit_title": "PR_TITLE", "squash_merge_commit_message": "BLANK"}},
 		{name: "merge title while merge commits are off", target: "acme/widgets",
-			edit:   func(r *fake.Repo) { r.AllowMergeCommit = ptr(false) },
+			edit:   func(r *fake.Repo) { r.AllowMergeCommit = boolp(false) },
 			method: "PATCH", path: "/repos/acme/widgets", body: map[string]any{"merge_commit_title": "PR_TITLE", "merge_commit_message": "PR_BODY"}, want: 422,
 			message: "Validation Failed"},
 		{name: "merge message without its title", method: "PATCH", path: "/repos/acme/widgets", want: 422,
@@ -272,4 +272,4 @@ func TestMergeSettingsShownToPushersOnly(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func boolp(v bool) *bool { return &v }
