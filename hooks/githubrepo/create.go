@@ -44,6 +44,7 @@ func (s *session) createRepo(ctx context.Context, note string) (obs observation,
 		return s.createFromTemplate(ctx, note, metav1.NewTime(s.h.Now()))
 	}
 	req, orgName := createRequest(s.repo), ""
+	addCreateSettings(req, spec, org)
 	if org {
 		req.CustomProperties, orgName = s.createProperties(), spec.Owner
 	}
@@ -78,7 +79,7 @@ func (s *session) createFailed(err error, attempt metav1.Time) result {
 	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "propert"):
 		return result{fail: s.propertyFailure(err, spec.Owner, "create the repository")}
 	case code >= 400 && code < 500:
-		return result{fail: classify(err, "create the repository")}
+		return result{fail: classify(err, createWhat(spec))}
 	}
 	return result{fail: classify(err, "create the repository"), createAttempt: &attempt}
 }

@@ -63,6 +63,7 @@ func diff(spec *v1.GitHubRepoSpec, name string, repo *github.Repository) plan {
 		setBool(f.Projects, repo.GetHasProjects(), &patch.HasProjects)
 		setBool(f.Discussions, repo.GetHasDiscussions(), &patch.HasDiscussions)
 	}
+	diffMerge(spec, repo, patch, set)
 	if sa := securityPatch(spec.SecurityAndAnalysis, repo.GetSecurityAndAnalysis()); sa != nil {
 		patch.SecurityAndAnalysis, changed = sa, true
 	}

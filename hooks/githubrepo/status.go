@@ -46,6 +46,7 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, known identity, res result, finali
 	}
 	now := h.Now()
 	st.ObservedGeneration = r.Generation
+	st.ManagedSettings = managedSettings(&r.Spec)
 	remember(&st, known)
 	if res.repo != nil {
 		observe(&st, res.repo)

@@ -18,6 +18,10 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 	res := result{repo: obs.repo, etag: obs.etag, origin: obs.origin, note: obs.note, claimed: true}
 	needClaim := obs.decision == decideClaim || obs.decision == decideAdopt
 	p := diff(&s.repo.Spec, repoName(s.repo), obs.repo)
+	if f := settingsProblem(&s.repo.Spec, obs.repo, s.creds.app != nil); f != nil {
+		res.fail, res.claimed = f, !needClaim
+		return res
+	}
 	if f := s.planSecurity(ctx, obs.repo, &p); f != nil {
 		res.fail, res.claimed = f, !needClaim
 		return res
@@ -85,7 +89,7 @@ func (s *session) steps(needClaim bool, p plan, origin v1.Origin) []step {
 		if p.patch.Name != nil {
 			name = "rename"
 		}
-		st := edit(name, "update the repository", p.patch)
+		st := edit(name, updateWhat(&s.repo.Spec, p.patch), p.patch)
 		if p.patch.SecurityAndAnalysis != nil {
 			st = s.securedUpdate(name, p.patch)
 		}

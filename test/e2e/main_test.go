@@ -21,7 +21,7 @@ import (
 var env *stack.Stack
 
 // users are the fake GitHub's accounts, one per scenario, all admins of acme.
-var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "g1", "a1", "i1", "p1", "t1", "sa1"}
+var users = []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "c1", "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8", "g1", "a1", "i1", "p1", "t1", "sa1", "m1"}
 
 // appKey is the private key of the GitHub App installed on appco; appID is
 // its id.

@@ -64,6 +64,12 @@ type Org struct {
 	// for advanced security and secret scanning. Public repositories have
 	// secret scanning free; user accounts have no licence.
 	AdvancedSecurity bool `json:"advanced_security,omitempty"`
+	// MembersCanForkPrivateRepos mirrors
+	// members_can_fork_private_repositories; nil means false, GitHub's
+	// default for a new organization. While it is false, a private or
+	// internal repository can't be forked, and setting its allow_forking
+	// is refused.
+	MembersCanForkPrivateRepos *bool `json:"members_can_fork_private_repositories,omitempty"`
 }
 
 // Custom property value types, as GitHub names them.
@@ -268,6 +274,7 @@ type Repo struct {
 	// repository's body does not show it, only
 	// GET /repos/{owner}/{repo}/vulnerability-alerts does.
 	VulnerabilityAlerts bool `json:"vulnerability_alerts,omitempty"`
+	MergeSettings
 }
 
 // Variable is an Actions variable of a repository.
@@ -301,6 +308,7 @@ func (r Repo) clone() Repo {
 	r.Topics = append([]string(nil), r.Topics...)
 	r.Branches = append([]string(nil), r.Branches...)
 	r.Variables = append([]Variable(nil), r.Variables...)
+	r.MergeSettings = r.MergeSettings.clone()
 	if r.CustomProperties != nil {
 		props := make(map[string]any, len(r.CustomProperties))
 		for k, v := range r.CustomProperties {

@@ -49,8 +49,11 @@ func fixtureConfig(repo fake.Repo) fake.Config {
 
 // addedSinceRecording are keys GitHub's OpenAPI description now requires,
 // or GitHub now shows (security_and_analysis, since 2020, to admins), that
-// the recordings (2017) predate.
-var addedSinceRecording = []string{"has_discussions", "custom_properties", "security_and_analysis"}
+// the recordings (2017) predate, and the default merge commit titles and
+// messages GitHub added in August 2022
+// (https://github.blog/changelog/2022-08-23-new-options-for-controlling-the-default-commit-message-when-merging-a-pull-request/).
+var addedSinceRecording = []string{"has_discussions", "custom_properties", "security_and_analysis",
+	"squash_merge_commit_title", "squash_merge_commit_message", "merge_commit_title", "merge_commit_message"}
 
 // headersThatMatter are the recorded headers a client acts on.
 var headersThatMatter = []string{

@@ -3,6 +3,7 @@ package fake
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -117,6 +118,8 @@ func (s *Server) orgBody(r *http.Request, a *account) map[string]any {
 		"members_can_create_repositories":    a.canCreate,
 		"members_can_delete_repositories":    a.canDelete,
 		"members_can_change_repo_visibility": a.canChangeVisibility,
+
+		"members_can_fork_private_repositories": a.canForkPrivate,
 	}
 }
 
@@ -145,6 +148,7 @@ func (s *Server) repoBody(r *http.Request, repo *Repo, p perm, withCloneToken bo
 	if p >= permAdmin {
 		b["security_and_analysis"] = securityBody(repo)
 	}
+	hideMergeSettings(b, callFrom(r), p)
 	return b
 }
 
@@ -166,17 +170,15 @@ func (s *Server) repoBodyAt(base string, repo *Repo, p perm, withCloneToken bool
 		"has_issues": repo.HasIssues, "has_projects": repo.HasProjects, "has_downloads": repo.HasDownloads,
 		"has_wiki": repo.HasWiki, "has_pages": false, "has_discussions": repo.HasDiscussions,
 		"forks_count": 0, "mirror_url": nil, "archived": repo.Archived, "disabled": false, "open_issues_count": 0,
-		"license": licenseBody(base, repo.License), "allow_forking": true, "is_template": repo.IsTemplate,
-		"web_commit_signoff_required": false, "topics": append([]string{}, repo.Topics...),
+		"license": licenseBody(base, repo.License), "is_template": repo.IsTemplate, "topics": append([]string{}, repo.Topics...),
 		"visibility": repo.Visibility, "forks": 0, "open_issues": 0, "watchers": repo.Stars,
 		"default_branch": repo.DefaultBranch,
 		"permissions": map[string]bool{
 			"admin": p >= permAdmin, "maintain": p >= permAdmin, "push": p >= permPush, "triage": p >= permPush, "pull": p >= permPull,
 		},
-		"allow_squash_merge": true, "allow_merge_commit": true, "allow_rebase_merge": true,
-		"allow_auto_merge": false, "delete_branch_on_merge": false, "allow_update_branch": false,
-		"use_squash_pr_title_as_default": false, "network_count": 0, "subscribers_count": 0,
+		"network_count": 0, "subscribers_count": 0,
 	}
+	maps.Copy(b, mergeBody(repo, owner))
 	for k, suffix := range repoLinks {
 		b[k] = api + suffix
 	}

@@ -95,6 +95,7 @@ func set[T any](dst *T, v *T) {
 
 type createBody struct {
 	settings
+	mergeRequest
 	Name              *string `json:"name"`
 	AutoInit          bool    `json:"auto_init"`
 	GitignoreTemplate string  `json:"gitignore_template"`
@@ -130,6 +131,11 @@ func (s *Server) createRepo(r *http.Request, c *call) reply {
 	repo.CreatedBy = c.user
 	if ferr := in.apply(&repo, owner.org); ferr != nil {
 		return errReply(http.StatusUnprocessableEntity, "Repository creation failed.", doc, *ferr)
+	}
+	repo.MergeSettings.fillDefaults()
+	in.mergeRequest.keepOwnersOnly(c, owner)
+	if rep, ok := in.mergeRequest.applyTo(&repo, doc, "Repository creation failed."); !ok {
+		return rep
 	}
 	if owner.org {
 		props, problem := owner.initialProperties(in.CustomProperties)
@@ -308,6 +314,8 @@ func (s *Server) getRepo(r *http.Request, repo *Repo, p perm) reply {
 
 type patchBody struct {
 	settings
+	mergeRequest
+	flagsRequest
 	Name          *string `json:"name"`
 	Archived      *bool   `json:"archived"`
 	DefaultBranch *string `json:"default_branch"`
@@ -323,7 +331,7 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 		return rep
 	}
 	unarchiving := in.Archived != nil && !*in.Archived
-	if repo.Archived && !unarchiving && (!in.settings.empty() || in.Name != nil || in.DefaultBranch != nil || in.SecurityAndAnalysis != nil) {
+	if repo.Archived && !unarchiving && (!in.settings.empty() || !in.mergeRequest.empty() || !in.flagsRequest.empty() || in.Name != nil || in.DefaultBranch != nil || in.SecurityAndAnalysis != nil) {
 		return errReply(http.StatusForbidden, archivedReadOnly, docUpdateRepo)
 	}
 	before, next := repo.clone(), repo.clone()
@@ -337,6 +345,12 @@ func (s *Server) updateRepo(r *http.Request, repo *Repo, p perm) reply {
 	if next.Visibility != repo.Visibility && owner.org && !owner.canChangeVisibility &&
 		owner.members[strings.ToLower(callFrom(r).user)] != RoleAdmin {
 		return errReply(http.StatusUnprocessableEntity, visibilityLocked, docUpdateRepo)
+	}
+	if rep, ok := in.mergeRequest.applyTo(&next, docUpdateRepo, "Validation Failed"); !ok {
+		return rep
+	}
+	if rep, ok := in.flagsRequest.applyTo(&next, owner, docUpdateRepo); !ok {
+		return rep
 	}
 	if rep, ok := in.SecurityAndAnalysis.apply(&next, owner); !ok {
 		return rep

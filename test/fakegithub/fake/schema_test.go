@@ -92,6 +92,9 @@ func TestSchemaConformance(t *testing.T) {
 		{"create in org", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "new", "visibility": "private", "has_wiki": false}, 201},
 		{"create in org taken", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "Widgets"}, 422},
 		{"create in org forbidden", "POST", "/orgs/locked/repos", devToken, map[string]any{"name": "x"}, 403},
+		{"create in org with merge settings", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "new", "allow_merge_commit": false,
+			"allow_auto_merge": true, "delete_branch_on_merge": true, "squash_merge_commit_title": "PR_TITLE", "squash_merge_commit_message": "BLANK", "is_template": true}, 201},
+		{"create for user leaving no merge method", "POST", "/user/repos", octocatToken, map[string]any{"name": "new", "allow_merge_commit": false, "allow_squash_merge": false, "allow_rebase_merge": false}, 422},
 		{"create in org unknown property", "POST", "/orgs/acme/repos", octocatToken, map[string]any{"name": "x", "custom_properties": map[string]any{"colour": "red"}}, 422},
 		{"get repo", "GET", "/repos/acme/widgets", octocatToken, nil, 200},
 		{"get private repo", "GET", "/repos/octocat/personal", octocatToken, nil, 200},
@@ -102,6 +105,14 @@ func TestSchemaConformance(t *testing.T) {
 		{"update repo archived", "PATCH", "/repos/acme/gadgets", octocatToken, map[string]any{"description": "x"}, 403},
 		{"update repo missing", "PATCH", "/repos/acme/none", octocatToken, map[string]any{"description": "x"}, 404},
 		{"update repo renamed", "PATCH", "/repos/acme/old-gadgets", octocatToken, map[string]any{"archived": false}, 307},
+		{"update merge settings", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"allow_rebase_merge": false, "allow_auto_merge": true,
+			"allow_update_branch": true, "delete_branch_on_merge": true, "squash_merge_commit_title": "PR_TITLE", "squash_merge_commit_message": "PR_BODY",
+			"merge_commit_title": "PR_TITLE", "merge_commit_message": "BLANK", "web_commit_signoff_required": true, "allow_forking": false, "is_template": true}, 200},
+		{"update leaving no merge method", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"allow_merge_commit": false, "allow_squash_merge": false, "allow_rebase_merge": false}, 422},
+		{"update merge message without title", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"merge_commit_message": "PR_BODY"}, 422},
+		{"update squash title outside the enum", "PATCH", "/repos/acme/widgets", octocatToken, map[string]any{"squash_merge_commit_title": "x", "squash_merge_commit_message": "BLANK"}, 422},
+		{"update forking of a user's private repo", "PATCH", "/repos/octocat/personal", octocatToken, map[string]any{"allow_forking": false}, 422},
+		{"update forking where the org forbids it", "PATCH", "/repos/acme/secret", octocatToken, map[string]any{"allow_forking": false}, 422},
 		{"delete repo", "DELETE", "/repos/acme/widgets", octocatToken, nil, 204},
 		{"delete repo not admin", "DELETE", "/repos/acme/widgets", devToken, nil, 403},
 		{"delete repo missing", "DELETE", "/repos/acme/none", octocatToken, nil, 404},
@@ -153,7 +164,7 @@ func TestSchemaConformance(t *testing.T) {
 	doc := loadSpec(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, base, _ := start(t)
+			s, base, _ := start(t, fake.WithConfig(mergeConfig()))
 			addArchivedRenamed(t, s)
 			addProperties(t, base)
 			addTemplate(t, s)

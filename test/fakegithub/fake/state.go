@@ -27,6 +27,7 @@ type account struct {
 	canChangeVisibility bool
 	saml                bool          // the organization enforces SAML SSO
 	ghas                bool          // the organization has GitHub Advanced Security
+	canForkPrivate      bool          // members_can_fork_private_repositories
 	props               []PropertyDef // an organization's custom properties
 	createdAt           time.Time
 }
@@ -81,6 +82,7 @@ func (st *state) seed(cfg Config, now time.Time) error {
 		a.canChangeVisibility = o.MembersCanChangeRepoVisibility == nil || *o.MembersCanChangeRepoVisibility
 		a.saml = o.SAMLEnforced
 		a.ghas = o.AdvancedSecurity
+		a.canForkPrivate = o.MembersCanForkPrivateRepos != nil && *o.MembersCanForkPrivateRepos
 		for login, role := range o.Members {
 			st.ensureUser(login, now)
 			a.members[strings.ToLower(login)] = role
@@ -187,6 +189,7 @@ func (st *state) fillDefaults(r *Repo, owner *account, now time.Time) {
 	if r.Visibility == "" {
 		r.Visibility = "public"
 	}
+	r.MergeSettings.fillDefaults()
 	// GitHub reports the default branch even before the first push
 	// creates it.
 	if r.DefaultBranch == "" {
