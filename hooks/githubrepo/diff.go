@@ -27,7 +27,13 @@ type plan struct {
 }
 
 func (p plan) empty() bool {
-	return !p.unarchive && p.patch == nil && p.topics == nil && p.defaultBranch == nil && p.properties == nil && !p.securityWrites() && !p.archive
+	return !p.unarchive && !p.edits() && !p.archive
+}
+
+// edits says whether the plan writes anything besides archiving or
+// unarchiving: what an archived repository refuses.
+func (p plan) edits() bool {
+	return p.patch != nil || p.topics != nil || p.defaultBranch != nil || p.properties != nil || p.securityWrites()
 }
 
 // diff compares the spec with the observed repository. Fields the spec

@@ -489,3 +489,25 @@ func TestTemplateDefaultBranch(t *testing.T) {
 		})
 	}
 }
+
+// A repository generated in an organization whose required multi_select
+// property has a default answers with that value as a JSON list, which
+// go-github's map of strings cannot hold: the generate answer is decoded
+// like every other repository answer, and the spec's custom properties are
+// then written by the update after the claim.
+func TestTemplateWithListProperty(t *testing.T) {
+	cfg := fake.DefaultConfig()
+	cfg.Orgs[0].Properties = append(cfg.Orgs[0].Properties,
+		fake.PropertyDef{Name: "langs", ValueType: fake.PropertyMultiSelect, AllowedValues: []string{"go", "rust"}, Required: true, DefaultValue: []string{"go"}},
+		fake.PropertyDef{Name: "team", ValueType: fake.PropertyString})
+	h := newHarness(t, map[string]any{"owner": "acme", "name": "svc",
+		"template":         map[string]any{"owner": "acme", "name": "starter"},
+		"customProperties": map[string]any{"team": "payments"}}, fake.WithConfig(cfg))
+	seedTemplate(t, h.gh)
+	h.sync()
+	h.expect(v1.ConditionSynced, "True/ReconcileSuccess")
+	r := h.repo("acme", "svc")
+	if claimOn(r) == "" || r.CustomProperties["team"] != "payments" {
+		t.Errorf("custom properties %v: want the claim and team=payments", r.CustomProperties)
+	}
+}

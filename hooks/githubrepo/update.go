@@ -30,7 +30,7 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 		return res
 	}
 	current := obs.repo
-	if current.GetArchived() && !p.unarchive && (needClaim || p.patch != nil || p.topics != nil || p.defaultBranch != nil || p.properties != nil || p.securityWrites()) {
+	if current.GetArchived() && !p.unarchive && (needClaim || p.edits()) {
 		res.fail = fail(v1.ReasonInvalidSpec,
 			"repository %s is archived on GitHub, so it is read-only: set spec.archived: false to unarchive it and apply the spec", current.GetFullName())
 		res.claimed = !needClaim
