@@ -290,19 +290,19 @@ func (g *gitHub) vulnerabilityAlerts(ctx context.Context, owner, name string) (b
 }
 
 func (g *gitHub) setVulnerabilityAlerts(ctx context.Context, owner, name string, on bool) error {
-	set := g.c.Repositories.DisableVulnerabilityAlerts
-	if on {
-		set = g.c.Repositories.EnableVulnerabilityAlerts
-	}
-	resp, err := set(ctx, owner, name)
-	g.track(resp)
-	return err
+	return g.toggle(ctx, owner, name, on, g.c.Repositories.EnableVulnerabilityAlerts, g.c.Repositories.DisableVulnerabilityAlerts)
 }
 
 func (g *gitHub) setSecurityUpdates(ctx context.Context, owner, name string, on bool) error {
-	set := g.c.Repositories.DisableAutomatedSecurityFixes
+	return g.toggle(ctx, owner, name, on, g.c.Repositories.EnableAutomatedSecurityFixes, g.c.Repositories.DisableAutomatedSecurityFixes)
+}
+
+// toggle switches a repository feature that has an endpoint of its own,
+// PUT to turn it on and DELETE to turn it off.
+func (g *gitHub) toggle(ctx context.Context, owner, name string, on bool, enable, disable func(context.Context, string, string) (*github.Response, error)) error {
+	set := disable
 	if on {
-		set = g.c.Repositories.EnableAutomatedSecurityFixes
+		set = enable
 	}
 	resp, err := set(ctx, owner, name)
 	g.track(resp)
