@@ -57,7 +57,8 @@ func TestShippedControllerFromFiles(t *testing.T) {
 	if h.timeout != 10*time.Second || h.version != metacontroller.V1 || h.strict {
 		t.Errorf("finalize hook = %+v, want 10s, v1, loose", h)
 	}
-	if c.resync != 300*time.Second || !c.generateSelector || c.children[0].method != methodInPlace {
+	// No resync period: each sync's resyncAfterSeconds spreads them.
+	if c.resync != 0 || !c.generateSelector || c.children[0].method != methodInPlace {
 		t.Errorf("resync %s, generateSelector %v, children %+v", c.resync, c.generateSelector, c.children)
 	}
 }
