@@ -2,6 +2,7 @@ package githubrepo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -63,9 +64,15 @@ func classify(err error, what string) *failure {
 	if status, ok := tokenRefusal(err); ok {
 		return installationRefused(status, what)
 	}
+	var syntax *json.SyntaxError
+	var shape *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fail(v1.ReasonGitHubUnavailable, "GitHub did not answer in time while trying to %s; retrying with backoff", what)
+	case errors.As(err, &syntax), errors.As(err, &shape):
+		// GitHub answered, but not in the shape hookops reads: a proxy's
+		// error page, or a field GitHub has changed.
+		return fail(v1.ReasonGitHubUnavailable, "GitHub's answer could not be read while trying to %s: %s; retrying with backoff", what, scrub(err))
 	default:
 		return fail(v1.ReasonGitHubUnavailable, "GitHub could not be reached while trying to %s: %s; retrying with backoff", what, scrub(err))
 	}

@@ -3,9 +3,12 @@ package githubrepo
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,6 +164,29 @@ func TestClassifyRateLimits(t *testing.T) {
 			f := classify(c.err, "create the repository")
 			if f.reason != v1.ReasonRateLimited || f.secondary != c.secondary || (c.primary && !f.resetAt.Equal(reset)) || !strings.Contains(f.message, c.word) {
 				t.Errorf("failure %+v, want RateLimited (primary %v, secondary %v) saying %q", f, c.primary, c.secondary, c.word)
+			}
+		})
+	}
+}
+
+// Failures without an answer GitHub gave say what happened: no answer in
+// time, no connection, or an answer that could not be read.
+func TestClassifyUnanswered(t *testing.T) {
+	var shape error = &json.UnmarshalTypeError{Value: "array", Field: "custom_properties", Type: reflect.TypeFor[string]()}
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), "GitHub did not answer in time while trying to read"},
+		{"connection refused", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), "GitHub could not be reached while trying to read"},
+		{"unreadable body", fmt.Errorf("decode: %w", shape), "GitHub's answer could not be read while trying to read"},
+		{"not JSON", fmt.Errorf("decode: %w", json.Unmarshal([]byte("<html>"), new(any))), "GitHub's answer could not be read while trying to read"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := classify(c.err, "read the repository")
+			if f.reason != v1.ReasonGitHubUnavailable || !strings.Contains(f.message, c.want) {
+				t.Errorf("failure %+v, want GitHubUnavailable saying %q", f, c.want)
 			}
 		})
 	}
