@@ -132,6 +132,7 @@ func TestGitHubMetrics(t *testing.T) {
 	for _, want := range []string{
 		`hookops_github_requests_total{code="201",operation="POST /orgs/{org}/repos"} 1`,
 		`hookops_github_requests_total{code="404",operation="GET /repos/{owner}/{repo}"} 1`,
+		`hookops_github_request_duration_seconds_count{operation="POST /orgs/{org}/repos"} 1`,
 		`hookops_github_budget_remaining{credential="`,
 		`hookops_github_not_modified_total 0`,
 		`hookops_hook_requests_total{code="200",controller="githubrepo",hook="sync"} 1`,

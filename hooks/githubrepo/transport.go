@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -75,7 +76,9 @@ func (o observed) RoundTrip(r *http.Request) (*http.Response, error) {
 	route := routeOf(r.URL.Path)
 	span := trace.SpanFromContext(r.Context())
 	span.SetAttributes(attribute.String("http.route", route))
+	start := time.Now()
 	resp, err := o.base.RoundTrip(r)
+	took := time.Since(start)
 	code := "error"
 	if err == nil {
 		code = strconv.Itoa(resp.StatusCode)
@@ -88,6 +91,6 @@ func (o observed) RoundTrip(r *http.Request) (*http.Response, error) {
 			o.metrics.notModified()
 		}
 	}
-	o.metrics.request(r.Method+" "+route, code)
+	o.metrics.request(r.Method+" "+route, code, took)
 	return resp, err
 }

@@ -19,8 +19,11 @@ import (
 const (
 	requestsMetric = "hookops_hook_requests_total"
 	durationMetric = "hookops_hook_request_duration_seconds"
-	rssMetric      = "process_resident_memory_bytes"
-	cpuMetric      = "process_cpu_seconds_total"
+	// githubDurationMetric is the hooks' wait for each GitHub request
+	// (hooks/githubrepo/metrics.go).
+	githubDurationMetric = "hookops_github_request_duration_seconds"
+	rssMetric            = "process_resident_memory_bytes"
+	cpuMetric            = "process_cpu_seconds_total"
 )
 
 // sample is one line of the Prometheus text format.

@@ -259,7 +259,27 @@ func latencies(from, to scrape, secs float64) []latency {
 	if all.count > 0 {
 		out = append(out, newLatency(allHooks, all, secs))
 	}
+	// The GitHub requests the hooks waited for, so that a hook's latency
+	// can be told apart from GitHub's (here the fake's).
+	for _, op := range labelValues(to, githubDurationMetric+"_count", "operation") {
+		want := map[string]string{"operation": op}
+		d := to.histogram(githubDurationMetric, want).minus(from.histogram(githubDurationMetric, want))
+		if d.count > 0 {
+			out = append(out, newLatency("GitHub "+op, d, secs))
+		}
+	}
 	return out
+}
+
+// labelValues lists the values of label among the series named name.
+func labelValues(sc scrape, name, label string) []string {
+	seen := map[string]bool{}
+	for _, s := range sc {
+		if s.name == name {
+			seen[s.labels[label]] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func newLatency(name string, h histogram, secs float64) latency {

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +23,35 @@ hookops_hook_request_duration_seconds_sum{controller="githubrepo",hook="sync"} 0
 hookops_hook_request_duration_seconds_count{controller="githubrepo",hook="sync"} 100
 hookops_hook_requests_total{code="200",controller="conversion",hook="convert"} 7
 hookops_hook_requests_total{code="200",controller="githubrepo",hook="sync"} 100
+hookops_github_request_duration_seconds_bucket{operation="GET /repositories/{id}",le="0.001"} 60
+hookops_github_request_duration_seconds_bucket{operation="GET /repositories/{id}",le="0.005"} 100
+hookops_github_request_duration_seconds_bucket{operation="GET /repositories/{id}",le="+Inf"} 100
+hookops_github_request_duration_seconds_sum{operation="GET /repositories/{id}"} 0.1
+hookops_github_request_duration_seconds_count{operation="GET /repositories/{id}"} 100
 go_info{version="go1.26"} 1
 process_resident_memory_bytes 4.5e+07
 `
+
+// The GitHub requests get rows of their own after the hooks, so that the
+// hook's latency can be told apart from GitHub's.
+func TestLatencyRows(t *testing.T) {
+	sc, err := parseMetrics(strings.NewReader(exposition), hookSeries...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := latencies(nil, sc, 10)
+	var names []string
+	for _, l := range rows {
+		names = append(names, l.Hook)
+	}
+	want := []string{"githubrepo/sync", allHooks, "GitHub GET /repositories/{id}"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("rows %v, want %v", names, want)
+	}
+	if gh := rows[2]; gh.Calls != 100 || gh.AtMost5ms != 1 {
+		t.Errorf("GitHub row %+v, want 100 calls, all within 5 ms", gh)
+	}
+}
 
 func TestParseAndQuantiles(t *testing.T) {
 	sc, err := parseMetrics(strings.NewReader(exposition), hookSeries...)
