@@ -91,9 +91,10 @@ func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[
 		}
 		claimants := Claimants(sources, ns)
 		cur := standing[ns.Name]
+		held := holder(cur, sources)
 		switch i := slices.IndexFunc(claimants, func(s Source) bool { return s.Ref() == key }); {
-		case i == 0 && holder(cur, sources) != nil:
-			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: target(key, ns), Source: key, Winner: holder(cur, sources).Ref()})
+		case i == 0 && held != nil:
+			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: target(key, ns), Source: key, Winner: held.Ref()})
 		case i == 0:
 			if hash == "" {
 				hash = Hash(&claimants[0].Object)
@@ -156,10 +157,10 @@ func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, our
 	for _, group := range byKindAndName(sources) {
 		claimants := Claimants(group, ns)
 		place := target(group[0].Ref(), ns)
-		if cur := standing[place]; ns.Accepts() && holder(cur, group) != nil && ours(cur) {
+		if cur, held := standing[place], holder(standing[place], group); held != nil && ns.Accepts() && ours(cur) {
 			plan.Copies = append(plan.Copies, asIs(cur))
 			for _, c := range claimants {
-				plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: place, Source: c.Ref(), Winner: holder(cur, group).Ref()})
+				plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: place, Source: c.Ref(), Winner: held.Ref()})
 			}
 			continue
 		}
