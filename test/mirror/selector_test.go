@@ -132,11 +132,15 @@ func scenarioSelector(t *testing.T, e *env, p string) {
 }
 
 // scenarioInvalidSelector: a selector that does not parse copies nothing,
-// is reported, and leaves the copies made before as they are until fixed.
+// is reported, and leaves the copies made before as they are until fixed;
+// another source of that name does not take them over meanwhile.
 func scenarioInvalidSelector(t *testing.T, e *env, p string) {
 	key := "tier-" + p
-	src, a, b := p+"-src", p+"-a", p+"-b"
+	// The rival's namespace sorts after src's, so that src stays the older
+	// source even if both were created within one second.
+	src, rival, a, b := p+"-src", p+"-z-rival", p+"-a", p+"-b"
 	e.namespace(t, src, false)
+	e.namespace(t, rival, false)
 	e.labelledNamespace(t, a, true, map[string]string{key: "gold"})
 	e.labelledNamespace(t, b, true, nil)
 	e.configMap(t, selectorSource(src, "settings", "", key+"=gold", map[string]string{"color": "blue"}))
@@ -151,6 +155,8 @@ func scenarioInvalidSelector(t *testing.T, e *env, p string) {
 		e.invalidReported(t, mirror.ConfigMap, src, "settings", ns)
 		e.invalidReported(t, mirror.ConfigMap, src, "fresh", ns)
 	}
+	e.configMap(t, cmSource(rival, "settings", a, map[string]string{"color": "green"}))
+	e.reported(t, mirror.Held, mirror.ConfigMap, a, rival, "settings")
 	ctx := testkit.Context(t)
 	for _, ns := range []string{a, b} {
 		if ok, detail := e.absent(ctx, mirror.ConfigMap, ns, "fresh"); !ok {
@@ -167,7 +173,8 @@ func scenarioInvalidSelector(t *testing.T, e *env, p string) {
 
 	e.patch(t, mirror.ConfigMap, src, "settings", fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, mirror.AnnotationToNamespaceSelector, key+" in (gold)"))
 	e.patch(t, mirror.ConfigMap, src, "fresh", fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, mirror.AnnotationToNamespaceSelector))
-	e.copied(t, mirror.ConfigMap, src, "settings", a)
+	e.copied(t, mirror.ConfigMap, src, "settings", a) // fixed, and the older source
+	e.reported(t, mirror.Contended, mirror.ConfigMap, a, rival, "settings")
 	e.copied(t, mirror.ConfigMap, src, "fresh", a)
 	e.copied(t, mirror.ConfigMap, src, "fresh", b)
 	if ok, detail := e.absent(ctx, mirror.ConfigMap, b, "settings"); !ok {
