@@ -32,7 +32,8 @@ type Conflict struct {
 	Target Ref
 	// Source is the source whose copy it is.
 	Source Ref
-	// Winner is the source that gets the place instead (Contended only).
+	// Winner is the source that gets the place instead (Contended), or
+	// whose copy keeps it (Held).
 	Winner Ref
 }
 
@@ -44,6 +45,8 @@ func (c Conflict) String() string {
 		return fmt.Sprintf("%s: the copy of %s has another Secret type than its source and a type cannot change; delete the copy to have it recreated", c.Target, c.Source.Path())
 	case Contended:
 		return fmt.Sprintf("%s: wanted by %s and %s; %s wins as the older source", c.Target, c.Winner.Path(), c.Source.Path(), c.Winner.Path())
+	case Held:
+		return fmt.Sprintf("%s: holds the copy of %s, whose %s is invalid; left as it is, no copy of %s there until that is fixed", c.Target, c.Winner.Path(), AnnotationToNamespaceSelector, c.Source.Path())
 	}
 	return fmt.Sprintf("%s: %s (source %s)", c.Target, c.Reason, c.Source.Path())
 }
@@ -62,6 +65,9 @@ type Step struct {
 type SourcePlan struct {
 	Steps     []Step
 	Conflicts []Conflict
+	// Invalid is set when the source cannot be read: nothing is copied
+	// from it and its copies are left as they are.
+	Invalid *Invalid
 }
 
 // PlanSource decides what the source named key needs in every namespace.
@@ -71,8 +77,12 @@ type SourcePlan struct {
 // source it came from. A copy is deleted by the source it names where no
 // source wants that place any more; where another source wins the place, the
 // winner takes the copy over (or replaces it when the Secret type differs),
-// so that a namespace is not left without the object in between.
+// so that a namespace is not left without the object in between. A source
+// that cannot be read keeps its copies, and no other source takes them over.
 func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[string]*Object) SourcePlan {
+	if self := find(sources, key); self != nil && self.Err != nil {
+		return planInvalid(self, namespaces, standing)
+	}
 	var plan SourcePlan
 	var hash string // of key's content, computed once it is needed
 	for _, ns := range namespaces {
@@ -81,7 +91,10 @@ func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[
 		}
 		claimants := Claimants(sources, ns)
 		cur := standing[ns.Name]
+		held := holder(cur, sources)
 		switch i := slices.IndexFunc(claimants, func(s Source) bool { return s.Ref() == key }); {
+		case i == 0 && held != nil:
+			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: target(key, ns), Source: key, Winner: held.Ref()})
 		case i == 0:
 			if hash == "" {
 				hash = Hash(&claimants[0].Object)
@@ -124,16 +137,33 @@ type NamespacePlan struct {
 	// they are because of a TypeMismatch.
 	Copies    []Object
 	Conflicts []Conflict
+	// Invalid lists every source that cannot be read (whichever namespace
+	// it would copy to, which an invalid selector cannot tell), for the
+	// namespace to report; empty when the namespace does not accept copies.
+	Invalid []Invalid
 }
 
 // PlanNamespace decides which copies should stand in ns, given every
 // source and the objects standing in ns by kind and name. ours says which
 // standing objects the caller may change. An object that is not ours is
 // never in the plan, so returning the plan can neither overwrite nor adopt it.
+// A copy of a source that cannot be read is returned as it is, so that it
+// stays, and keeps its place from other sources.
 func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, ours func(*Object) bool) NamespacePlan {
 	var plan NamespacePlan
+	if ns.Accepts() {
+		plan.Invalid = InvalidSources(sources)
+	}
 	for _, group := range byKindAndName(sources) {
 		claimants := Claimants(group, ns)
+		place := target(group[0].Ref(), ns)
+		if cur, held := standing[place], holder(standing[place], group); held != nil && ns.Accepts() && ours(cur) {
+			plan.Copies = append(plan.Copies, asIs(cur))
+			for _, c := range claimants {
+				plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: place, Source: c.Ref(), Winner: held.Ref()})
+			}
+			continue
+		}
 		if len(claimants) == 0 {
 			continue
 		}
@@ -224,15 +254,19 @@ func byKindAndName(sources []Source) [][]Source {
 	return out
 }
 
-// ConflictsAnnotation renders conflicts for the namespace annotation, one
-// per line in a stable order; nil when there are none, which removes it.
-func ConflictsAnnotation(conflicts []Conflict) *string {
-	if len(conflicts) == 0 {
+// ConflictsAnnotation renders conflicts, and the sources that cannot be
+// read, for the namespace annotation, one per line in a stable order; nil
+// when there are none, which removes it.
+func ConflictsAnnotation(conflicts []Conflict, invalid ...Invalid) *string {
+	if len(conflicts)+len(invalid) == 0 {
 		return nil
 	}
-	lines := make([]string, len(conflicts))
-	for i, c := range conflicts {
-		lines[i] = c.String()
+	lines := make([]string, 0, len(conflicts)+len(invalid))
+	for _, c := range conflicts {
+		lines = append(lines, c.String())
+	}
+	for _, inv := range invalid {
+		lines = append(lines, inv.String())
 	}
 	slices.Sort(lines)
 	s := strings.Join(lines, "\n")

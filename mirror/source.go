@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Source is a ConfigMap or Secret that asks to be copied.
@@ -12,12 +13,22 @@ type Source struct {
 	Object
 	// Patterns are the parsed to-namespaces annotation.
 	Patterns []string
+	// Selector is the parsed to-namespace-selector annotation; nil when
+	// there is none.
+	Selector labels.Selector
+	// Err says why the source's annotations cannot be read (an invalid
+	// selector). Such a source wants no namespace, and its copies are left
+	// as they are (see Invalid).
+	Err error
 }
 
 // ParseSource returns o as a source, or false when it is not one: it must
-// carry the enabled label and a non-empty to-namespaces annotation, must
-// not be a copy itself (which would copy copies) nor be on its way out, and
-// a service-account token is never mirrored, whatever its labels say.
+// carry the enabled label and a non-blank to-namespaces or
+// to-namespace-selector annotation, must not be a copy itself (which would
+// copy copies) nor be on its way out, and a service-account token is never
+// mirrored, whatever its labels say. A source whose selector does not parse
+// is still a source, with Err set, so that its copies are kept and the
+// error reported rather than its copies deleted as if it had gone.
 func ParseSource(o Object) (Source, bool) {
 	switch {
 	case o.Labels[LabelEnabled] != "true",
@@ -27,16 +38,18 @@ func ParseSource(o Object) (Source, bool) {
 		return Source{}, false
 	}
 	patterns := ParsePatterns(o.Annotations[AnnotationToNamespaces])
-	if len(patterns) == 0 {
+	selector, err := ParseSelector(o.Annotations[AnnotationToNamespaceSelector])
+	if len(patterns) == 0 && selector == nil && err == nil {
 		return Source{}, false
 	}
-	return Source{Object: o, Patterns: patterns}, true
+	return Source{Object: o, Patterns: patterns, Selector: selector, Err: err}, true
 }
 
 // Wants reports whether the source should have a copy in ns: ns accepts
-// copies, is not the source's own namespace, and matches a pattern.
+// copies, is not the source's own namespace, and the source selects it
+// (a name, a glob or its selector matches).
 func (s *Source) Wants(ns Namespace) bool {
-	return ns.Name != s.Namespace && ns.Accepts() && MatchAny(s.Patterns, ns.Name)
+	return ns.Name != s.Namespace && ns.Accepts() && s.Selects(ns)
 }
 
 // Claimants returns the sources that want a copy in ns, best claim first.

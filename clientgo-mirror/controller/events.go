@@ -40,29 +40,31 @@ func (c *Controller) enqueueNamed(kind mirror.Kind, name string) {
 	}
 }
 
-// onNamespaceUpdate reacts only to what decides whether a namespace takes
-// copies, so that the namespace's own bookkeeping updates cost nothing.
+// onNamespaceUpdate reacts only to what decides which copies a namespace
+// takes (its consent and, for selectors, its labels), so that the
+// namespace's own bookkeeping updates cost nothing.
 func (c *Controller) onNamespaceUpdate(old, cur any) {
 	o, ok1 := old.(*corev1.Namespace)
 	n, ok2 := cur.(*corev1.Namespace)
-	if ok1 && ok2 && mirror.NamespaceFrom(o).Accepts() == mirror.NamespaceFrom(n).Accepts() {
+	if ok1 && ok2 && !mirror.NamespaceChanged(mirror.NamespaceFrom(o), mirror.NamespaceFrom(n)) {
 		return
 	}
 	c.onNamespace(cur)
 }
 
-// onNamespace queues every source whose patterns name the namespace, and
-// the sources of copies standing in it, so that a namespace created or
-// relabelled gets (or loses) its copies at once rather than at the next
-// resync.
+// onNamespace queues every source whose names, globs or selector pick the
+// namespace as it is now, and the sources of copies standing in it, so that
+// a namespace created or relabelled gets (or loses) its copies at once
+// rather than at the next resync.
 func (c *Controller) onNamespace(obj any) {
 	ns, ok := unwrap(obj).(*corev1.Namespace)
 	if !ok {
 		return
 	}
+	target := mirror.NamespaceFrom(ns)
 	for _, kind := range []mirror.Kind{mirror.ConfigMap, mirror.Secret} {
 		for _, obj := range c.sources[kind].List() {
-			if s, ok := mirror.ParseSource(reduce(obj)); ok && mirror.MatchAny(s.Patterns, ns.Name) {
+			if s, ok := mirror.ParseSource(reduce(obj)); ok && s.Selects(target) {
 				c.queue.Add(s.Ref())
 			}
 		}

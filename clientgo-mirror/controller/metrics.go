@@ -27,7 +27,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"action"}),
 		conflicts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mirror_conflicts_total",
-			Help: "Copies that could not be written, by reason (Occupied, TypeMismatch, Contended).",
+			Help: "Copies that could not be written, by reason (Occupied, TypeMismatch, Contended, Held, InvalidSelector).",
 		}, []string{"reason"}),
 	}
 	if reg == nil {

@@ -42,6 +42,7 @@ func (c *Controller) sync(ctx context.Context, key mirror.Ref) error {
 		}
 	}
 	c.report(ctx, key, conflicts)
+	c.reportInvalid(ctx, plan.Invalid)
 	return errors.Join(errs...)
 }
 
@@ -210,6 +211,20 @@ func (c *Controller) report(ctx context.Context, key mirror.Ref, conflicts []mir
 	}
 	if recheck {
 		c.queue.AddAfter(key, c.opts.ConflictRecheck)
+	}
+}
+
+// reportInvalid turns a source that cannot be read into a Warning Event on
+// it: it copies nothing until fixed, and its Events are where its author
+// looks (kubectl describe).
+func (c *Controller) reportInvalid(ctx context.Context, inv *mirror.Invalid) {
+	if inv == nil {
+		return
+	}
+	c.metrics.conflict(inv.Reason)
+	c.log.WarnContext(ctx, "source cannot be read", "reason", inv.Reason, "source", inv.Source.String(), "err", inv.Err)
+	if src := c.sourceObject(inv.Source); src != nil {
+		c.opts.Recorder.Event(src, corev1.EventTypeWarning, string(inv.Reason), inv.String())
 	}
 }
 

@@ -35,8 +35,12 @@ func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) 
 	for _, c := range plan.Conflicts {
 		h.log().DebugContext(ctx, "mirror conflict", "namespace", ns.Name, "reason", c.Reason, "target", c.Target.String(), "source", c.Source.String())
 	}
+	// A source cannot be written from here (it is a related object), so
+	// one that cannot be read is reported on every accepting namespace,
+	// where the conflicts are: its selector cannot tell which of them it
+	// was meant for.
 	resp := &metacontroller.DecoratorResponse{
-		Annotations: map[string]*string{mirrorplan.AnnotationConflicts: mirrorplan.ConflictsAnnotation(plan.Conflicts)},
+		Annotations: map[string]*string{mirrorplan.AnnotationConflicts: mirrorplan.ConflictsAnnotation(plan.Conflicts, plan.Invalid...)},
 		Attachments: make([]metacontroller.Object, 0, len(plan.Copies)),
 	}
 	for i := range plan.Copies {

@@ -51,6 +51,10 @@ type impl interface {
 	// of the given reason about the copy kind/name in namespace ns, coming
 	// from the source srcNS/name.
 	conflict(ctx context.Context, reason, kind, ns, srcNS, name string) (bool, string)
+	// invalid reports whether the implementation has reported the source
+	// kind srcNS/name as unreadable where the owner of namespace ns, which
+	// accepts copies, would see it.
+	invalid(ctx context.Context, kind, srcNS, name, ns string) (bool, string)
 	// logs returns what it logged, for a failing test.
 	logs() string
 }

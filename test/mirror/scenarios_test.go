@@ -33,6 +33,8 @@ var scenarios = []scenario{
 	{"secret types", scenarioSecretTypes},
 	{"service-account tokens ignored", scenarioTokens},
 	{"two sources, one name", scenarioContended},
+	{"namespaces by selector", scenarioSelector},
+	{"invalid selector", scenarioInvalidSelector},
 }
 
 // conform runs every scenario in parallel, then the restart scenario alone
