@@ -23,6 +23,15 @@ const (
 	// Contended: another source of the same kind and name wants the same
 	// namespace and wins (see Claimants).
 	Contended Reason = "Contended"
+	// InvalidSource: the source's annotations are malformed (Detail says
+	// how). Its copies are neither created, changed nor deleted until it is
+	// fixed, so that a typo loses nothing.
+	InvalidSource Reason = "InvalidSource"
+	// ImmutableChanged is not a conflict but a Replace that is reported: the
+	// copy is immutable and its source now holds other content (an
+	// immutable source can only be replaced), so the copy is deleted and
+	// created again.
+	ImmutableChanged Reason = "ImmutableChanged"
 )
 
 // Conflict is a copy that cannot be written.
@@ -34,6 +43,8 @@ type Conflict struct {
 	Source Ref
 	// Winner is the source that gets the place instead (Contended only).
 	Winner Ref
+	// Detail says what is wrong (InvalidSource only).
+	Detail string
 }
 
 func (c Conflict) String() string {
@@ -44,6 +55,10 @@ func (c Conflict) String() string {
 		return fmt.Sprintf("%s: the copy of %s has another Secret type than its source and a type cannot change; delete the copy to have it recreated", c.Target, c.Source.Path())
 	case Contended:
 		return fmt.Sprintf("%s: wanted by %s and %s; %s wins as the older source", c.Target, c.Winner.Path(), c.Source.Path(), c.Winner.Path())
+	case InvalidSource:
+		return fmt.Sprintf("%s: source %s is not valid, so its copy is neither created, changed nor deleted until it is fixed: %s", c.Target, c.Source.Path(), c.Detail)
+	case ImmutableChanged:
+		return fmt.Sprintf("%s: the copy of %s is immutable and its source changed, so it is deleted and created again", c.Target, c.Source.Path())
 	}
 	return fmt.Sprintf("%s: %s (source %s)", c.Target, c.Reason, c.Source.Path())
 }
@@ -56,6 +71,18 @@ type Step struct {
 	Want Object
 	// Current is the standing object to update, replace or delete.
 	Current *Object
+	// Reason is ImmutableChanged for a Replace to report.
+	Reason Reason
+}
+
+// Replaced returns the report of a Replace of an immutable copy, or false
+// for any other step.
+func (s *Step) Replaced() (Conflict, bool) {
+	if s.Action != Replace || s.Reason != ImmutableChanged {
+		return Conflict{}, false
+	}
+	src, _ := CopyOf(&s.Want)
+	return Conflict{Reason: ImmutableChanged, Target: s.Want.Ref(), Source: src}, true
 }
 
 // SourcePlan is what one source needs done across all namespaces.
@@ -71,10 +98,13 @@ type SourcePlan struct {
 // source it came from. A copy is deleted by the source it names where no
 // source wants that place any more; where another source wins the place, the
 // winner takes the copy over (or replaces it when the Secret type differs),
-// so that a namespace is not left without the object in between.
+// so that a namespace is not left without the object in between. An invalid
+// source gets a conflict wherever it wins, and no step: its copies stay as
+// they are, except in namespaces that no longer accept copies.
 func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[string]*Object) SourcePlan {
 	var plan SourcePlan
 	var hash string // of key's content, computed once it is needed
+	keyInvalid := slices.ContainsFunc(sources, func(s Source) bool { return s.Ref() == key && s.Invalid != nil })
 	for _, ns := range namespaces {
 		if ns.Terminating {
 			continue
@@ -82,6 +112,8 @@ func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[
 		claimants := Claimants(sources, ns)
 		cur := standing[ns.Name]
 		switch i := slices.IndexFunc(claimants, func(s Source) bool { return s.Ref() == key }); {
+		case i == 0 && keyInvalid:
+			plan.Conflicts = append(plan.Conflicts, invalid(&claimants[0], ns))
 		case i == 0:
 			if hash == "" {
 				hash = Hash(&claimants[0].Object)
@@ -89,7 +121,7 @@ func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[
 			plan.add(ns, &claimants[0], hash, cur)
 		case i > 0:
 			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Contended, Target: target(key, ns), Source: key, Winner: claimants[0].Ref()})
-		case len(claimants) == 0 && cur != nil && isCopyOf(cur, key):
+		case len(claimants) == 0 && cur != nil && isCopyOf(cur, key) && !(keyInvalid && ns.Accepts()):
 			plan.Steps = append(plan.Steps, Step{Action: Delete, Current: cur})
 		}
 	}
@@ -102,10 +134,14 @@ func (p *SourcePlan) add(ns Namespace, src *Source, hash string, cur *Object) {
 	// label), so whatever it knows of is its own.
 	switch action, reason := Decide(&want, cur, cur != nil && IsCopy(cur)); action {
 	case Create, Update, Replace:
-		p.Steps = append(p.Steps, Step{Action: action, Want: want, Current: cur})
+		p.Steps = append(p.Steps, Step{Action: action, Want: want, Current: cur, Reason: reason})
 	case Block:
 		p.Conflicts = append(p.Conflicts, Conflict{Reason: reason, Target: want.Ref(), Source: src.Ref()})
 	}
+}
+
+func invalid(src *Source, ns Namespace) Conflict {
+	return Conflict{Reason: InvalidSource, Target: target(src.Ref(), ns), Source: src.Ref(), Detail: src.Invalid.Error()}
 }
 
 func target(key Ref, ns Namespace) Ref {
@@ -124,17 +160,27 @@ type NamespacePlan struct {
 	// they are because of a TypeMismatch.
 	Copies    []Object
 	Conflicts []Conflict
+	// Replaced are the immutable copies left out of Copies so that
+	// Metacontroller deletes them, to be created with their source's new
+	// content on the next sync: an update would be refused. The hooks
+	// report them (ImmutableChanged).
+	Replaced []Conflict
 }
 
 // PlanNamespace decides which copies should stand in ns, given every
 // source and the objects standing in ns by kind and name. ours says which
 // standing objects the caller may change. An object that is not ours is
 // never in the plan, so returning the plan can neither overwrite nor adopt it.
+// The copies of an invalid source are returned as they stand, so that they
+// are neither changed nor deleted.
 func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, ours func(*Object) bool) NamespacePlan {
 	var plan NamespacePlan
 	for _, group := range byKindAndName(sources) {
 		claimants := Claimants(group, ns)
 		if len(claimants) == 0 {
+			if cur := heldByInvalid(group, ns, standing, ours); cur != nil {
+				plan.Copies = append(plan.Copies, asIs(cur))
+			}
 			continue
 		}
 		winner := &claimants[0]
@@ -143,6 +189,13 @@ func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, our
 		}
 		want := winner.CopyFor(ns.Name)
 		cur := standing[want.Ref()]
+		if winner.Invalid != nil {
+			plan.Conflicts = append(plan.Conflicts, invalid(winner, ns))
+			if cur != nil && ours(cur) {
+				plan.Copies = append(plan.Copies, asIs(cur))
+			}
+			continue
+		}
 		action, reason := Decide(&want, cur, cur != nil && ours(cur))
 		if action == Update && hasKeysBeyond(cur, &want) {
 			// Metacontroller merges the answer into the object, so keys
@@ -154,6 +207,9 @@ func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, our
 			plan.Copies = append(plan.Copies, want)
 		case Replace:
 			// Left out, so Metacontroller deletes it; the next sync creates it.
+			if reason == ImmutableChanged {
+				plan.Replaced = append(plan.Replaced, Conflict{Reason: reason, Target: want.Ref(), Source: winner.Ref()})
+			}
 		case Block:
 			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: reason, Target: want.Ref(), Source: winner.Ref()})
 			if reason == TypeMismatch {
@@ -162,6 +218,25 @@ func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, our
 		}
 	}
 	return plan
+}
+
+// heldByInvalid returns the copy standing in ns, ours, of an invalid source
+// of the group that no longer wants ns, while ns still accepts copies: it is
+// kept until the source is fixed.
+func heldByInvalid(group []Source, ns Namespace, standing map[Ref]*Object, ours func(*Object) bool) *Object {
+	if !ns.Accepts() {
+		return nil
+	}
+	cur := standing[target(group[0].Ref(), ns)]
+	if cur == nil || !ours(cur) {
+		return nil
+	}
+	for i := range group {
+		if group[i].Invalid != nil && isCopyOf(cur, group[i].Ref()) {
+			return cur
+		}
+	}
+	return nil
 }
 
 // hasKeysBeyond reports whether o holds data keys that want does not.
@@ -196,6 +271,7 @@ func asIs(o *Object) Object {
 		Type:       o.Type,
 		Data:       o.Data,
 		BinaryData: o.BinaryData,
+		Immutable:  o.Immutable,
 	}
 }
 

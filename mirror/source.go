@@ -12,12 +12,21 @@ type Source struct {
 	Object
 	// Patterns are the parsed to-namespaces annotation.
 	Patterns []string
+	// LabelRules decide which of its labels its copies carry.
+	LabelRules LabelRules
+	// Invalid says what is wrong with the source's annotations. An invalid
+	// source still holds the places it wants (so that no rival takes them
+	// over), but its copies are neither created, changed nor deleted until
+	// it is fixed: it is reported instead.
+	Invalid error
 }
 
 // ParseSource returns o as a source, or false when it is not one: it must
 // carry the enabled label and a non-empty to-namespaces annotation, must
 // not be a copy itself (which would copy copies) nor be on its way out, and
-// a service-account token is never mirrored, whatever its labels say.
+// a service-account token is never mirrored, whatever its labels say. A
+// source whose other mirror annotations are malformed is returned with
+// Invalid set.
 func ParseSource(o Object) (Source, bool) {
 	switch {
 	case o.Labels[LabelEnabled] != "true",
@@ -30,7 +39,8 @@ func ParseSource(o Object) (Source, bool) {
 	if len(patterns) == 0 {
 		return Source{}, false
 	}
-	return Source{Object: o, Patterns: patterns}, true
+	labels, err := ParseLabelRules(o.Annotations)
+	return Source{Object: o, Patterns: patterns, LabelRules: labels, Invalid: err}, true
 }
 
 // Wants reports whether the source should have a copy in ns: ns accepts

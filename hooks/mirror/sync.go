@@ -35,6 +35,12 @@ func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) 
 	for _, c := range plan.Conflicts {
 		h.log().DebugContext(ctx, "mirror conflict", "namespace", ns.Name, "reason", c.Reason, "target", c.Target.String(), "source", c.Source.String())
 	}
+	// A replaced immutable copy is absent for one sync, not a conflict, so
+	// it is reported in the log rather than on the namespace, where it
+	// would flap in and out of the conflicts annotation.
+	for _, r := range plan.Replaced {
+		h.log().InfoContext(ctx, "immutable copy replaced", "namespace", ns.Name, "reason", r.Reason, "target", r.Target.String(), "source", r.Source.String(), "detail", r.String())
+	}
 	resp := &metacontroller.DecoratorResponse{
 		Annotations: map[string]*string{mirrorplan.AnnotationConflicts: mirrorplan.ConflictsAnnotation(plan.Conflicts)},
 		Attachments: make([]metacontroller.Object, 0, len(plan.Copies)),
@@ -164,6 +170,9 @@ func attachment(o *mirrorplan.Object) metacontroller.Object {
 			"labels":      generic(o.Labels),
 			"annotations": generic(o.Annotations),
 		},
+	}
+	if o.Immutable {
+		out["immutable"] = true
 	}
 	switch o.Kind {
 	case mirrorplan.ConfigMap:
