@@ -33,6 +33,10 @@ var scenarios = []scenario{
 	{"secret types", scenarioSecretTypes},
 	{"service-account tokens ignored", scenarioTokens},
 	{"two sources, one name", scenarioContended},
+	{"no GitOps tracking metadata on copies", scenarioArgoCD},
+	{"strip-labels and keep-labels", scenarioLabelLists},
+	{"immutable sources", scenarioImmutable},
+	{"immutable copy replaced and reported", scenarioImmutableReported},
 }
 
 // conform runs every scenario in parallel, then the restart scenario alone
