@@ -34,7 +34,8 @@ const (
 	ImmutableChanged Reason = "ImmutableChanged"
 )
 
-// Conflict is a copy that cannot be written.
+// Conflict is a copy that cannot be written; with ImmutableChanged, a copy
+// replaced, reported in the same terms.
 type Conflict struct {
 	Reason Reason
 	// Target is where the copy would go.
