@@ -7,14 +7,15 @@ import (
 	"hash"
 	"maps"
 	"slices"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // CopyFor returns the copy of s that should stand in namespace: same name
-// and content (and Secret type), the source's labels without the mirror's
-// own, the copy label, and annotations naming the source and its content.
+// and content (Secret type and immutability included), the source's labels
+// that its LabelRules copy (never the mirror's own, nor GitOps tracking
+// labels unless kept), the copy label, and annotations naming the source
+// and its content. No other annotation of the source is copied.
 func (s *Source) CopyFor(namespace string) Object {
 	return s.copyFor(namespace, Hash(&s.Object))
 }
@@ -22,18 +23,12 @@ func (s *Source) CopyFor(namespace string) Object {
 // copyFor is CopyFor with the content hash already computed, for callers
 // that make many copies of one source.
 func (s *Source) copyFor(namespace, hash string) Object {
-	labels := map[string]string{LabelCopy: "true"}
-	for k, v := range s.Labels {
-		if !strings.HasPrefix(k, Prefix) {
-			labels[k] = v
-		}
-	}
 	return Object{
 		Kind: s.Kind,
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      s.Name,
 			Namespace: namespace,
-			Labels:    labels,
+			Labels:    s.LabelRules.CopiedLabels(s.Labels),
 			Annotations: map[string]string{
 				AnnotationSource:      s.Namespace + "/" + s.Name,
 				AnnotationContentHash: hash,
@@ -42,12 +37,16 @@ func (s *Source) copyFor(namespace, hash string) Object {
 		Type:       s.Type,
 		Data:       s.Data,
 		BinaryData: s.BinaryData,
+		Immutable:  s.Immutable,
 	}
 }
 
 // Hash identifies what an object holds: its kind, Secret type, data and
-// binaryData, independent of map order. Empty and missing maps hash alike,
-// as the API server does not tell them apart either.
+// binaryData, independent of map order, and whether it is immutable. Empty
+// and missing maps hash alike, as the API server does not tell them apart
+// either. Immutability is hashed only when set, so that the hash of every
+// mutable object is what it was before immutability was mirrored, and
+// existing copies are not rewritten for nothing.
 func Hash(o *Object) string {
 	h := sha256.New()
 	field(h, string(o.Kind))
@@ -61,6 +60,9 @@ func Hash(o *Object) string {
 	for _, k := range slices.Sorted(maps.Keys(o.BinaryData)) {
 		field(h, k)
 		fieldBytes(h, o.BinaryData[k])
+	}
+	if o.Immutable {
+		field(h, "immutable")
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
@@ -87,8 +89,9 @@ const (
 	Update Action = "Update"
 	// Keep: our copy stands there and is up to date.
 	Keep Action = "Keep"
-	// Replace: a copy of another source stands there with a different
-	// Secret type, which cannot be changed in place; delete it, then create.
+	// Replace: the standing copy cannot be changed in place (a copy of
+	// another source with a different Secret type, or an immutable copy
+	// whose content must change); delete it, then create.
 	Replace Action = "Replace"
 	// Block: the copy cannot be written; see the Reason.
 	Block Action = "Block"
@@ -102,7 +105,7 @@ const (
 // that object is the mirror's to change; callers decide it, because the two
 // implementations own objects differently (the copy label for the
 // controller, Metacontroller's owner reference for the hooks). The Reason is
-// set with Block.
+// set with Block, and with a Replace that is reported (ImmutableChanged).
 func Decide(want, standing *Object, ours bool) (Action, Reason) {
 	switch {
 	case standing == nil:
@@ -116,6 +119,9 @@ func Decide(want, standing *Object, ours bool) (Action, Reason) {
 			return Block, TypeMismatch
 		}
 		return Replace, ""
+	case standing.Immutable && !sameContent(want, standing):
+		// The API server refuses the update; the copy would stay stale.
+		return Replace, ImmutableChanged
 	case Matches(want, standing):
 		return Keep, ""
 	default:
@@ -124,15 +130,24 @@ func Decide(want, standing *Object, ours bool) (Action, Reason) {
 }
 
 // Matches reports whether the standing object already is the wanted copy:
-// same content, exactly the wanted labels, and the mirror's annotations.
-// Other annotations are left to whoever set them.
+// same content and immutability, exactly the wanted labels (so a label the
+// rules leave off, GitOps tracking labels among them, is removed from a copy
+// made before), and the mirror's annotations. Other annotations are left to
+// whoever set them.
 func Matches(want, standing *Object) bool {
-	return standing.Type == want.Type &&
-		maps.Equal(standing.Data, want.Data) &&
-		maps.EqualFunc(standing.BinaryData, want.BinaryData, func(a, b []byte) bool { return string(a) == string(b) }) &&
+	return sameContent(want, standing) &&
 		maps.Equal(standing.Labels, want.Labels) &&
 		standing.Annotations[AnnotationSource] == want.Annotations[AnnotationSource] &&
 		standing.Annotations[AnnotationContentHash] == want.Annotations[AnnotationContentHash]
+}
+
+// sameContent reports whether two objects hold the same: Secret type, data,
+// binaryData and immutability.
+func sameContent(a, b *Object) bool {
+	return a.Type == b.Type &&
+		a.Immutable == b.Immutable &&
+		maps.Equal(a.Data, b.Data) &&
+		maps.EqualFunc(a.BinaryData, b.BinaryData, func(x, y []byte) bool { return string(x) == string(y) })
 }
 
 // Apply returns current changed to be the wanted copy: its content, labels
@@ -150,5 +165,8 @@ func Apply(want, current *Object) Object {
 	out.Type = current.Type
 	out.Data = want.Data
 	out.BinaryData = want.BinaryData
+	// A mutable object may become immutable in place; the reverse is a
+	// Replace (see Decide).
+	out.Immutable = want.Immutable
 	return out
 }

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // Object is a ConfigMap or Secret reduced to what mirroring reads and
@@ -20,6 +21,9 @@ type Object struct {
 	Data map[string]string
 	// BinaryData is a ConfigMap's binaryData or a Secret's data.
 	BinaryData map[string][]byte
+	// Immutable: the API server refuses changes to the content; the
+	// object can only be deleted and created again.
+	Immutable bool
 }
 
 // Ref names the object.
@@ -27,7 +31,7 @@ func (o Object) Ref() Ref { return Ref{Kind: o.Kind, Namespace: o.Namespace, Nam
 
 // FromConfigMap reduces a ConfigMap.
 func FromConfigMap(cm *corev1.ConfigMap) Object {
-	return Object{Kind: ConfigMap, ObjectMeta: cm.ObjectMeta, Data: cm.Data, BinaryData: cm.BinaryData}
+	return Object{Kind: ConfigMap, ObjectMeta: cm.ObjectMeta, Data: cm.Data, BinaryData: cm.BinaryData, Immutable: ptr.Deref(cm.Immutable, false)}
 }
 
 // FromSecret reduces a Secret. The API server stores an empty type as
@@ -37,7 +41,7 @@ func FromSecret(s *corev1.Secret) Object {
 	if typ == "" {
 		typ = corev1.SecretTypeOpaque
 	}
-	return Object{Kind: Secret, ObjectMeta: s.ObjectMeta, Type: typ, BinaryData: s.Data}
+	return Object{Kind: Secret, ObjectMeta: s.ObjectMeta, Type: typ, BinaryData: s.Data, Immutable: ptr.Deref(s.Immutable, false)}
 }
 
 // ConfigMap builds the ConfigMap o describes.
@@ -47,6 +51,7 @@ func (o *Object) ConfigMap() *corev1.ConfigMap {
 		ObjectMeta: *o.ObjectMeta.DeepCopy(),
 		Data:       maps.Clone(o.Data),
 		BinaryData: maps.Clone(o.BinaryData),
+		Immutable:  immutable(o.Immutable),
 	}
 }
 
@@ -57,7 +62,17 @@ func (o *Object) Secret() *corev1.Secret {
 		ObjectMeta: *o.ObjectMeta.DeepCopy(),
 		Type:       o.Type,
 		Data:       maps.Clone(o.BinaryData),
+		Immutable:  immutable(o.Immutable),
 	}
+}
+
+// immutable is the API's form of the flag: unset rather than false, as the
+// API server stores a mutable object.
+func immutable(b bool) *bool {
+	if !b {
+		return nil
+	}
+	return ptr.To(true)
 }
 
 // IsCopy reports whether o carries the copy label. Only such objects are

@@ -23,9 +23,19 @@ const (
 	// Contended: another source of the same kind and name wants the same
 	// namespace and wins (see Claimants).
 	Contended Reason = "Contended"
+	// InvalidSource: the source's strip-labels or keep-labels list is
+	// malformed. As with InvalidSelector, nothing is copied from it and
+	// its copies are left as they are until it is fixed (see Invalid).
+	InvalidSource Reason = "InvalidSource"
+	// ImmutableChanged is not a conflict but a Replace that is reported: the
+	// copy is immutable and its source now holds other content (an
+	// immutable source can only be replaced), so the copy is deleted and
+	// created again.
+	ImmutableChanged Reason = "ImmutableChanged"
 )
 
-// Conflict is a copy that cannot be written.
+// Conflict is a copy that cannot be written; with ImmutableChanged, a copy
+// replaced, reported in the same terms.
 type Conflict struct {
 	Reason Reason
 	// Target is where the copy would go.
@@ -46,7 +56,9 @@ func (c Conflict) String() string {
 	case Contended:
 		return fmt.Sprintf("%s: wanted by %s and %s; %s wins as the older source", c.Target, c.Winner.Path(), c.Source.Path(), c.Winner.Path())
 	case Held:
-		return fmt.Sprintf("%s: holds the copy of %s, whose %s is invalid; left as it is, no copy of %s there until that is fixed", c.Target, c.Winner.Path(), AnnotationToNamespaceSelector, c.Source.Path())
+		return fmt.Sprintf("%s: holds the copy of %s, whose annotations cannot be read; left as it is, no copy of %s there until that is fixed", c.Target, c.Winner.Path(), c.Source.Path())
+	case ImmutableChanged:
+		return fmt.Sprintf("%s: the copy of %s is immutable and its source changed, so it is deleted and created again", c.Target, c.Source.Path())
 	}
 	return fmt.Sprintf("%s: %s (source %s)", c.Target, c.Reason, c.Source.Path())
 }
@@ -59,6 +71,18 @@ type Step struct {
 	Want Object
 	// Current is the standing object to update, replace or delete.
 	Current *Object
+	// Reason is ImmutableChanged for a Replace to report.
+	Reason Reason
+}
+
+// Replaced returns the report of a Replace of an immutable copy, or false
+// for any other step.
+func (s *Step) Replaced() (Conflict, bool) {
+	if s.Action != Replace || s.Reason != ImmutableChanged {
+		return Conflict{}, false
+	}
+	src, _ := CopyOf(&s.Want)
+	return Conflict{Reason: ImmutableChanged, Target: s.Want.Ref(), Source: src}, true
 }
 
 // SourcePlan is what one source needs done across all namespaces.
@@ -115,7 +139,7 @@ func (p *SourcePlan) add(ns Namespace, src *Source, hash string, cur *Object) {
 	// label), so whatever it knows of is its own.
 	switch action, reason := Decide(&want, cur, cur != nil && IsCopy(cur)); action {
 	case Create, Update, Replace:
-		p.Steps = append(p.Steps, Step{Action: action, Want: want, Current: cur})
+		p.Steps = append(p.Steps, Step{Action: action, Want: want, Current: cur, Reason: reason})
 	case Block:
 		p.Conflicts = append(p.Conflicts, Conflict{Reason: reason, Target: want.Ref(), Source: src.Ref()})
 	}
@@ -141,6 +165,11 @@ type NamespacePlan struct {
 	// it would copy to, which an invalid selector cannot tell), for the
 	// namespace to report; empty when the namespace does not accept copies.
 	Invalid []Invalid
+	// Replaced are the immutable copies left out of Copies so that
+	// Metacontroller deletes them, to be created with their source's new
+	// content on the next sync: an update would be refused. The hooks
+	// report them (ImmutableChanged).
+	Replaced []Conflict
 }
 
 // PlanNamespace decides which copies should stand in ns, given every
@@ -160,7 +189,9 @@ func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, our
 		if cur, held := standing[place], holder(standing[place], group); held != nil && ns.Accepts() && ours(cur) {
 			plan.Copies = append(plan.Copies, asIs(cur))
 			for _, c := range claimants {
-				plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: place, Source: c.Ref(), Winner: held.Ref()})
+				if c.Ref() != held.Ref() {
+					plan.Conflicts = append(plan.Conflicts, Conflict{Reason: Held, Target: place, Source: c.Ref(), Winner: held.Ref()})
+				}
 			}
 			continue
 		}
@@ -184,6 +215,9 @@ func PlanNamespace(ns Namespace, sources []Source, standing map[Ref]*Object, our
 			plan.Copies = append(plan.Copies, want)
 		case Replace:
 			// Left out, so Metacontroller deletes it; the next sync creates it.
+			if reason == ImmutableChanged {
+				plan.Replaced = append(plan.Replaced, Conflict{Reason: reason, Target: want.Ref(), Source: winner.Ref()})
+			}
 		case Block:
 			plan.Conflicts = append(plan.Conflicts, Conflict{Reason: reason, Target: want.Ref(), Source: winner.Ref()})
 			if reason == TypeMismatch {
@@ -226,6 +260,7 @@ func asIs(o *Object) Object {
 		Type:       o.Type,
 		Data:       o.Data,
 		BinaryData: o.BinaryData,
+		Immutable:  o.Immutable,
 	}
 }
 

@@ -21,9 +21,9 @@ const (
 	// Nothing is copied from it and its copies are left as they are until
 	// it is fixed.
 	InvalidSelector Reason = "InvalidSelector"
-	// Held: the place holds a copy of a source whose selector is invalid.
-	// Another source that wants the place waits until that selector is
-	// fixed: a typo must not have the copy overwritten.
+	// Held: the place holds a copy of a source that cannot be read (an
+	// invalid selector or label list). Another source that wants the place
+	// waits until it is fixed: a typo must not have the copy overwritten.
 	Held Reason = "Held"
 )
 
@@ -88,7 +88,7 @@ func (s *Source) Invalid() *Invalid {
 	if s.Err == nil {
 		return nil
 	}
-	return &Invalid{Source: s.Ref(), Reason: InvalidSelector, Err: s.Err}
+	return &Invalid{Source: s.Ref(), Reason: s.errReason, Err: s.Err}
 }
 
 // InvalidSources lists the sources that cannot be read, in a stable order.

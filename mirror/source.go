@@ -16,19 +16,24 @@ type Source struct {
 	// Selector is the parsed to-namespace-selector annotation; nil when
 	// there is none.
 	Selector labels.Selector
+	// LabelRules decide which of its labels its copies carry.
+	LabelRules LabelRules
 	// Err says why the source's annotations cannot be read (an invalid
-	// selector). Such a source wants no namespace, and its copies are left
-	// as they are (see Invalid).
-	Err error
+	// selector, or a malformed strip-labels or keep-labels list), and
+	// errReason which of them: such a source copies nothing, and its
+	// copies are left as they are (see Invalid).
+	Err       error
+	errReason Reason
 }
 
 // ParseSource returns o as a source, or false when it is not one: it must
 // carry the enabled label and a non-blank to-namespaces or
 // to-namespace-selector annotation, must not be a copy itself (which would
 // copy copies) nor be on its way out, and a service-account token is never
-// mirrored, whatever its labels say. A source whose selector does not parse
-// is still a source, with Err set, so that its copies are kept and the
-// error reported rather than its copies deleted as if it had gone.
+// mirrored, whatever its labels say. A source whose other annotations
+// cannot be read is still a source, with Err set, so that its copies are
+// kept and the error reported rather than its copies deleted as if it had
+// gone.
 func ParseSource(o Object) (Source, bool) {
 	switch {
 	case o.Labels[LabelEnabled] != "true",
@@ -42,7 +47,11 @@ func ParseSource(o Object) (Source, bool) {
 	if len(patterns) == 0 && selector == nil && err == nil {
 		return Source{}, false
 	}
-	return Source{Object: o, Patterns: patterns, Selector: selector, Err: err}, true
+	s := Source{Object: o, Patterns: patterns, Selector: selector, Err: err, errReason: InvalidSelector}
+	if s.LabelRules, err = ParseLabelRules(o.Annotations); err != nil && s.Err == nil {
+		s.Err, s.errReason = err, InvalidSource
+	}
+	return s, true
 }
 
 // Wants reports whether the source should have a copy in ns: ns accepts

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/ptr"
 
 	"github.com/hookops/hookops/clientgo-mirror/controller"
 	"github.com/hookops/hookops/mirror"
@@ -140,4 +141,35 @@ func counter(t *testing.T, reg *prometheus.Registry, name, label string) float64
 		}
 	}
 	return 0
+}
+
+// An immutable copy whose source now holds other content is deleted and
+// created again, and the replacement is reported on the source.
+func TestReplacesImmutableCopy(t *testing.T) {
+	src := source("src", "settings", "a")
+	src.Immutable = ptr.To(true)
+	src.Data = map[string]string{"k": "new"}
+	stale := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "settings", UID: "old-uid",
+		Labels:      map[string]string{mirror.LabelCopy: "true"},
+		Annotations: map[string]string{mirror.AnnotationSource: "src/settings"}},
+		Data: map[string]string{"k": "old"}, Immutable: ptr.To(true)}
+	client, rec, _ := run(t, namespace("src", false), namespace("a", true), src, stale)
+	ctx := context.Background()
+
+	eventually(t, "copy replaced", func() bool {
+		cm, err := client.CoreV1().ConfigMaps("a").Get(ctx, "settings", metav1.GetOptions{})
+		return err == nil && cm.Data["k"] == "new" && cm.Immutable != nil && *cm.Immutable
+	})
+	var event string
+	eventually(t, "replacement event", func() bool {
+		select {
+		case event = <-rec.Events:
+			return true
+		default:
+			return false
+		}
+	})
+	if !strings.HasPrefix(event, "Normal ImmutableChanged ConfigMap a/settings") {
+		t.Errorf("event %q", event)
+	}
 }

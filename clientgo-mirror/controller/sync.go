@@ -40,6 +40,9 @@ func (c *Controller) sync(ctx context.Context, key mirror.Ref) error {
 		if conflict != nil {
 			conflicts = append(conflicts, *conflict)
 		}
+		if replaced, ok := step.Replaced(); ok && err == nil && conflict == nil {
+			c.reportReplaced(ctx, key, replaced)
+		}
 	}
 	c.report(ctx, key, conflicts)
 	c.reportInvalid(ctx, plan.Invalid)
@@ -225,6 +228,17 @@ func (c *Controller) reportInvalid(ctx context.Context, inv *mirror.Invalid) {
 	c.log.WarnContext(ctx, "source cannot be read", "reason", inv.Reason, "source", inv.Source.String(), "err", inv.Err)
 	if src := c.sourceObject(inv.Source); src != nil {
 		c.opts.Recorder.Event(src, corev1.EventTypeWarning, string(inv.Reason), inv.String())
+	}
+}
+
+// reportReplaced records a Normal Event on the source for an immutable copy
+// that was deleted and created again with the source's new content. A
+// replacement that fails is retried and logged as a failed sync, so a copy
+// is never left stale unreported.
+func (c *Controller) reportReplaced(ctx context.Context, key mirror.Ref, r mirror.Conflict) {
+	c.log.InfoContext(ctx, "immutable copy replaced", "copy", r.Target.String(), "source", r.Source.String())
+	if src := c.sourceObject(key); src != nil {
+		c.opts.Recorder.Event(src, corev1.EventTypeNormal, string(r.Reason), r.String())
 	}
 }
 

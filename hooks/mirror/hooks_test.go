@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -364,5 +365,45 @@ func TestCapturedRequests(t *testing.T) {
 				t.Errorf("conflicts %q", *resp.Annotations[mirrorplan.AnnotationConflicts])
 			}
 		})
+	}
+}
+
+// An immutable source gives immutable attachments; a stale immutable copy
+// is left out, so that Metacontroller deletes it (an update would be
+// refused), and the replacement is logged.
+func TestSyncImmutable(t *testing.T) {
+	src := sourceConfigMap("shared", "ca", "team-a", map[string]string{"k": "new"})
+	src.Immutable = ptr.To(true)
+	old := sourceConfigMap("shared", "ca", "team-a", map[string]string{"k": "old"})
+	old.Immutable = ptr.To(true)
+	stale := attached(copyOf(old))
+
+	var logs bytes.Buffer
+	hooks := &mirror.Hooks{Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	sync := func(attachments ...any) *metacontroller.DecoratorResponse {
+		t.Helper()
+		resp, err := hooks.Sync(context.Background(), &metacontroller.DecoratorRequest{
+			Controller: controller(t), Object: targetNamespace(t, accept),
+			Related: objects(t, src), Attachments: objects(t, attachments...),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+
+	if resp := sync(stale); len(resp.Attachments) != 0 {
+		t.Errorf("stale immutable copy returned: %q", names(resp))
+	}
+	if !strings.Contains(logs.String(), `"msg":"immutable copy replaced"`) || !strings.Contains(logs.String(), `"target":"ConfigMap team-a/ca"`) {
+		t.Errorf("replacement not logged: %s", logs.String())
+	}
+
+	resp := sync()
+	if len(resp.Attachments) != 1 || resp.Attachments[0]["immutable"] != true {
+		t.Fatalf("attachments %v", resp.Attachments)
+	}
+	if ann := resp.Annotations[mirrorplan.AnnotationConflicts]; ann != nil {
+		t.Errorf("conflicts %q", *ann)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/hookops/hookops/clientgo-mirror/controller"
+	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/controlplane"
 	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/process"
@@ -52,9 +53,13 @@ type impl interface {
 	// from the source srcNS/name.
 	conflict(ctx context.Context, reason, kind, ns, srcNS, name string) (bool, string)
 	// invalid reports whether the implementation has reported the source
-	// kind srcNS/name as unreadable where the owner of namespace ns, which
-	// accepts copies, would see it.
-	invalid(ctx context.Context, kind, srcNS, name, ns string) (bool, string)
+	// kind srcNS/name as unreadable because of its annotation, where the
+	// owner of namespace ns, which accepts copies, would see it.
+	invalid(ctx context.Context, kind, srcNS, name, ns, annotation string) (bool, string)
+	// replaced reports whether the implementation has reported that it
+	// replaced the immutable copy kind/name in namespace ns of the source
+	// srcNS/name.
+	replaced(ctx context.Context, kind, ns, srcNS, name string) (bool, string)
 	// logs returns what it logged, for a failing test.
 	logs() string
 }
@@ -207,6 +212,11 @@ func (c *clientgoImpl) conflict(ctx context.Context, reason, kind, ns, srcNS, na
 	return false, fmt.Sprintf("events in %s: %q", srcNS, seen)
 }
 
+// replaced looks for the Normal Event the controller records on the source.
+func (c *clientgoImpl) replaced(ctx context.Context, kind, ns, srcNS, name string) (bool, string) {
+	return c.conflict(ctx, string(mirror.ImmutableChanged), kind, ns, srcNS, name)
+}
+
 func (c *clientgoImpl) logs() string { return c.logBuf.tail(20000) }
 
 // hooksImpl runs the hook server binary and the Metacontroller stand-in with
@@ -292,6 +302,23 @@ func (h *hooksImpl) conflict(ctx context.Context, _, kind, ns, srcNS, name strin
 		}
 	}
 	return false, fmt.Sprintf("conflicts annotation of %s: %q", ns, ann)
+}
+
+// replaced looks for the hook server's log line: a replacement leaves the
+// copy out for one sync, which is no conflict to put on the namespace.
+func (h *hooksImpl) replaced(_ context.Context, kind, ns, srcNS, name string) (bool, string) {
+	data, err := os.ReadFile(h.server.LogPath)
+	if err != nil {
+		return false, err.Error()
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if strings.Contains(line, `"msg":"immutable copy replaced"`) &&
+			strings.Contains(line, fmt.Sprintf(`"target":"%s %s/%s"`, kind, ns, name)) &&
+			strings.Contains(line, fmt.Sprintf(`"source":"%s %s/%s"`, kind, srcNS, name)) {
+			return true, ""
+		}
+	}
+	return false, "no replacement logged by the hook server"
 }
 
 func (h *hooksImpl) logs() string {

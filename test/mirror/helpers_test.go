@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 	"testing"
 	"time"
 
@@ -144,8 +143,8 @@ func (e *env) copied(t *testing.T, kind mirror.Kind, srcNS, name, ns string) {
 }
 
 // copyMatches compares a copy with its source as it is now: content, type,
-// the source's labels minus the mirror's plus the copy label, and the
-// annotations naming the source and its content.
+// immutability, the source's labels that its label rules copy plus the copy
+// label, and the annotations naming the source and its content.
 func (e *env) copyMatches(ctx context.Context, kind mirror.Kind, srcNS, name, ns string) (bool, string) {
 	src, err := e.get(ctx, kind, srcNS, name)
 	if err != nil {
@@ -155,12 +154,7 @@ func (e *env) copyMatches(ctx context.Context, kind mirror.Kind, srcNS, name, ns
 	if err != nil {
 		return false, "copy: " + err.Error()
 	}
-	labels := map[string]string{mirror.LabelCopy: "true"}
-	for k, v := range src.Labels {
-		if !strings.HasPrefix(k, mirror.Prefix) {
-			labels[k] = v
-		}
-	}
+	labels := copiedLabels(src)
 	switch {
 	case !maps.Equal(c.Labels, labels):
 		return false, fmt.Sprintf("labels %v, want %v", c.Labels, labels)
@@ -168,6 +162,8 @@ func (e *env) copyMatches(ctx context.Context, kind mirror.Kind, srcNS, name, ns
 		return false, fmt.Sprintf("source annotation %q", c.Annotations[mirror.AnnotationSource])
 	case c.Annotations[mirror.AnnotationContentHash] != mirror.Hash(src):
 		return false, fmt.Sprintf("hash annotation %q, want %q", c.Annotations[mirror.AnnotationContentHash], mirror.Hash(src))
+	case c.Immutable != src.Immutable:
+		return false, fmt.Sprintf("immutable %v, want %v", c.Immutable, src.Immutable)
 	case c.Type != src.Type:
 		return false, fmt.Sprintf("type %q, want %q", c.Type, src.Type)
 	case !maps.Equal(c.Data, src.Data):
@@ -176,6 +172,14 @@ func (e *env) copyMatches(ctx context.Context, kind mirror.Kind, srcNS, name, ns
 		return false, fmt.Sprintf("binary data differs (%d keys, want %d)", len(c.BinaryData), len(src.BinaryData))
 	}
 	return true, ""
+}
+
+// copiedLabels are the labels a copy of src carries: the mirror's own and
+// GitOps tracking labels left off, as the scenarios about them assert
+// literally.
+func copiedLabels(src *mirror.Object) map[string]string {
+	rules, _ := mirror.ParseLabelRules(src.Annotations)
+	return rules.CopiedLabels(src.Labels)
 }
 
 // gone waits until no object kind/name stands in ns.

@@ -35,6 +35,10 @@ var scenarios = []scenario{
 	{"two sources, one name", scenarioContended},
 	{"namespaces by selector", scenarioSelector},
 	{"invalid selector", scenarioInvalidSelector},
+	{"no GitOps tracking metadata on copies", scenarioArgoCD},
+	{"strip-labels and keep-labels", scenarioLabelLists},
+	{"immutable sources", scenarioImmutable},
+	{"immutable copy replaced and reported", scenarioImmutableReported},
 }
 
 // conform runs every scenario in parallel, then the restart scenario alone

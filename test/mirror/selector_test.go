@@ -54,17 +54,18 @@ func selectorSource(ns, name, to, selector string, data map[string]string) *core
 }
 
 // invalidReported waits until the implementation reports the source
-// srcNS/name as unreadable, where the owner of namespace ns would look.
-func (e *env) invalidReported(t *testing.T, kind mirror.Kind, srcNS, name, ns string) {
+// srcNS/name as unreadable because of its annotation, where the owner of
+// namespace ns would look.
+func (e *env) invalidReported(t *testing.T, kind mirror.Kind, srcNS, name, ns, annotation string) {
 	t.Helper()
 	e.eventually(t, fmt.Sprintf("invalid %s %s/%s reported (seen from %s)", kind, srcNS, name, ns), func(ctx context.Context) (bool, string) {
-		return e.impl.invalid(ctx, string(kind), srcNS, name, ns)
+		return e.impl.invalid(ctx, string(kind), srcNS, name, ns, annotation)
 	})
 }
 
 // invalid looks for the Warning Event the controller records on the source;
 // the namespace plays no part, the source is where its author looks.
-func (c *clientgoImpl) invalid(ctx context.Context, kind, srcNS, name, _ string) (bool, string) {
+func (c *clientgoImpl) invalid(ctx context.Context, kind, srcNS, name, _, annotation string) (bool, string) {
 	events, err := c.admin.CoreV1().Events(srcNS).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return false, err.Error()
@@ -72,7 +73,7 @@ func (c *clientgoImpl) invalid(ctx context.Context, kind, srcNS, name, _ string)
 	var seen []string
 	for _, ev := range events.Items {
 		if ev.InvolvedObject.Kind == kind && ev.InvolvedObject.Name == name && ev.Type == corev1.EventTypeWarning &&
-			ev.Reason == string(mirror.InvalidSelector) && strings.Contains(ev.Message, mirror.AnnotationToNamespaceSelector) {
+			(ev.Reason == string(mirror.InvalidSelector) || ev.Reason == string(mirror.InvalidSource)) && strings.Contains(ev.Message, annotation) {
 			return true, ""
 		}
 		seen = append(seen, ev.Reason+": "+ev.Message)
@@ -82,14 +83,14 @@ func (c *clientgoImpl) invalid(ctx context.Context, kind, srcNS, name, _ string)
 
 // invalid reads the conflicts annotation of an accepting namespace: the
 // hooks cannot write to a source, which is only a related object to them.
-func (h *hooksImpl) invalid(ctx context.Context, kind, srcNS, name, ns string) (bool, string) {
+func (h *hooksImpl) invalid(ctx context.Context, kind, srcNS, name, ns, annotation string) (bool, string) {
 	n, err := h.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	if err != nil {
 		return false, err.Error()
 	}
 	ann := n.Annotations[mirror.AnnotationConflicts]
 	for line := range strings.SplitSeq(ann, "\n") {
-		if strings.HasPrefix(line, kind+" "+srcNS+"/"+name+": invalid "+mirror.AnnotationToNamespaceSelector) {
+		if strings.HasPrefix(line, kind+" "+srcNS+"/"+name+": ") && strings.Contains(line, annotation) {
 			return true, ""
 		}
 	}
@@ -152,8 +153,8 @@ func scenarioInvalidSelector(t *testing.T, e *env, p string) {
 	e.patch(t, mirror.ConfigMap, src, "settings", fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}},"data":{"color":"red"}}`, mirror.AnnotationToNamespaceSelector, broken))
 	e.configMap(t, selectorSource(src, "fresh", a+","+b, broken, map[string]string{"k": "v"}))
 	for _, ns := range []string{a, b} {
-		e.invalidReported(t, mirror.ConfigMap, src, "settings", ns)
-		e.invalidReported(t, mirror.ConfigMap, src, "fresh", ns)
+		e.invalidReported(t, mirror.ConfigMap, src, "settings", ns, mirror.AnnotationToNamespaceSelector)
+		e.invalidReported(t, mirror.ConfigMap, src, "fresh", ns, mirror.AnnotationToNamespaceSelector)
 	}
 	e.configMap(t, cmSource(rival, "settings", a, map[string]string{"color": "green"}))
 	e.reported(t, mirror.Held, mirror.ConfigMap, a, rival, "settings")
