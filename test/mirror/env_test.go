@@ -367,14 +367,24 @@ func waitReady(t testing.TB, p *process.Process, url string) {
 	}
 }
 
-// requestCounter counts HTTP requests through a client's transport.
-type requestCounter struct{ n atomic.Int64 }
+// requestCounter counts HTTP requests through a client's transport: all of
+// them, and the writes of ConfigMaps and Secrets among them (what changing
+// copies costs; Events and Leases are not counted as writes).
+type requestCounter struct{ n, writes atomic.Int64 }
 
 func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		c.n.Add(1)
+		if r.Method != http.MethodGet && isCopyPath(r.URL.Path) {
+			c.writes.Add(1)
+		}
 		return rt.RoundTrip(r)
 	})
+}
+
+// isCopyPath reports whether an API path names ConfigMaps or Secrets.
+func isCopyPath(path string) bool {
+	return strings.Contains(path, "/configmaps") || strings.Contains(path, "/secrets")
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
