@@ -115,6 +115,13 @@ SCALE_FLAGS ?=
 bench-scale: controlplane ## 2,000 GitHubRepos: time to Ready, then writes, GitHub units, latency, RSS while idle (SCALE_FLAGS=...)
 	$(GO) run ./test/scale -out $(BIN)/scale-report.json $(SCALE_FLAGS)
 
+# The mirror at scale: the clientgo-mirror binary on 500 namespaces × 20
+# sources (10,000 copies), timed to converge, its RSS sampled. A few
+# minutes; neither make test nor make bench runs it.
+.PHONY: bench-mirror-scale
+bench-mirror-scale: controlplane ## clientgo-mirror on 500 namespaces × 20 sources: time to converge, RSS
+	$(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 30m ./test/mirror/ -mirror-scale
+
 .PHONY: fmt
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')

@@ -55,6 +55,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	a.recorder = a.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "clientgo-mirror"})
 	a.ctrl, err = controller.New(client, controller.Options{
 		Workers:         cfg.workers,
+		WritesPerSync:   cfg.writesPerSync,
 		Resync:          cfg.resync,
 		ConflictRecheck: cfg.conflictRecheck,
 		Recorder:        a.recorder,

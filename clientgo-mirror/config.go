@@ -16,6 +16,7 @@ type config struct {
 	qps             float64
 	burst           int
 	workers         int
+	writesPerSync   int
 	resync          time.Duration
 	conflictRecheck time.Duration
 	httpAddr        string
@@ -39,6 +40,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.Float64Var(&c.qps, "kube-api-qps", 50, "sustained requests per second to the API server")
 	fs.IntVar(&c.burst, "kube-api-burst", 100, "burst of requests to the API server")
 	fs.IntVar(&c.workers, "workers", 2, "sources synced in parallel")
+	fs.IntVar(&c.writesPerSync, "writes-per-sync", 8, "copies of one source written in parallel")
 	fs.DurationVar(&c.resync, "resync", 10*time.Minute, "how often every source is synced even when nothing changed")
 	fs.DurationVar(&c.conflictRecheck, "conflict-recheck", 30*time.Second, "how soon a copy blocked by an object that is not a copy is tried again")
 	fs.StringVar(&c.httpAddr, "http-addr", ":8080", "address of /healthz, /readyz and /metrics")

@@ -19,12 +19,13 @@ func TestParseConfig(t *testing.T) {
 		err   string
 	}{
 		{"defaults", nil, func(c *config) bool {
-			return !c.leaderElect && c.workers == 2 && c.kubeconfig == "" && c.httpAddr == ":8080" && c.leaseNS == "mirror-ns" && c.identity == "mirror-0"
+			return !c.leaderElect && c.workers == 2 && c.writesPerSync == 8 && c.kubeconfig == "" && c.httpAddr == ":8080" && c.leaseNS == "mirror-ns" && c.identity == "mirror-0"
 		}, ""},
 		{"leader election", []string{"--leader-elect", "--leader-elect-lease-duration=6s", "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period=1s"}, func(c *config) bool {
 			return c.leaderElect && c.leaseDuration == 6*time.Second
 		}, ""},
 		{"renew deadline beyond the lease", []string{"--leader-elect", "--leader-elect-renew-deadline=20s"}, nil, "retry period < renew deadline < lease duration"},
+		{"writes per sync", []string{"--writes-per-sync=16"}, func(c *config) bool { return c.writesPerSync == 16 }, ""},
 		{"stray argument", []string{"extra"}, nil, "unexpected arguments"},
 		{"unknown flag", []string{"--nope"}, nil, "flag provided but not defined"},
 	}

@@ -30,5 +30,6 @@ func controllers(cfg *config, guard *deletionguard.Guard, reg prometheus.Registe
 	var c credentials.Hooks
 	return slices.Concat(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),
 		routes("credentials", c.Customize, metacontroller.DecodeDecorator, c.Sync, c.Finalize),
-		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize))
+		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize),
+		routes("mirror-sources", m.CustomizeSource, metacontroller.DecodeDecorator, m.SyncSource, nil))
 }

@@ -45,6 +45,11 @@ const byName = "name"
 type Options struct {
 	// Workers sync sources in parallel; default 2.
 	Workers int
+	// WritesPerSync is how many copies of one source are written at once;
+	// default 8. A source's steps are in different namespaces, so they are
+	// independent, and writing them one by one would leave the API server
+	// idle between round trips.
+	WritesPerSync int
 	// Resync replays every source to the workqueue; default 10 minutes. It
 	// is a safety net only: every change that matters is watched.
 	Resync time.Duration
@@ -65,6 +70,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {
 		o.Workers = 2
+	}
+	if o.WritesPerSync <= 0 {
+		o.WritesPerSync = 8
 	}
 	if o.Resync <= 0 {
 		o.Resync = 10 * time.Minute
@@ -95,6 +103,7 @@ type Controller struct {
 
 	queue   workqueue.TypedRateLimitingInterface[mirror.Ref]
 	metrics *metrics
+	written writtenSummaries // copies annotations not yet seen in the cache
 
 	ran atomic.Bool // Run shuts the queue down, so it runs once
 }

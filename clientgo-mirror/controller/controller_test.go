@@ -79,16 +79,7 @@ func TestCopiesAndReportsClash(t *testing.T) {
 		cm, err := client.CoreV1().ConfigMaps("a").Get(ctx, "settings", metav1.GetOptions{})
 		return err == nil && cm.Data["k"] == "v" && cm.Labels[mirror.LabelCopy] == "true" && cm.Annotations[mirror.AnnotationSource] == "src/settings"
 	})
-	var event string
-	eventually(t, "conflict event", func() bool {
-		select {
-		case event = <-rec.Events:
-			return true
-		default:
-			return false
-		}
-	})
-	if !strings.HasPrefix(event, "Warning Occupied ConfigMap b/settings") {
+	if event := nextEvent(t, rec, "Warning"); !strings.HasPrefix(event, "Warning Occupied ConfigMap b/settings") {
 		t.Errorf("event %q", event)
 	}
 	cm, err := client.CoreV1().ConfigMaps("b").Get(ctx, "settings", metav1.GetOptions{})
@@ -101,6 +92,50 @@ func TestCopiesAndReportsClash(t *testing.T) {
 	if n := counter(t, reg, "workqueue_adds_total", "mirror"); n < 1 {
 		t.Errorf("workqueue_adds_total{mirror} = %v: the queue reports no metrics", n)
 	}
+}
+
+// Where the copies stand is written on the source once, with an Event, and
+// not again while nothing changes.
+func TestCopiesAnnotation(t *testing.T) {
+	theirs := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "b", Name: "settings"}, Data: map[string]string{"mine": "yes"}}
+	client, rec, _ := run(t, namespace("src", false), namespace("a", true), namespace("b", true), source("src", "settings", "a,b"), theirs)
+	ctx := context.Background()
+
+	want := "current 1/2; blocked: b (a ConfigMap not made by the mirror)"
+	eventually(t, "copies annotation", func() bool {
+		cm, err := client.CoreV1().ConfigMaps("src").Get(ctx, "settings", metav1.GetOptions{})
+		return err == nil && cm.Annotations[mirror.AnnotationCopies] == want
+	})
+	if event := nextEvent(t, rec, "Normal"); event != "Normal "+controller.ReasonCopiesChanged+" "+want {
+		t.Errorf("event %q", event)
+	}
+	// The patch comes back as an update of the source, which is synced
+	// again: the summary is the same, so nothing more is written.
+	time.Sleep(500 * time.Millisecond)
+	patches := 0
+	for _, a := range client.Actions() {
+		if a.GetVerb() == "patch" && a.GetNamespace() == "src" {
+			patches++
+		}
+	}
+	if patches != 1 {
+		t.Errorf("%d patches of the source, want 1", patches)
+	}
+}
+
+// nextEvent returns the next recorded Event of the given type.
+func nextEvent(t *testing.T, rec *record.FakeRecorder, typ string) string {
+	t.Helper()
+	var event string
+	eventually(t, typ+" event", func() bool {
+		select {
+		case event = <-rec.Events:
+			return strings.HasPrefix(event, typ+" ")
+		default:
+			return false
+		}
+	})
+	return event
 }
 
 // A copy whose source went while no controller ran is found by its label

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,8 +17,9 @@ import (
 )
 
 // sync brings the copies of one source in line with the plan: created,
-// updated, replaced or deleted; conflicts are reported. The source may be
-// gone: its key then only deletes its copies.
+// updated, replaced or deleted; conflicts are reported, and where the
+// copies stand is recorded on the source. The source may be gone: its key
+// then only deletes its copies.
 func (c *Controller) sync(ctx context.Context, key mirror.Ref) error {
 	rivals, err := c.sourcesNamed(key.Kind, key.Name)
 	if err != nil {
@@ -32,21 +34,53 @@ func (c *Controller) sync(ctx context.Context, key mirror.Ref) error {
 		return err
 	}
 	plan := mirror.PlanSource(key, rivals, namespaces, standing)
-	var errs []error
-	conflicts := plan.Conflicts
-	for _, step := range plan.Steps {
-		conflict, err := c.carryOut(ctx, step)
-		errs = append(errs, err)
-		if conflict != nil {
-			conflicts = append(conflicts, *conflict)
-		}
-		if replaced, ok := step.Replaced(); ok && err == nil && conflict == nil {
-			c.reportReplaced(ctx, key, replaced)
-		}
-	}
+	out := c.carryOutAll(ctx, key, plan.Steps)
+	conflicts := append(plan.Conflicts, out.conflicts...)
 	c.report(ctx, key, conflicts)
 	c.reportInvalid(ctx, plan.Invalid)
-	return errors.Join(errs...)
+	return errors.Join(out.err, c.recordStatus(ctx, key, rivals, namespaces, conflicts, out.failed))
+}
+
+// outcome is what carrying out a plan's steps met.
+type outcome struct {
+	conflicts []mirror.Conflict
+	failed    []string // namespaces whose step failed
+	err       error
+}
+
+// carryOutAll makes the steps of the source key, Options.WritesPerSync at
+// a time. Each step is in its own namespace, so their order does not
+// matter.
+func (c *Controller) carryOutAll(ctx context.Context, key mirror.Ref, steps []mirror.Step) outcome {
+	var (
+		mu   sync.Mutex
+		out  outcome
+		errs []error
+		wg   sync.WaitGroup
+	)
+	slots := make(chan struct{}, c.opts.WritesPerSync)
+	for _, step := range steps {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			conflict, err := c.carryOut(ctx, step)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				out.failed = append(out.failed, stepNamespace(step))
+			}
+			if conflict != nil {
+				out.conflicts = append(out.conflicts, *conflict)
+			}
+			if replaced, ok := step.Replaced(); ok && err == nil && conflict == nil {
+				c.reportReplaced(ctx, key, replaced)
+			}
+		})
+	}
+	wg.Wait()
+	out.err = errors.Join(errs...)
+	return out
 }
 
 func (c *Controller) namespaces() ([]mirror.Namespace, error) {

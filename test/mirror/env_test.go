@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,6 +93,11 @@ type implOptions struct {
 	unlimited bool
 	// counter counts the requests the implementation sends the API server.
 	counter *requestCounter
+	// standinWorkers are the stand-in's sync workers; 0 is its default (2).
+	standinWorkers int
+	// controllers, when set, are the only DecoratorControllers of
+	// mirror.yaml the stand-in runs.
+	controllers []string
 }
 
 func (o implOptions) config(cfg *rest.Config) *rest.Config {
@@ -225,8 +231,11 @@ type hooksImpl struct {
 	cfg     *rest.Config
 	client  kubernetes.Interface
 	hookURL string
-	server  *process.Process
-	logBuf  *lockedBuffer
+	workers int
+	// controllers limits the DecoratorControllers run; empty: all.
+	controllers []string
+	server      *process.Process
+	logBuf      *lockedBuffer
 
 	mc     *standin.Standin
 	cancel context.CancelFunc
@@ -253,17 +262,25 @@ func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions)
 		t.Fatal(err)
 	}
 	server := startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug", "--auth-token-file", tokenFile, "--kubeconfig", cp.KubeconfigPath)
-	h := &hooksImpl{cfg: opts.config(cp.Config), client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &lockedBuffer{}}
+	h := &hooksImpl{cfg: opts.config(cp.Config), workers: opts.standinWorkers, controllers: opts.controllers, client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &lockedBuffer{}}
 	waitReady(t, server, h.hookURL+"/readyz")
 	return h
 }
 
 func (h *hooksImpl) start(t testing.TB) {
 	t.Helper()
-	mc, err := standin.FromFiles(h.cfg, standin.Options{
+	objs, err := controlplane.ReadObjects(filepath.Join(reference.RepoRoot(), "manifests", "controllers", "mirror.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.controllers) > 0 {
+		objs = slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool { return !slices.Contains(h.controllers, o.GetName()) })
+	}
+	mc, err := standin.New(h.cfg, objs, standin.Options{
 		ServiceURL: func(_, _ string, _ int32) string { return h.hookURL },
+		Workers:    h.workers,
 		Logger:     slog.New(slog.NewTextHandler(h.logBuf, nil)),
-	}, filepath.Join(reference.RepoRoot(), "manifests", "controllers", "mirror.yaml"))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,14 +415,24 @@ func waitReady(t testing.TB, p *process.Process, url string) {
 	}
 }
 
-// requestCounter counts HTTP requests through a client's transport.
-type requestCounter struct{ n atomic.Int64 }
+// requestCounter counts HTTP requests through a client's transport: all of
+// them, and the writes of ConfigMaps and Secrets among them (what changing
+// copies costs; Events and Leases are not counted as writes).
+type requestCounter struct{ n, writes atomic.Int64 }
 
 func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		c.n.Add(1)
+		if r.Method != http.MethodGet && isCopyPath(r.URL.Path) {
+			c.writes.Add(1)
+		}
 		return rt.RoundTrip(r)
 	})
+}
+
+// isCopyPath reports whether an API path names ConfigMaps or Secrets.
+func isCopyPath(path string) bool {
+	return strings.Contains(path, "/configmaps") || strings.Contains(path, "/secrets")
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -237,3 +237,16 @@ func (e *env) orphans(ctx context.Context, sources ...string) ([]string, error) 
 	}
 	return out, nil
 }
+
+// copiesAnnotation waits for the source's copies annotation to read want.
+func (e *env) copiesAnnotation(t *testing.T, kind mirror.Kind, ns, name, want string) {
+	t.Helper()
+	e.eventually(t, fmt.Sprintf("copies annotation of %s %s/%s", kind, ns, name), func(ctx context.Context) (bool, string) {
+		o, err := e.get(ctx, kind, ns, name)
+		if err != nil {
+			return false, err.Error()
+		}
+		got := o.Annotations[mirror.AnnotationCopies]
+		return got == want, fmt.Sprintf("%q, want %q", got, want)
+	})
+}

@@ -114,7 +114,7 @@ func (e *env) holder(t *testing.T, not string) string {
 }
 
 // writeKubeconfig writes a kubeconfig for the mirror's ServiceAccount.
-func writeKubeconfig(t *testing.T, cp *controlplane.ControlPlane) string {
+func writeKubeconfig(t testing.TB, cp *controlplane.ControlPlane) string {
 	t.Helper()
 	cfg, err := cp.UserConfig(serviceAccount)
 	if err != nil {

@@ -39,6 +39,7 @@ var scenarios = []scenario{
 	{"strip-labels and keep-labels", scenarioLabelLists},
 	{"immutable sources", scenarioImmutable},
 	{"immutable copy replaced and reported", scenarioImmutableReported},
+	{"where copies stand, seen from the source", scenarioCopiesAnnotation},
 }
 
 // conform runs every scenario in parallel, then the restart scenario alone
@@ -346,4 +347,22 @@ func scenarioRestart(t *testing.T, e *env, p string) {
 	// Deleting the copy is the way out the conflict names.
 	e.delete(t, mirror.Secret, a, "typed")
 	e.copied(t, mirror.Secret, src, "typed", a)
+}
+
+// The source says where its copies stand, in its copies annotation, and
+// the annotation follows when a block goes.
+func scenarioCopiesAnnotation(t *testing.T, e *env, p string) {
+	src, a, b, c := p+"-src", p+"-a", p+"-b", p+"-c"
+	e.namespace(t, src, false)
+	e.namespace(t, a, true)
+	e.namespace(t, b, true)
+	e.namespace(t, c, false) // listed, does not accept: not counted
+	e.configMap(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: b, Name: "status"}, Data: map[string]string{"mine": "yes"}})
+	e.configMap(t, cmSource(src, "status", p+"-*", map[string]string{"color": "blue"}))
+
+	e.copied(t, mirror.ConfigMap, src, "status", a)
+	e.copiesAnnotation(t, mirror.ConfigMap, src, "status", "current 1/2; blocked: "+b+" (a ConfigMap not made by the mirror)")
+	e.delete(t, mirror.ConfigMap, b, "status")
+	e.copied(t, mirror.ConfigMap, src, "status", b)
+	e.copiesAnnotation(t, mirror.ConfigMap, src, "status", "current 2/2")
 }

@@ -26,6 +26,9 @@ type Process struct {
 	waitErr error         // valid after done is closed
 }
 
+// Pid is the process id, for reading /proc.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Err is how the process ended; nil while it runs.
 func (p *Process) Err() error {
 	if !p.Exited() {
