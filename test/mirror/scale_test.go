@@ -2,12 +2,8 @@ package mirror_test
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/test/process"
 )
 
 // The scale benchmark takes minutes and thousands of objects, so it runs
@@ -140,7 +137,7 @@ func sampleRSS(b *testing.B, pid int) *rssSampler {
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			if n, err := readRSS(pid); err == nil {
+			if n, err := process.RSS(pid); err == nil {
 				s.last, s.peak = n, max(s.peak, n)
 			}
 			select {
@@ -165,25 +162,4 @@ func (s *rssSampler) stop() (peak, last int64) {
 	close(s.stopc)
 	<-s.done
 	return s.peak, s.last
-}
-
-// readRSS returns VmRSS from /proc/<pid>/status, in bytes.
-func readRSS(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest) // "123456 kB"
-		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("VmRSS line %q", line)
-		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
-		return kb * 1024, err
-	}
-	return 0, errors.New("no VmRSS in /proc status")
 }

@@ -3,14 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookops/hookops/test/process"
 )
 
 // findPID finds the process whose argv[0] is bin: the stack starts the hook
@@ -32,27 +32,6 @@ func findPID(bin string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no process runs %s", bin)
-}
-
-// readRSS returns VmRSS from /proc/<pid>/status, in bytes.
-func readRSS(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest) // "123456 kB"
-		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("VmRSS line %q", line)
-		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
-		return kb * 1024, err
-	}
-	return 0, errors.New("no VmRSS in /proc status")
 }
 
 type rssSample struct {
@@ -88,7 +67,7 @@ func sampleRSS(ctx context.Context, pid int, every time.Duration) *rssSampler {
 }
 
 func (s *rssSampler) sample() {
-	b, err := readRSS(s.pid)
+	b, err := process.RSS(s.pid)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
