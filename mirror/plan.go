@@ -104,7 +104,7 @@ type SourcePlan struct {
 // so that a namespace is not left without the object in between. A source
 // that cannot be read keeps its copies, and no other source takes them over.
 func PlanSource(key Ref, sources []Source, namespaces []Namespace, standing map[string]*Object) SourcePlan {
-	if self := find(sources, key); self != nil && self.Err != nil {
+	if self := Find(sources, key); self != nil && self.Err != nil {
 		return planInvalid(self, namespaces, standing)
 	}
 	var plan SourcePlan

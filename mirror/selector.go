@@ -139,8 +139,8 @@ func planInvalid(src *Source, namespaces []Namespace, standing map[string]*Objec
 	return plan
 }
 
-// find returns the source named key, or nil.
-func find(sources []Source, key Ref) *Source {
+// Find returns the source named key among sources, or nil.
+func Find(sources []Source, key Ref) *Source {
 	for i := range sources {
 		if sources[i].Ref() == key {
 			return &sources[i]

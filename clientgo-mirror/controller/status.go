@@ -23,12 +23,12 @@ const ReasonCopiesChanged = "CopiesChanged"
 // finds everything in place writes nothing. A source that is gone or no
 // longer a source has nothing to record.
 func (c *Controller) recordStatus(ctx context.Context, key mirror.Ref, rivals []mirror.Source, namespaces []mirror.Namespace, conflicts []mirror.Conflict, failed []string) error {
-	src, ok := findSource(rivals, key)
-	if !ok {
+	src := mirror.Find(rivals, key)
+	if src == nil {
 		c.written.forget(key)
 		return nil
 	}
-	summary := mirror.StatusAfterSync(src, namespaces, conflicts, failed).Summary()
+	summary := mirror.StatusAfterSync(*src, namespaces, conflicts, failed).Summary()
 	if src.Annotations[mirror.AnnotationCopies] == summary || c.written.pending(key, src.ResourceVersion, summary) {
 		return nil
 	}
@@ -41,15 +41,6 @@ func (c *Controller) recordStatus(ctx context.Context, key mirror.Ref, rivals []
 	}
 	c.log.DebugContext(ctx, "copies changed", "source", key.String(), "copies", summary)
 	return nil
-}
-
-func findSource(sources []mirror.Source, key mirror.Ref) (mirror.Source, bool) {
-	for _, s := range sources {
-		if s.Ref() == key {
-			return s, true
-		}
-	}
-	return mirror.Source{}, false
 }
 
 // annotate sets the copies annotation with a merge patch, which touches
