@@ -6,12 +6,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 
 	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/testkit"
@@ -166,6 +168,67 @@ func TestDecoratorSyncOnce(t *testing.T) {
 		t.Errorf("SyncOnce of an unselected target = %+v, %v", res, err)
 	}
 }
+
+// An attachment the hooks return unchanged is not sent again, as in
+// Metacontroller (its lastUpdatedCache in manage_children.go), unless
+// someone else has changed it since or the hooks want something else.
+func TestUnchangedAttachmentIsNotSent(t *testing.T) {
+	t.Parallel()
+	e := startCluster(t)
+	const label, target = "noop.test.hookops.dev", "deco-noop"
+	srv, _ := decoratorHooks(t, label)
+	var patches atomic.Int64
+	cfg := rest.CopyConfig(e.cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "/configmaps/") {
+				patches.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	s, err := standin.New(cfg, []*unstructured.Unstructured{decoratorController(t, "deco-noop", label, srv.URL)}, standin.Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Controller("deco-noop")
+	e.namespace(t, "deco-noop-src", nil)
+	src := e.create(t, configMaps, object(t, `{apiVersion: v1, kind: ConfigMap, metadata: {name: src, namespace: deco-noop-src, labels: {%s/source: "true"}}, data: {color: blue}}`, label))
+	e.namespace(t, target, map[string]string{label + "/accept": "true"})
+	syncOnce := func(want int64, color string) {
+		t.Helper()
+		before := patches.Load()
+		if _, err := c.SyncOnce(testkit.Context(t), "", target); err != nil {
+			t.Fatal(err)
+		}
+		if got := patches.Load() - before; got != want {
+			t.Errorf("attachment patches = %d, want %d", got, want)
+		}
+		if got := field(e.get(t, configMaps, target, "note").Object, "data", "color"); got != color {
+			t.Errorf("attachment color = %v, want %s", got, color)
+		}
+	}
+	syncOnce(1, "blue")
+	syncOnce(0, "blue")
+
+	note := e.get(t, configMaps, target, "note")
+	note.Object["data"] = map[string]any{"color": "red"}
+	if _, err := e.dyn.Resource(configMaps).Namespace(target).Update(testkit.Context(t), note, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	syncOnce(1, "blue") // a hand edit is put back
+	syncOnce(0, "blue")
+
+	src.Object["data"] = map[string]any{"color": "green"}
+	if _, err := e.dyn.Resource(configMaps).Namespace("deco-noop-src").Update(testkit.Context(t), src, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	syncOnce(1, "green")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // The watch loop decorates a Namespace as soon as it is labelled, and
 // follows a change of a related object without any resync period.

@@ -160,14 +160,20 @@ func (c *Controller) applyChild(ctx context.Context, parent, observed, desired *
 	if err != nil {
 		return err
 	}
-	_, err = c.s.client(r, obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+	key := appliedKey(r, obj)
+	if c.s.applied.current(key, data, observed) {
+		return nil
+	}
+	written, err := c.s.client(r, obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{FieldManager: c.s.opts.FieldManager, Force: ptr.To(true)})
 	if apierrors.IsConflict(err) {
 		return nil // the next sync tries again
 	}
 	if err != nil {
+		c.s.applied.forget(key)
 		return fmt.Errorf("apply %s %s: %w", obj.GetKind(), objectKey(obj.GetNamespace(), obj.GetName()), err)
 	}
+	c.s.applied.store(key, data, written)
 	return nil
 }
 

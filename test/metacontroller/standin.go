@@ -4,8 +4,9 @@
 // kube-apiserver by calling their hooks over HTTP, implementing the part of
 // Metacontroller v4.17's contract that our controllers rely on: customize and
 // related objects, sync and finalize, children and attachments applied with
-// server-side apply, status with observedGeneration, finalizers, resyncs and
-// the retry rules for failed or throttled hooks.
+// server-side apply (and not sent again while unchanged), status with
+// observedGeneration, finalizers, resyncs and the retry rules for failed or
+// throttled hooks.
 //
 // It is driven either step by step with Controller.SyncOnce, for
 // deterministic tests, or with Standin.Run, which watches like Metacontroller
@@ -89,7 +90,8 @@ type Standin struct {
 	log         *slog.Logger
 	controllers []*Controller
 	calls       callLog
-	running     sync.Mutex // Run may only run once at a time
+	applied     appliedCache // what was last applied to each child
+	running     sync.Mutex   // Run may only run once at a time
 }
 
 var controllerGVRs = map[string]schema.GroupVersionResource{
