@@ -163,13 +163,13 @@ func (c *Controller) ownedChildren(ctx context.Context, parent *unstructured.Uns
 			return nil, err
 		}
 		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
-		list, err := c.s.client(r, namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
+		objs, err := c.s.list(ctx, r, namespace, selector)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", rule.resource, err)
 		}
-		for i := range list.Items {
-			if ref := metav1.GetControllerOf(&list.Items[i]); ref != nil && ref.UID == parent.GetUID() {
-				set.add(&list.Items[i])
+		for _, obj := range objs {
+			if ref := metav1.GetControllerOf(obj); ref != nil && ref.UID == parent.GetUID() {
+				set.add(obj)
 			}
 		}
 	}

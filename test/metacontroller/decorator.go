@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
@@ -183,12 +184,11 @@ func (c *Controller) attachments(ctx context.Context, target *unstructured.Unstr
 			return nil, err
 		}
 		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
-		list, err := c.s.client(r, target.GetNamespace()).List(ctx, metav1.ListOptions{})
+		objs, err := c.s.list(ctx, r, target.GetNamespace(), labels.Everything())
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", rule.resource, err)
 		}
-		for i := range list.Items {
-			obj := &list.Items[i]
+		for _, obj := range objs {
 			ref := metav1.GetControllerOf(obj)
 			if ref != nil && ref.UID == target.GetUID() && obj.GetAnnotations()[decoratorAnnotation] == c.name {
 				set.add(obj)

@@ -89,20 +89,17 @@ func (c *Controller) related(ctx context.Context, parent *unstructured.Unstructu
 		}
 		c.watchRelated(r)
 		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
-		opts := metav1.ListOptions{}
+		sel := labels.Everything()
 		if rule.LabelSelector != nil && len(rule.Names) == 0 {
-			sel, err := metav1.LabelSelectorAsSelector(rule.LabelSelector)
-			if err != nil {
+			if sel, err = metav1.LabelSelectorAsSelector(rule.LabelSelector); err != nil {
 				return nil, fmt.Errorf("related %s: %w", rule.Resource, err)
 			}
-			opts.LabelSelector = sel.String()
 		}
-		list, err := c.s.client(r, listNamespace(e.version, rule, parent, parentRes, r)).List(ctx, opts)
+		objs, err := c.s.list(ctx, r, listNamespace(e.version, rule, parent, parentRes, r), sel)
 		if err != nil {
 			return nil, fmt.Errorf("list related %s: %w", rule.Resource, err)
 		}
-		for i := range list.Items {
-			obj := &list.Items[i]
+		for _, obj := range objs {
 			ok, err := selects(e.version, rule, parent, parentRes, obj, r)
 			if err != nil {
 				return nil, err

@@ -69,6 +69,8 @@ func (s *Standin) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var err error
+	s.setInformerSet(newInformerSet(ctx, &wg, s))
+	defer s.setInformerSet(nil)
 	for _, c := range s.controllers {
 		if err = c.start(ctx, &wg); err != nil {
 			break
@@ -129,7 +131,7 @@ func (c *Controller) start(ctx context.Context, wg *sync.WaitGroup) error {
 		if err != nil {
 			return fmt.Errorf("standin: %s: %w", c.name, err)
 		}
-		inf := c.s.informer(r, 0)
+		inf := c.s.informerSet().get(r)
 		onChild := func(obj any) { c.onChild(rs, obj) }
 		_, err = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    onChild,
@@ -140,7 +142,6 @@ func (c *Controller) start(ctx context.Context, wg *sync.WaitGroup) error {
 			return fmt.Errorf("standin: %s: %w", c.name, err)
 		}
 		synced = append(synced, inf.HasSynced)
-		rs.runInformer(inf)
 	}
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return nil // stopped before the caches filled
@@ -251,7 +252,10 @@ func (c *Controller) watchRelated(r apiResource) {
 		return
 	}
 	rs.watching[r.gvr] = true
-	inf := c.s.informer(r, 0)
+	inf := c.s.informerSet().get(r)
+	if inf == nil {
+		return
+	}
 	onRelated := func(obj any) { c.onRelated(rs, obj) }
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    onRelated,
@@ -260,9 +264,7 @@ func (c *Controller) watchRelated(r apiResource) {
 	})
 	if err != nil {
 		c.s.log.Error("watch related objects", "controller", c.name, "resource", r.gvr.String(), "error", err)
-		return
 	}
-	rs.runInformer(inf)
 }
 
 // onRelated queues every parent whose customize answer selects one of objs

@@ -91,6 +91,9 @@ type Standin struct {
 	controllers []*Controller
 	calls       callLog
 	applied     appliedCache // what was last applied to each child
+
+	informersMu sync.Mutex
+	informers   *informerSet // while Run runs
 	running     sync.Mutex   // Run may only run once at a time
 }
 

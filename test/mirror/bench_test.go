@@ -46,8 +46,7 @@ func BenchmarkPropagation(b *testing.B) {
 		benchPropagation(b, func(cp *controlplane.ControlPlane, opts implOptions) (impl, func() int) {
 			// Metacontroller's default --workers. The mirror-sources
 			// controller (the copies annotation on sources) is left out:
-			// the stand-in lists every ConfigMap afresh for each of its
-			// syncs, which Metacontroller reads from its informers.
+			// it writes sources, not copies.
 			opts.standinWorkers = 5
 			opts.controllers = []string{"mirror"}
 			h := newHooksImpl(b, cp, opts)

@@ -1,0 +1,117 @@
+package standin
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+)
+
+// informerSet holds one informer per resource type for the children,
+// attachments and related objects of every controller while Run runs, as
+// Metacontroller's shared informer factory does, and syncs read those
+// types from its stores instead of listing them from the API server.
+type informerSet struct {
+	ctx context.Context
+	wg  *sync.WaitGroup
+	s   *Standin
+
+	mu sync.Mutex
+	m  map[schema.GroupVersionResource]cache.SharedIndexInformer
+}
+
+func newInformerSet(ctx context.Context, wg *sync.WaitGroup, s *Standin) *informerSet {
+	return &informerSet{ctx: ctx, wg: wg, s: s, m: map[schema.GroupVersionResource]cache.SharedIndexInformer{}}
+}
+
+// get returns the running informer for r, starting it the first time; nil
+// once Run has ended.
+func (is *informerSet) get(r apiResource) cache.SharedIndexInformer {
+	if is == nil {
+		return nil
+	}
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	if inf, ok := is.m[r.gvr]; ok {
+		return inf
+	}
+	inf := dynamicinformer.NewFilteredDynamicInformer(is.s.dyn, r.gvr, metav1.NamespaceAll, 0,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, nil).Informer()
+	is.m[r.gvr] = inf
+	is.wg.Add(1)
+	go func() {
+		defer is.wg.Done()
+		inf.RunWithContext(is.ctx)
+	}()
+	return inf
+}
+
+// synced returns r's informer once its store is filled, or nil.
+func (is *informerSet) synced(r apiResource) cache.SharedIndexInformer {
+	if is == nil {
+		return nil
+	}
+	is.mu.Lock()
+	inf := is.m[r.gvr]
+	is.mu.Unlock()
+	if inf == nil || !inf.HasSynced() {
+		return nil
+	}
+	return inf
+}
+
+// list returns the objects of type r in namespace (all namespaces when
+// empty) that sel selects: from the informer's store while Run runs and
+// the store is filled, from the API server otherwise (SyncOnce, which tests
+// call right after writing). Objects from the store are shared with it:
+// syncs only read them (the hooks get them encoded).
+func (s *Standin) list(ctx context.Context, r apiResource, namespace string, sel labels.Selector) ([]*unstructured.Unstructured, error) {
+	if inf := s.informerSet().synced(r); inf != nil {
+		return fromStore(inf.GetIndexer(), namespace, sel)
+	}
+	list, err := s.client(r, namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*unstructured.Unstructured, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
+}
+
+func fromStore(idx cache.Indexer, namespace string, sel labels.Selector) ([]*unstructured.Unstructured, error) {
+	objs := idx.List()
+	if namespace != "" {
+		var err error
+		if objs, err = idx.ByIndex(cache.NamespaceIndex, namespace); err != nil {
+			return nil, fmt.Errorf("informer store: %w", err)
+		}
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		u, ok := o.(*unstructured.Unstructured)
+		if ok && sel.Matches(labels.Set(u.GetLabels())) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+func (s *Standin) informerSet() *informerSet {
+	s.informersMu.Lock()
+	defer s.informersMu.Unlock()
+	return s.informers
+}
+
+func (s *Standin) setInformerSet(is *informerSet) {
+	s.informersMu.Lock()
+	defer s.informersMu.Unlock()
+	s.informers = is
+}
