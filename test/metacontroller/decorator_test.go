@@ -231,13 +231,24 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // The watch loop decorates a Namespace as soon as it is labelled, and
-// follows a change of a related object without any resync period.
+// follows a change of a related object without any resync period, reading
+// from its informers.
 func TestDecoratorRun(t *testing.T) {
 	t.Parallel()
 	e := startCluster(t)
 	const label, target = "run.test.hookops.dev", "deco-run"
 	srv, _ := decoratorHooks(t, label)
-	s, err := standin.New(e.cfg, []*unstructured.Unstructured{decoratorController(t, "deco-run", label, srv.URL)}, standin.Options{Logger: testLogger(t)})
+	var lists atomic.Int64
+	cfg := rest.CopyConfig(e.cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/configmaps") && r.URL.Query().Get("watch") != "true" {
+				lists.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	s, err := standin.New(cfg, []*unstructured.Unstructured{decoratorController(t, "deco-run", label, srv.URL)}, standin.Options{Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,11 +263,18 @@ func TestDecoratorRun(t *testing.T) {
 		}
 	}
 	eventually(t, 10*time.Second, "the attachment", noteHas("1"))
+	listed := lists.Load()
 	src.Object["data"] = map[string]any{"v": "2"}
 	if _, err := e.dyn.Resource(configMaps).Namespace("deco-run-src").Update(testkit.Context(t), src, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the attachment to follow the related ConfigMap", noteHas("2"))
+	// Like Metacontroller, syncs read attachments and related objects
+	// from the informers (one for ConfigMaps, shared by both), not with
+	// a LIST each.
+	if n := lists.Load() - listed; n != 0 {
+		t.Errorf("%d ConfigMap LISTs after the caches filled, want 0", n)
+	}
 
 	// As in Metacontroller, a related object's change asks customize of
 	// every Namespace, selected or not.
