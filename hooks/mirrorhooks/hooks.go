@@ -1,4 +1,4 @@
-// Package mirror serves the hooks of the mirror DecoratorController, which
+// Package mirrorhooks serves the hooks of the mirror DecoratorController, which
 // decorates every Namespace labelled mirror.hookops.dev/accept: "true" with
 // copies of the ConfigMaps and Secrets that ask to be mirrored there. What
 // should stand where is decided by the planning package shared with the
@@ -11,7 +11,7 @@
 // nothing stands yet or where the object standing there is already owned;
 // a foreign object of the same name is reported in the Namespace's
 // mirror.hookops.dev/conflicts annotation and never returned.
-package mirror
+package mirrorhooks
 
 import (
 	"log/slog"
