@@ -29,7 +29,7 @@ func (c *Controller) recordStatus(ctx context.Context, key mirror.Ref, rivals []
 		return nil
 	}
 	summary := mirror.StatusAfterSync(*src, namespaces, conflicts, failed).Summary()
-	if src.Annotations[mirror.AnnotationCopies] == summary || c.written.pending(key, src.ResourceVersion, summary) {
+	if src.Annotations[mirror.AnnotationCopies] == summary || c.written.unseen(key, src.ResourceVersion, summary) {
 		return nil
 	}
 	if err := c.annotate(ctx, key, summary); err != nil {
@@ -83,9 +83,10 @@ type writtenSummaries struct {
 
 type written struct{ before, summary string }
 
-// pending reports whether summary was written over the source at
-// resourceVersion rv, which the cache still holds.
-func (w *writtenSummaries) pending(key mirror.Ref, rv, summary string) bool {
+// unseen reports whether summary was written over the source at
+// resourceVersion rv, which the cache still holds: the write is not back
+// from the watch yet.
+func (w *writtenSummaries) unseen(key mirror.Ref, rv, summary string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	last, ok := w.m[key]

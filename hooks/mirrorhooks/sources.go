@@ -75,7 +75,7 @@ func (h *Hooks) SyncSource(_ context.Context, req *metacontroller.DecoratorReque
 		}
 		standing[o.Namespace] = &o
 	}
-	summary := mirror.ObserveCopies(src, sources, namespaces, standing, attachedToNamespace).Summary()
+	summary := mirror.StatusFromStanding(src, sources, namespaces, standing, attachedToNamespace).Summary()
 	resp.Annotations[mirror.AnnotationCopies] = &summary
 	return resp, nil
 }

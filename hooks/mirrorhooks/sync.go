@@ -27,7 +27,7 @@ func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) 
 	if err != nil {
 		return nil, err
 	}
-	in, err := observe(req, ns.Name)
+	in, err := planInputOf(req, ns.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +90,8 @@ func namespace(o metacontroller.Object) (mirror.Namespace, error) {
 	return mirror.NamespaceFrom(&ns), nil
 }
 
-// observed is a sync request in the planner's terms.
-type observed struct {
+// planInput is a sync request in the planner's terms.
+type planInput struct {
 	sources  []mirror.Source
 	standing map[mirror.Ref]*mirror.Object
 	owned    map[mirror.Ref]bool
@@ -99,8 +99,8 @@ type observed struct {
 	name     string // the DecoratorController's name
 }
 
-func observe(req *metacontroller.DecoratorRequest, ns string) (*observed, error) {
-	in := &observed{
+func planInputOf(req *metacontroller.DecoratorRequest, ns string) (*planInput, error) {
+	in := &planInput{
 		standing: map[mirror.Ref]*mirror.Object{},
 		owned:    map[mirror.Ref]bool{},
 		nsUID:    req.Object.UID(),
@@ -136,7 +136,7 @@ func observe(req *metacontroller.DecoratorRequest, ns string) (*observed, error)
 // ours says whether Metacontroller already owns o as an attachment of this
 // namespace, by the request's attachments or, when its informers lag, by the
 // same marks Metacontroller itself checks.
-func (in *observed) ours(o *mirror.Object) bool {
+func (in *planInput) ours(o *mirror.Object) bool {
 	if in.owned[o.Ref()] {
 		return true
 	}
