@@ -27,7 +27,7 @@ func controllers(cfg *config, guard *deletionguard.Guard, reg prometheus.Registe
 	gh.Budget = budget.New(cfg.Budget)
 	reg.MustRegister(gh.Budget)
 	m := mirrorhooks.New()
-	var c credentials.Hooks
+	c := credentials.New()
 	return slices.Concat(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),
 		routes("credentials", c.Customize, metacontroller.DecodeDecorator, c.Sync, c.Finalize),
 		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize),

@@ -20,16 +20,10 @@ import (
 // Hooks serves the mirror's customize, sync and finalize hooks. They keep
 // no state: each answer is a function of the request.
 type Hooks struct {
-	// Log receives conflicts at debug level; nil means slog.Default().
+	// Log receives conflicts at debug level.
 	Log *slog.Logger
 }
 
-// New returns Hooks that log to slog.Default().
-func New() *Hooks { return &Hooks{} }
-
-func (h *Hooks) log() *slog.Logger {
-	if h.Log == nil {
-		return slog.Default()
-	}
-	return h.Log
-}
+// New returns Hooks with production defaults: they log to slog.Default().
+// Its exported fields may be changed before the first call, never after.
+func New() *Hooks { return &Hooks{Log: slog.Default()} }

@@ -33,13 +33,13 @@ func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) 
 	}
 	plan := mirror.PlanNamespace(ns, in.sources, in.standing, in.ours)
 	for _, c := range plan.Conflicts {
-		h.log().DebugContext(ctx, "mirror conflict", "namespace", ns.Name, "reason", c.Reason, "target", c.Target.String(), "source", c.Source.String())
+		h.Log.DebugContext(ctx, "mirror conflict", "namespace", ns.Name, "reason", c.Reason, "target", c.Target.String(), "source", c.Source.String())
 	}
 	// A replaced immutable copy is absent for one sync, not a conflict, so
 	// it is reported in the log rather than on the namespace, where it
 	// would flap in and out of the conflicts annotation.
 	for _, r := range plan.Replaced {
-		h.log().InfoContext(ctx, "immutable copy replaced", "namespace", ns.Name, "reason", r.Reason, "target", r.Target.String(), "source", r.Source.String(), "detail", r.String())
+		h.Log.InfoContext(ctx, "immutable copy replaced", "namespace", ns.Name, "reason", r.Reason, "target", r.Target.String(), "source", r.Source.String(), "detail", r.String())
 	}
 	// A source cannot be written from here (it is a related object), so
 	// one that cannot be read is reported on every accepting namespace,
