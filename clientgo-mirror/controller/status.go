@@ -51,13 +51,7 @@ func (c *Controller) annotate(ctx context.Context, key mirror.Ref, summary strin
 	if err != nil {
 		return fmt.Errorf("copies annotation of %s: %w", key, err)
 	}
-	opts := metav1.PatchOptions{FieldManager: FieldManager}
-	switch key.Kind {
-	case mirror.ConfigMap:
-		_, err = c.client.CoreV1().ConfigMaps(key.Namespace).Patch(ctx, key.Name, types.MergePatchType, patch, opts)
-	case mirror.Secret:
-		_, err = c.client.CoreV1().Secrets(key.Namespace).Patch(ctx, key.Name, types.MergePatchType, patch, opts)
-	}
+	err = c.kinds[key.Kind].patch(ctx, key, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("copies annotation of %s: %w", key, err)
 	}
