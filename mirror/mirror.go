@@ -1,6 +1,6 @@
 // Package mirror decides which copies of labelled ConfigMaps and Secrets
 // should exist in which namespaces. It does no I/O: the client-go controller
-// (clientgo-mirror) and the Metacontroller hooks (hooks/mirror) feed it what
+// (clientgo-mirror) and the Metacontroller hooks (hooks/mirrorhooks) feed it what
 // they observed and carry out what it decides, so both implementations share
 // one definition of a source, a target, a copy and a conflict.
 package mirror

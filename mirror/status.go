@@ -54,12 +54,12 @@ func StatusAfterSync(src Source, namespaces []Namespace, conflicts []Conflict, f
 	return st
 }
 
-// ObserveCopies is where the copies of src stand, judged from what stands
+// StatusFromStanding is where the copies of src stand, judged from what stands
 // in each namespace: standing maps a namespace to the object of the copy's
 // kind and name there (a copy or not), sources holds every source of that
 // kind and name, and ours says which standing objects the caller may change.
 // It decides as PlanNamespace does, so both agree on what is blocked.
-func ObserveCopies(src Source, sources []Source, namespaces []Namespace, standing map[string]*Object, ours func(*Object) bool) CopiesStatus {
+func StatusFromStanding(src Source, sources []Source, namespaces []Namespace, standing map[string]*Object, ours func(*Object) bool) CopiesStatus {
 	st := CopiesStatus{Wanted: wanted(src, namespaces)}
 	hash := Hash(&src.Object)
 	for _, ns := range namespaces {

@@ -64,7 +64,7 @@ func TestStatusAfterSync(t *testing.T) {
 	}
 }
 
-func TestObserveCopies(t *testing.T) {
+func TestStatusFromStanding(t *testing.T) {
 	src := source(configMap("shared", "ca", 10, "team-*", map[string]string{"k": "v"}))
 	older := source(configMap("legacy", "ca", 0, "team-b", nil))
 	stale := copyIn(source(configMap("shared", "ca", 10, "team-*", map[string]string{"k": "old"})), "team-c")
@@ -76,7 +76,7 @@ func TestObserveCopies(t *testing.T) {
 		"team-e": copyIn(src, "team-e"), // a copy, but not the caller's
 	}
 	ours := func(o *mirror.Object) bool { return mirror.IsCopy(o) && o.Namespace != "team-e" }
-	got := mirror.ObserveCopies(src, []mirror.Source{older, src}, accepting("team-a", "team-b", "team-c", "team-d", "team-e", "team-f"), standing, ours).Summary()
+	got := mirror.StatusFromStanding(src, []mirror.Source{older, src}, accepting("team-a", "team-b", "team-c", "team-d", "team-e", "team-f"), standing, ours).Summary()
 	want := "current 1/6; blocked: team-b (taken by legacy/ca), team-d (a ConfigMap not made by the mirror), team-e (a ConfigMap not made by the mirror); pending: team-c, team-f"
 	if got != want {
 		t.Errorf("summary\n got %q\nwant %q", got, want)

@@ -10,7 +10,7 @@ import (
 	"github.com/hookops/hookops/hooks/credentials"
 	"github.com/hookops/hookops/hooks/githubrepo"
 	"github.com/hookops/hookops/hooks/metacontroller"
-	"github.com/hookops/hookops/hooks/mirror"
+	"github.com/hookops/hookops/hooks/mirrorhooks"
 )
 
 // controllers lists the hooks of every controller the server runs; their
@@ -26,8 +26,8 @@ func controllers(cfg *config, guard *deletionguard.Guard, reg prometheus.Registe
 	gh.Guard = guard
 	gh.Budget = budget.New(cfg.Budget)
 	reg.MustRegister(gh.Budget)
-	m := mirror.New()
-	var c credentials.Hooks
+	m := mirrorhooks.New()
+	c := credentials.New()
 	return slices.Concat(routes("githubrepo", gh.Customize, metacontroller.DecodeComposite, gh.Sync, gh.Finalize),
 		routes("credentials", c.Customize, metacontroller.DecodeDecorator, c.Sync, c.Finalize),
 		routes("mirror", m.Customize, metacontroller.DecodeDecorator, m.Sync, m.Finalize),

@@ -21,7 +21,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -91,9 +90,9 @@ func (o Options) withDefaults() Options {
 
 // Controller mirrors sources into the namespaces that accept them.
 type Controller struct {
-	client kubernetes.Interface
-	opts   Options
-	log    *slog.Logger
+	kinds map[mirror.Kind]kindClient
+	opts  Options
+	log   *slog.Logger
 
 	factories []informers.SharedInformerFactory
 	synced    []cache.InformerSynced
@@ -121,7 +120,7 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 		queueProvider = qm
 	}
 	c := &Controller{
-		client:  client,
+		kinds:   kindClients(client),
 		opts:    opts,
 		log:     opts.Logger,
 		sources: map[mirror.Kind]cache.Indexer{},
@@ -138,16 +137,14 @@ func New(client kubernetes.Interface, opts Options) (*Controller, error) {
 	cluster := informers.NewSharedInformerFactory(client, 0)
 	c.factories = []informers.SharedInformerFactory{sources, copies, cluster}
 
-	onSource := handlers(c.onSource, false)
-	onCopy := handlers(c.onCopy, true)
-	for kind, pair := range map[mirror.Kind][2]cache.SharedIndexInformer{
-		mirror.ConfigMap: {sources.Core().V1().ConfigMaps().Informer(), copies.Core().V1().ConfigMaps().Informer()},
-		mirror.Secret:    {sources.Core().V1().Secrets().Informer(), copies.Core().V1().Secrets().Informer()},
-	} {
-		if c.sources[kind], err = c.watch(pair[0], onSource); err != nil {
+	for _, kind := range kinds {
+		k := c.kinds[kind]
+		onSource := handlers(func(obj any) { c.onSource(k, obj) }, false)
+		if c.sources[kind], err = c.watch(k.informer(sources), onSource); err != nil {
 			return nil, err
 		}
-		if c.copies[kind], err = c.watch(pair[1], onCopy); err != nil {
+		onCopy := handlers(func(obj any) { c.onCopy(k, obj) }, true)
+		if c.copies[kind], err = c.watch(k.informer(copies), onCopy); err != nil {
 			return nil, err
 		}
 	}
@@ -314,22 +311,12 @@ func (c *Controller) sourcesNamed(kind mirror.Kind, name string) ([]mirror.Sourc
 	}
 	var out []mirror.Source
 	for _, obj := range objs {
-		if s, ok := mirror.ParseSource(reduce(obj)); ok {
+		o, _ := c.kinds[kind].reduce(obj)
+		if s, ok := mirror.ParseSource(o); ok {
 			out = append(out, s)
 		}
 	}
 	return out, nil
-}
-
-// reduce turns a cached ConfigMap or Secret into the planner's Object.
-func reduce(obj any) mirror.Object {
-	switch o := obj.(type) {
-	case *corev1.ConfigMap:
-		return mirror.FromConfigMap(o)
-	case *corev1.Secret:
-		return mirror.FromSecret(o)
-	}
-	return mirror.Object{}
 }
 
 // unwrap returns the object of an event, looking into delete tombstones.

@@ -9,9 +9,9 @@ import (
 
 // onSource queues a changed source and every source of the same kind and
 // name: which of them wins a namespace may have changed with it.
-func (c *Controller) onSource(obj any) {
-	o := reduce(unwrap(obj))
-	if o.Kind == "" {
+func (c *Controller) onSource(k kindClient, obj any) {
+	o, ok := k.reduce(unwrap(obj))
+	if !ok {
 		return
 	}
 	c.queue.Add(o.Ref())
@@ -22,9 +22,9 @@ func (c *Controller) onSource(obj any) {
 // deleted by hand and removes copies whose source went while nobody
 // watched; and the other sources of that name, one of which may now get
 // the place.
-func (c *Controller) onCopy(obj any) {
-	o := reduce(unwrap(obj))
-	if o.Kind == "" {
+func (c *Controller) onCopy(k kindClient, obj any) {
+	o, ok := k.reduce(unwrap(obj))
+	if !ok {
 		return
 	}
 	if ref, ok := mirror.CopyOf(&o); ok {
@@ -36,7 +36,9 @@ func (c *Controller) onCopy(obj any) {
 func (c *Controller) enqueueNamed(kind mirror.Kind, name string) {
 	objs, _ := c.sources[kind].ByIndex(byName, name)
 	for _, obj := range objs {
-		c.queue.Add(reduce(obj).Ref())
+		if o, ok := c.kinds[kind].reduce(obj); ok {
+			c.queue.Add(o.Ref())
+		}
 	}
 }
 
@@ -62,15 +64,17 @@ func (c *Controller) onNamespace(obj any) {
 		return
 	}
 	target := mirror.NamespaceFrom(ns)
-	for _, kind := range []mirror.Kind{mirror.ConfigMap, mirror.Secret} {
+	for _, kind := range kinds {
+		k := c.kinds[kind]
 		for _, obj := range c.sources[kind].List() {
-			if s, ok := mirror.ParseSource(reduce(obj)); ok && s.Selects(target) {
+			o, _ := k.reduce(obj)
+			if s, ok := mirror.ParseSource(o); ok && s.Selects(target) {
 				c.queue.Add(s.Ref())
 			}
 		}
 		copies, _ := c.copies[kind].ByIndex(cache.NamespaceIndex, ns.Name)
 		for _, obj := range copies {
-			o := reduce(obj)
+			o, _ := k.reduce(obj)
 			if ref, ok := mirror.CopyOf(&o); ok {
 				c.queue.Add(ref)
 			}

@@ -29,7 +29,7 @@ func (c *Controller) recordStatus(ctx context.Context, key mirror.Ref, rivals []
 		return nil
 	}
 	summary := mirror.StatusAfterSync(*src, namespaces, conflicts, failed).Summary()
-	if src.Annotations[mirror.AnnotationCopies] == summary || c.written.pending(key, src.ResourceVersion, summary) {
+	if src.Annotations[mirror.AnnotationCopies] == summary || c.written.unseen(key, src.ResourceVersion, summary) {
 		return nil
 	}
 	if err := c.annotate(ctx, key, summary); err != nil {
@@ -51,13 +51,7 @@ func (c *Controller) annotate(ctx context.Context, key mirror.Ref, summary strin
 	if err != nil {
 		return fmt.Errorf("copies annotation of %s: %w", key, err)
 	}
-	opts := metav1.PatchOptions{FieldManager: FieldManager}
-	switch key.Kind {
-	case mirror.ConfigMap:
-		_, err = c.client.CoreV1().ConfigMaps(key.Namespace).Patch(ctx, key.Name, types.MergePatchType, patch, opts)
-	case mirror.Secret:
-		_, err = c.client.CoreV1().Secrets(key.Namespace).Patch(ctx, key.Name, types.MergePatchType, patch, opts)
-	}
+	err = c.kinds[key.Kind].patch(ctx, key, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("copies annotation of %s: %w", key, err)
 	}
@@ -83,9 +77,10 @@ type writtenSummaries struct {
 
 type written struct{ before, summary string }
 
-// pending reports whether summary was written over the source at
-// resourceVersion rv, which the cache still holds.
-func (w *writtenSummaries) pending(key mirror.Ref, rv, summary string) bool {
+// unseen reports whether summary was written over the source at
+// resourceVersion rv, which the cache still holds: the write is not back
+// from the watch yet.
+func (w *writtenSummaries) unseen(key mirror.Ref, rv, summary string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	last, ok := w.m[key]

@@ -104,8 +104,9 @@ func (c *Controller) copiesNamed(kind mirror.Kind, name string) (map[string]*mir
 	}
 	out := make(map[string]*mirror.Object, len(objs))
 	for _, obj := range objs {
-		o := reduce(obj)
-		out[o.Namespace] = &o
+		if o, ok := c.kinds[kind].reduce(obj); ok {
+			out[o.Namespace] = &o
+		}
 	}
 	return out, nil
 }
@@ -155,14 +156,7 @@ func sourceOf(o *mirror.Object) mirror.Ref {
 }
 
 func (c *Controller) create(ctx context.Context, o *mirror.Object) error {
-	var err error
-	opts := metav1.CreateOptions{FieldManager: FieldManager}
-	switch o.Kind {
-	case mirror.ConfigMap:
-		_, err = c.client.CoreV1().ConfigMaps(o.Namespace).Create(ctx, o.ConfigMap(), opts)
-	case mirror.Secret:
-		_, err = c.client.CoreV1().Secrets(o.Namespace).Create(ctx, o.Secret(), opts)
-	}
+	err := c.kinds[o.Kind].create(ctx, o, metav1.CreateOptions{FieldManager: FieldManager})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", o.Ref(), err)
 	}
@@ -174,14 +168,7 @@ func (c *Controller) create(ctx context.Context, o *mirror.Object) error {
 // update writes o with its resourceVersion, so that a change made since it
 // was read fails and is looked at again rather than overwritten.
 func (c *Controller) update(ctx context.Context, o *mirror.Object) error {
-	var err error
-	opts := metav1.UpdateOptions{FieldManager: FieldManager}
-	switch o.Kind {
-	case mirror.ConfigMap:
-		_, err = c.client.CoreV1().ConfigMaps(o.Namespace).Update(ctx, o.ConfigMap(), opts)
-	case mirror.Secret:
-		_, err = c.client.CoreV1().Secrets(o.Namespace).Update(ctx, o.Secret(), opts)
-	}
+	err := c.kinds[o.Kind].update(ctx, o, metav1.UpdateOptions{FieldManager: FieldManager})
 	if err != nil {
 		return fmt.Errorf("update %s: %w", o.Ref(), err)
 	}
@@ -194,14 +181,8 @@ func (c *Controller) update(ctx context.Context, o *mirror.Object) error {
 // or changed since (say, its copy label removed by hand), the preconditions
 // fail and the source is synced again.
 func (c *Controller) delete(ctx context.Context, o *mirror.Object) error {
-	var err error
 	opts := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: ptr.To(o.UID), ResourceVersion: ptr.To(o.ResourceVersion)}}
-	switch o.Kind {
-	case mirror.ConfigMap:
-		err = c.client.CoreV1().ConfigMaps(o.Namespace).Delete(ctx, o.Name, opts)
-	case mirror.Secret:
-		err = c.client.CoreV1().Secrets(o.Namespace).Delete(ctx, o.Name, opts)
-	}
+	err := c.kinds[o.Kind].delete(ctx, o, opts)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -214,20 +195,9 @@ func (c *Controller) delete(ctx context.Context, o *mirror.Object) error {
 }
 
 func (c *Controller) get(ctx context.Context, ref mirror.Ref) (*mirror.Object, error) {
-	var o mirror.Object
-	switch ref.Kind {
-	case mirror.ConfigMap:
-		cm, err := c.client.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		o = mirror.FromConfigMap(cm)
-	case mirror.Secret:
-		s, err := c.client.CoreV1().Secrets(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		o = mirror.FromSecret(s)
+	o, err := c.kinds[ref.Kind].get(ctx, ref)
+	if err != nil {
+		return nil, err
 	}
 	return &o, nil
 }

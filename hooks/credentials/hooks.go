@@ -27,9 +27,13 @@ const recheck = 60
 // Hooks serves the credentials controller. They keep no state.
 type Hooks struct{}
 
+// New returns Hooks ready to serve; the credentials controller has nothing
+// to configure.
+func New() *Hooks { return &Hooks{} }
+
 // Customize asks for the GitHubRepos of the Secret's namespace: only they
 // may refer to it.
-func (Hooks) Customize(_ context.Context, req *metacontroller.CustomizeRequest) (*metacontroller.CustomizeResponse, error) {
+func (*Hooks) Customize(_ context.Context, req *metacontroller.CustomizeRequest) (*metacontroller.CustomizeResponse, error) {
 	if err := checkSecret(req.Parent); err != nil {
 		return nil, err
 	}
@@ -40,7 +44,7 @@ func (Hooks) Customize(_ context.Context, req *metacontroller.CustomizeRequest) 
 
 // Sync changes nothing: the finalizer Metacontroller puts on the Secret
 // because a finalize hook exists is all this controller needs.
-func (Hooks) Sync(_ context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
+func (*Hooks) Sync(_ context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
 	if err := checkSecret(req.Object); err != nil {
 		return nil, err
 	}
@@ -48,7 +52,7 @@ func (Hooks) Sync(_ context.Context, req *metacontroller.DecoratorRequest) (*met
 }
 
 // Finalize lets the Secret go once no GitHubRepo refers to it.
-func (Hooks) Finalize(_ context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
+func (*Hooks) Finalize(_ context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
 	if err := checkSecret(req.Object); err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func TestFinalizeKeepsASecretInUse(t *testing.T) {
 			for _, r := range c.repos {
 				related[metacontroller.GroupKind(v1.Kind, v1.APIVersion)][r.Namespace()+"/"+r.Name()] = r
 			}
-			resp, err := Hooks{}.Finalize(t.Context(), &metacontroller.DecoratorRequest{Object: secret("team-a", "gh-token"), Related: related, Finalizing: true})
+			resp, err := New().Finalize(t.Context(), &metacontroller.DecoratorRequest{Object: secret("team-a", "gh-token"), Related: related, Finalizing: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +51,7 @@ func TestFinalizeKeepsASecretInUse(t *testing.T) {
 }
 
 func TestCustomizeAsksForTheNamespacesGitHubRepos(t *testing.T) {
-	resp, err := Hooks{}.Customize(t.Context(), &metacontroller.CustomizeRequest{Parent: secret("team-a", "gh-token")})
+	resp, err := New().Customize(t.Context(), &metacontroller.CustomizeRequest{Parent: secret("team-a", "gh-token")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestCustomizeAsksForTheNamespacesGitHubRepos(t *testing.T) {
 
 func TestRefusesWhatIsNotASecret(t *testing.T) {
 	ns := metacontroller.Object{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "team-a"}}
-	if _, err := (Hooks{}).Sync(t.Context(), &metacontroller.DecoratorRequest{Object: ns}); err == nil {
+	if _, err := New().Sync(t.Context(), &metacontroller.DecoratorRequest{Object: ns}); err == nil {
 		t.Error("a Namespace was taken for a Secret")
 	}
 }

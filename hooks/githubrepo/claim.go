@@ -124,7 +124,7 @@ func (s *session) clearClaim(ctx context.Context, r *github.Repository) error {
 // has no such custom property yet.
 func (s *session) claimFailure(err error, org bool, owner, what string) *failure {
 	if code := statusCode(err); org && (code == 422 || code == 404) {
-		return fail(v1.ReasonClaimUnavailable, "%s: GitHub refused the custom property %q (%d). hookops keeps its ownership claim in that organization custom property; an organization owner creates it once with: gh api -X PUT /orgs/%s/properties/schema/%s -f value_type=string",
+		return newFailure(v1.ReasonClaimUnavailable, "%s: GitHub refused the custom property %q (%d). hookops keeps its ownership claim in that organization custom property; an organization owner creates it once with: gh api -X PUT /orgs/%s/properties/schema/%s -f value_type=string",
 			what, s.h.ClaimProperty, code, owner, s.h.ClaimProperty)
 	}
 	return classify(err, what)

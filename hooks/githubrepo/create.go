@@ -16,28 +16,28 @@ import (
 // carry it, and then applies what creation cannot set.
 func (s *session) create(ctx context.Context, note string) result {
 	obs, res := s.createRepo(ctx, note)
-	if res.fail != nil {
+	if res.failure != nil {
 		return res
 	}
-	return s.converge(ctx, obs)
+	return s.update(ctx, obs)
 }
 
 // createRepo sends the create, in a span of its own; the writes that
 // follow are its siblings.
 func (s *session) createRepo(ctx context.Context, note string) (obs observation, res result) {
 	ctx, span := tracer().Start(ctx, "create")
-	defer func() { endStep(span, decideCreate.String(), res.fail) }()
+	defer func() { endStep(span, decideCreate.String(), res.failure) }()
 	spec := &s.repo.Spec
 	org, f := s.ownerIsOrg(ctx)
 	if f != nil {
-		return obs, result{fail: f}
+		return obs, result{failure: f}
 	}
 	if spec.Visibility != nil && *spec.Visibility == v1.Internal && !org {
-		return obs, result{fail: fail(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
+		return obs, result{failure: newFailure(v1.ReasonInvalidSpec, "visibility internal exists only for organization repositories; %q is a user", spec.Owner)}
 	}
 	if !org {
 		if f := userProperties(spec); f != nil {
-			return obs, result{fail: f}
+			return obs, result{failure: f}
 		}
 	}
 	if spec.Template != nil {
@@ -69,19 +69,19 @@ func (s *session) createFailed(err error, attempt metav1.Time) result {
 	msg := strings.ToLower(err.Error())
 	switch {
 	case notSent(err):
-		return result{fail: classify(err, "create the repository")}
+		return result{failure: classify(err, "create the repository")}
 	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "already exists"):
 		// The lookup by name just answered 404: the repository exists, but
 		// this token cannot see it.
-		return result{fail: fail(v1.ReasonAccessLost,
+		return result{failure: newFailure(v1.ReasonAccessLost,
 			"repository %s/%s exists, but this token cannot see it (GitHub answers 404 for a private repository a token has no access to); nothing was created. Give the token access to it (for a fine-grained token, add the repository; in an organization, check the token user's membership), or choose another spec.name",
 			spec.Owner, repoName(s.repo))}
 	case code == http.StatusUnprocessableEntity && strings.Contains(msg, "propert"):
-		return result{fail: s.propertyFailure(err, spec.Owner, "create the repository")}
+		return result{failure: s.propertyFailure(err, spec.Owner, "create the repository")}
 	case code >= 400 && code < 500:
-		return result{fail: classify(err, createWhat(spec))}
+		return result{failure: classify(err, createWhat(spec))}
 	}
-	return result{fail: classify(err, "create the repository"), createAttempt: &attempt}
+	return result{failure: classify(err, "create the repository"), createAttempt: &attempt}
 }
 
 // ownerIsOrg tells an organization from a user. A user account can only
@@ -90,7 +90,7 @@ func (s *session) ownerIsOrg(ctx context.Context) (bool, *failure) {
 	owner := s.repo.Spec.Owner
 	org, err := s.gh.ownerIsOrg(ctx, owner)
 	if isNotFound(err) {
-		return false, fail(v1.ReasonOwnerNotFound, "GitHub has no user or organization %q: check spec.owner", owner)
+		return false, newFailure(v1.ReasonOwnerNotFound, "GitHub has no user or organization %q: check spec.owner", owner)
 	}
 	if err != nil {
 		return false, classify(err, "look up owner "+owner)
@@ -102,7 +102,7 @@ func (s *session) ownerIsOrg(ctx context.Context) (bool, *failure) {
 		// GitHub gives installation tokens no POST /user/repos (nor GET
 		// /user): an App manages a user's repositories but cannot create one.
 		// https://docs.github.com/rest/authentication/endpoints-available-for-github-app-installation-access-tokens
-		return false, fail(v1.ReasonForbidden,
+		return false, newFailure(v1.ReasonForbidden,
 			"%q is a user account, and a GitHub App cannot create repositories on a user account: create %s/%s on GitHub and set spec.adoptExisting: true (the App must be installed on it with Administration: write), or use a token of %s",
 			owner, owner, repoName(s.repo), owner)
 	}
@@ -111,7 +111,7 @@ func (s *session) ownerIsOrg(ctx context.Context) (bool, *failure) {
 		return false, classify(err, "identify the token's user")
 	}
 	if !strings.EqualFold(login, owner) {
-		return false, fail(v1.ReasonForbidden,
+		return false, newFailure(v1.ReasonForbidden,
 			"spec.owner %q is a user account, but the token belongs to %q: a token can only create repositories in its own account or in organizations", owner, login)
 	}
 	return false, nil

@@ -60,7 +60,7 @@ func credentialID(parts ...string) string {
 func readCredentials(repo *v1.GitHubRepo, related metacontroller.ObjectMap) (credentials, *failure) {
 	ref := repo.Spec.CredentialsSecretRef
 	if ref.Namespace != "" && ref.Namespace != repo.Namespace {
-		return credentials{}, fail(v1.ReasonCrossNamespaceSecretRef,
+		return credentials{}, newFailure(v1.ReasonCrossNamespaceSecretRef,
 			"spec.credentialsSecretRef.namespace is %q, but a GitHubRepo may only use a Secret in its own namespace %q: move the Secret to %q and drop the namespace field",
 			ref.Namespace, repo.Namespace, repo.Namespace)
 	}
@@ -70,7 +70,7 @@ func readCredentials(repo *v1.GitHubRepo, related metacontroller.ObjectMap) (cre
 	}
 	secret, ok := related.Get("Secret", "v1", repo.Namespace, ref.Name)
 	if !ok {
-		return credentials{}, fail(v1.ReasonSecretNotFound,
+		return credentials{}, newFailure(v1.ReasonSecretNotFound,
 			"Secret %s/%s (spec.credentialsSecretRef) does not exist: create it with the GitHub token under key %q", repo.Namespace, ref.Name, key)
 	}
 	var c credentials
@@ -84,14 +84,14 @@ func readCredentials(repo *v1.GitHubRepo, related metacontroller.ObjectMap) (cre
 		token, _ := secretValue(secret, key)
 		c.token = strings.TrimSpace(token)
 		if c.token == "" {
-			return credentials{}, fail(v1.ReasonSecretKeyMissing,
+			return credentials{}, newFailure(v1.ReasonSecretKeyMissing,
 				"Secret %s/%s has no non-empty key %q: put the GitHub token there or set spec.credentialsSecretRef.key; for a GitHub App, set appID and privateKey instead", repo.Namespace, ref.Name, key)
 		}
 	}
 	if base, ok := secretValue(secret, "baseURL"); ok && base != "" {
 		u, err := url.Parse(strings.TrimSpace(base))
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return credentials{}, fail(v1.ReasonInvalidSpec,
+			return credentials{}, newFailure(v1.ReasonInvalidSpec,
 				"Secret %s/%s key baseURL is not an http(s) URL: use https://HOST/api/v3/ for GitHub Enterprise Server", repo.Namespace, ref.Name)
 		}
 		if !strings.HasSuffix(u.Path, "/") {
@@ -107,16 +107,16 @@ func readCredentials(repo *v1.GitHubRepo, related metacontroller.ObjectMap) (cre
 func readApp(ns, name string, secret metacontroller.Object, appID string) (*appCredentials, *failure) {
 	id, err := strconv.ParseInt(strings.TrimSpace(appID), 10, 64)
 	if err != nil || id <= 0 {
-		return nil, fail(v1.ReasonInvalidSpec, "Secret %s/%s key appID is not a GitHub App id (a positive number, shown on the App's settings page)", ns, name)
+		return nil, newFailure(v1.ReasonInvalidSpec, "Secret %s/%s key appID is not a GitHub App id (a positive number, shown on the App's settings page)", ns, name)
 	}
 	key, _ := secretValue(secret, "privateKey")
 	if strings.TrimSpace(key) == "" {
-		return nil, fail(v1.ReasonSecretKeyMissing, "Secret %s/%s has appID but no privateKey: put the App's private key (the PEM file GitHub generated) under key privateKey", ns, name)
+		return nil, newFailure(v1.ReasonSecretKeyMissing, "Secret %s/%s has appID but no privateKey: put the App's private key (the PEM file GitHub generated) under key privateKey", ns, name)
 	}
 	app := &appCredentials{id: id, privateKey: []byte(key)}
 	if inst, ok := secretValue(secret, "installationID"); ok && strings.TrimSpace(inst) != "" {
 		if app.installationID, err = strconv.ParseInt(strings.TrimSpace(inst), 10, 64); err != nil || app.installationID <= 0 {
-			return nil, fail(v1.ReasonInvalidSpec, "Secret %s/%s key installationID is not a number: set the installation's id, or remove the key to look the installation up on spec.owner", ns, name)
+			return nil, newFailure(v1.ReasonInvalidSpec, "Secret %s/%s key installationID is not a number: set the installation's id, or remove the key to look the installation up on spec.owner", ns, name)
 		}
 	}
 	return app, nil

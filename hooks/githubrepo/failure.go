@@ -28,15 +28,16 @@ type failure struct {
 	// Retry-After when it sent one.
 	secondary  bool
 	retryAfter time.Duration
-	// waiting marks a request the credential's budget did not send: a
-	// limit holds until resetAt, and nothing failed.
-	waiting bool
+	// pending marks a request the credential's budget did not send: a
+	// limit holds until resetAt, and nothing failed, so Synced is
+	// ReconcilePending rather than ReconcileError.
+	pending bool
 	// held marks a deletion the deletion guard holds: nothing failed, and
 	// nothing will change until someone confirms it.
 	held bool
 }
 
-func fail(reason, format string, args ...any) *failure {
+func newFailure(reason, format string, args ...any) *failure {
 	return &failure{reason: reason, message: fmt.Sprintf(format, args...)}
 }
 
@@ -68,13 +69,13 @@ func classify(err error, what string) *failure {
 	var shape *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fail(v1.ReasonGitHubUnavailable, "GitHub did not answer in time while trying to %s; retrying with backoff", what)
+		return newFailure(v1.ReasonGitHubUnavailable, "GitHub did not answer in time while trying to %s; retrying with backoff", what)
 	case errors.As(err, &syntax), errors.As(err, &shape):
 		// GitHub answered, but not in the shape hookops reads: a proxy's
 		// error page, or a field GitHub has changed.
-		return fail(v1.ReasonGitHubUnavailable, "GitHub's answer could not be read while trying to %s: %s; retrying with backoff", what, scrub(err))
+		return newFailure(v1.ReasonGitHubUnavailable, "GitHub's answer could not be read while trying to %s: %s; retrying with backoff", what, scrub(err))
 	default:
-		return fail(v1.ReasonGitHubUnavailable, "GitHub could not be reached while trying to %s: %s; retrying with backoff", what, scrub(err))
+		return newFailure(v1.ReasonGitHubUnavailable, "GitHub could not be reached while trying to %s: %s; retrying with backoff", what, scrub(err))
 	}
 }
 
@@ -88,7 +89,7 @@ func limitedBy(e *budget.LimitedError, what string) *failure {
 		return &failure{reason: v1.ReasonRateLimited, resetAt: e.Until,
 			message: fmt.Sprintf("%s holds this credential, so hookops did not %s: nothing is sent on the credential before %s", e.Limit, what, until)}
 	}
-	return &failure{reason: v1.ReasonRateLimited, resetAt: e.Until, waiting: true,
+	return &failure{reason: v1.ReasonRateLimited, resetAt: e.Until, pending: true,
 		message: fmt.Sprintf("this credential has used its budget under GitHub's documented limits (%s), so hookops did not %s yet: it goes on at %s", e.Limit, what, until)}
 }
 
@@ -109,7 +110,7 @@ func classifyResponse(resp *github.ErrorResponse, what string) *failure {
 	msg := resp.Message
 	switch {
 	case code == http.StatusUnauthorized:
-		return fail(v1.ReasonUnauthorized, "GitHub rejected the token (401 %s) while trying to %s: check that the token in the Secret is valid and has not expired or been revoked", msg, what)
+		return newFailure(v1.ReasonUnauthorized, "GitHub rejected the token (401 %s) while trying to %s: check that the token in the Secret is valid and has not expired or been revoked", msg, what)
 	case code == http.StatusTooManyRequests && !strings.Contains(strings.ToLower(msg), "secondary rate limit") && resp.Response.Header.Get("X-RateLimit-Remaining") == "0":
 		// GitHub answers the primary limit with 429 too; go-github knows
 		// only the 403 form.
@@ -124,13 +125,13 @@ func classifyResponse(resp *github.ErrorResponse, what string) *failure {
 	case code == http.StatusForbidden:
 		return forbidden(resp, what)
 	case code == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(msg), "visibility can't be changed"):
-		return fail(v1.ReasonOrganizationPolicy, "GitHub refused to %s (422 %s): the organization lets only its owners change visibility (members_can_change_repo_visibility). Have an owner change it, or leave spec.visibility unset", what, msg)
+		return newFailure(v1.ReasonOrganizationPolicy, "GitHub refused to %s (422 %s): the organization lets only its owners change visibility (members_can_change_repo_visibility). Have an owner change it, or leave spec.visibility unset", what, msg)
 	case code == http.StatusUnprocessableEntity:
-		return fail(v1.ReasonInvalidSpec, "GitHub rejected the request to %s (422 %s%s): fix the spec", what, msg, details(resp))
+		return newFailure(v1.ReasonInvalidSpec, "GitHub rejected the request to %s (422 %s%s): fix the spec", what, msg, details(resp))
 	case code >= 500:
-		return fail(v1.ReasonGitHubUnavailable, "GitHub answered %d while trying to %s; retrying with backoff", code, what)
+		return newFailure(v1.ReasonGitHubUnavailable, "GitHub answered %d while trying to %s; retrying with backoff", code, what)
 	}
-	return fail(v1.ReasonGitHubUnavailable, "GitHub answered %d %s while trying to %s; retrying with backoff", code, msg, what)
+	return newFailure(v1.ReasonGitHubUnavailable, "GitHub answered %d %s while trying to %s; retrying with backoff", code, msg, what)
 }
 
 func details(resp *github.ErrorResponse) string {
@@ -191,22 +192,22 @@ func forbidden(resp *github.ErrorResponse, what string) *failure {
 	case h.Get("X-GitHub-SSO") != "":
 		// The header's url is where the token is authorised; it holds no
 		// secret, but the user reaches it from the organization anyway.
-		return fail(v1.ReasonSSOAuthorizationMissing, "GitHub refused to %s (403 %s): the organization enforces SAML single sign-on and this token is not authorised for it. Authorise the token for the organization (token settings, Configure SSO), then wait for the next sync", what, msg)
+		return newFailure(v1.ReasonSSOAuthorizationMissing, "GitHub refused to %s (403 %s): the organization enforces SAML single sign-on and this token is not authorised for it. Authorise the token for the organization (token settings, Configure SSO), then wait for the next sync", what, msg)
 	case strings.Contains(lower, "installation has been suspended"):
 		return installationRefused(http.StatusForbidden, what)
 	case strings.Contains(lower, "not accessible by integration"):
-		return fail(v1.ReasonAppPermissionMissing, "GitHub refused to %s (403 %s): the GitHub App lacks a permission%s. Grant it in the App's settings and have the installation accept it", what, msg, needs(accepted))
+		return newFailure(v1.ReasonAppPermissionMissing, "GitHub refused to %s (403 %s): the GitHub App lacks a permission%s. Grant it in the App's settings and have the installation accept it", what, msg, needs(accepted))
 	case strings.Contains(lower, "not accessible by personal access token"):
-		return fail(v1.ReasonTokenAccessMissing, "GitHub refused to %s (403 %s): the fine-grained token lacks this repository or a permission%s. Add the repository and permission to the token", what, msg, needs(accepted))
+		return newFailure(v1.ReasonTokenAccessMissing, "GitHub refused to %s (403 %s): the fine-grained token lacks this repository or a permission%s. Add the repository and permission to the token", what, msg, needs(accepted))
 	case strings.Contains(lower, "members cannot"):
-		return fail(v1.ReasonOrganizationPolicy, "GitHub refused to %s (403 %s): the organization keeps this to its owners. Have an organization owner do it, or use an owner's token", what, msg)
+		return newFailure(v1.ReasonOrganizationPolicy, "GitHub refused to %s (403 %s): the organization keeps this to its owners. Have an organization owner do it, or use an owner's token", what, msg)
 	}
 	if scopes, classic := h["X-Oauth-Scopes"]; classic {
 		if want := h.Get("X-Accepted-Oauth-Scopes"); want != "" && !hasScope(scopes, want) {
-			return fail(v1.ReasonTokenScopeMissing, "GitHub refused to %s (403 %s): the token has the scopes %q but this needs %s. Add the scope to the token", what, msg, strings.Join(scopes, ","), want)
+			return newFailure(v1.ReasonTokenScopeMissing, "GitHub refused to %s (403 %s): the token has the scopes %q but this needs %s. Add the scope to the token", what, msg, strings.Join(scopes, ","), want)
 		}
 	}
-	return fail(v1.ReasonForbidden, "GitHub refused to %s (403 %s): the token or App lacks the permission (repo scope for a classic token; Administration: write for a fine-grained token or an App)", what, msg)
+	return newFailure(v1.ReasonForbidden, "GitHub refused to %s (403 %s): the token or App lacks the permission (repo scope for a classic token; Administration: write for a fine-grained token or an App)", what, msg)
 }
 
 func needs(accepted string) string {
@@ -231,11 +232,11 @@ func hasScope(granted []string, wanted string) bool {
 func appFailure(e *appError, what string) *failure {
 	switch e.kind {
 	case appKeyUnreadable:
-		return fail(v1.ReasonAppKeyInvalid, "the Secret's privateKey is not a PEM RSA private key, so hookops cannot act as the App to %s: put the .pem file GitHub generated for the App there", what)
+		return newFailure(v1.ReasonAppKeyInvalid, "the Secret's privateKey is not a PEM RSA private key, so hookops cannot act as the App to %s: put the .pem file GitHub generated for the App there", what)
 	case appNotInstalled:
-		return fail(v1.ReasonAppNotInstalled, "the GitHub App is not installed on %s, so hookops cannot %s: install it on the account, or set installationID in the Secret", e.owner, what)
+		return newFailure(v1.ReasonAppNotInstalled, "the GitHub App is not installed on %s, so hookops cannot %s: install it on the account, or set installationID in the Secret", e.owner, what)
 	}
-	return fail(v1.ReasonAppKeyInvalid, "GitHub rejected the App's signed token while trying to %s: check appID, and that privateKey is one of the App's current keys (a key deleted in the App's settings stops working)", what)
+	return newFailure(v1.ReasonAppKeyInvalid, "GitHub rejected the App's signed token while trying to %s: check appID, and that privateKey is one of the App's current keys (a key deleted in the App's settings stops working)", what)
 }
 
 // installationRefused reports GitHub's refusal to mint an installation
@@ -244,11 +245,11 @@ func appFailure(e *appError, what string) *failure {
 func installationRefused(status int, what string) *failure {
 	switch status {
 	case http.StatusUnauthorized:
-		return fail(v1.ReasonAppKeyInvalid, "GitHub rejected the App's signed token while trying to %s: check appID, and that privateKey is one of the App's current keys", what)
+		return newFailure(v1.ReasonAppKeyInvalid, "GitHub rejected the App's signed token while trying to %s: check appID, and that privateKey is one of the App's current keys", what)
 	case http.StatusForbidden:
-		return fail(v1.ReasonAppInstallationSuspended, "the App's installation is suspended, so hookops cannot %s: an owner of the account unsuspends it in the installation's settings", what)
+		return newFailure(v1.ReasonAppInstallationSuspended, "the App's installation is suspended, so hookops cannot %s: an owner of the account unsuspends it in the installation's settings", what)
 	case http.StatusNotFound:
-		return fail(v1.ReasonAppNotInstalled, "the App's installation is gone (uninstalled, or installationID names another), so hookops cannot %s: install the App again, and fix or remove installationID in the Secret", what)
+		return newFailure(v1.ReasonAppNotInstalled, "the App's installation is gone (uninstalled, or installationID names another), so hookops cannot %s: install the App again, and fix or remove installationID in the Secret", what)
 	}
-	return fail(v1.ReasonGitHubUnavailable, "GitHub answered %d to minting the App's installation token while trying to %s; retrying with backoff", status, what)
+	return newFailure(v1.ReasonGitHubUnavailable, "GitHub answered %d to minting the App's installation token while trying to %s; retrying with backoff", status, what)
 }

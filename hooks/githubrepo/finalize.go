@@ -40,7 +40,7 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, known identit
 	}
 	return s.run(ctx, func(ctx context.Context) result {
 		current, res := s.findOurs(ctx, policy)
-		if res.fail != nil || res.finalized {
+		if res.failure != nil || res.finalized {
 			return orphanAnyway(policy, res)
 		}
 		return s.carryOut(ctx, policy, current)
@@ -52,10 +52,10 @@ func (h *Hooks) finalize(ctx context.Context, repo *v1.GitHubRepo, known identit
 // only the claim may stay behind, and the note says so. A rate limit is no
 // such block: it lifts at a known time, and then the claim is removed.
 func orphanAnyway(policy v1.DeletionPolicy, res result) result {
-	if res.fail == nil || policy != v1.DeletionOrphan || res.fail.reason == v1.ReasonRateLimited {
+	if res.failure == nil || policy != v1.DeletionOrphan || res.failure.reason == v1.ReasonRateLimited {
 		return res
 	}
-	return result{finalized: true, note: "GitHub was not touched; the ownership claim may remain on the repository (" + res.fail.message + ")"}
+	return result{finalized: true, note: "GitHub was not touched; the ownership claim may remain on the repository (" + res.failure.message + ")"}
 }
 
 // findOurs reads the recorded repository (or, when only a create attempt is
@@ -71,16 +71,16 @@ func (s *session) findOurs(ctx context.Context, policy v1.DeletionPolicy) (*gith
 	case err != nil:
 		f := classify(err, "read the repository before carrying out the deletion policy")
 		endStep(span, decideFail.String(), f)
-		return nil, result{fail: f}
+		return nil, result{failure: f}
 	}
 	if f := s.verify(current); f != nil {
 		endStep(span, decideFail.String(), f)
-		return nil, result{fail: f}
+		return nil, result{failure: f}
 	}
 	c, f := s.readClaim(ctx, current)
 	if f != nil {
 		endStep(span, decideFail.String(), f)
-		return nil, result{repo: current, fail: f}
+		return nil, result{repo: current, failure: f}
 	}
 	if s.archiveUnderWay(policy, c, current) {
 		endStep(span, "ours", nil)
@@ -138,7 +138,7 @@ func (s *session) carryOut(ctx context.Context, policy v1.DeletionPolicy, curren
 	step := map[v1.DeletionPolicy]string{v1.DeletionDelete: "delete", v1.DeletionArchive: "archive", v1.DeletionOrphan: "orphan"}[policy]
 	ctx, span := tracer().Start(ctx, step)
 	res := s.apply(ctx, policy, current)
-	endStep(span, step, res.fail)
+	endStep(span, step, res.failure)
 	return res
 }
 
@@ -147,10 +147,10 @@ func (s *session) apply(ctx context.Context, policy v1.DeletionPolicy, current *
 	switch policy {
 	case v1.DeletionDelete:
 		if f := s.admitDeletion(ctx, current); f != nil {
-			return result{repo: current, claimed: true, fail: f}
+			return result{repo: current, claimed: true, failure: f}
 		}
 		if err := s.gh.delete(ctx, owner, name); err != nil && !isNotFound(err) {
-			return result{repo: current, claimed: true, fail: classifyDelete(err)}
+			return result{repo: current, claimed: true, failure: classifyDelete(err)}
 		}
 		return result{finalized: true, note: "deleted " + current.GetFullName()}
 	case v1.DeletionArchive:
@@ -158,15 +158,15 @@ func (s *session) apply(ctx context.Context, policy v1.DeletionPolicy, current *
 			return result{finalized: true, note: current.GetFullName() + " was archived already; its claim stays, as an archived repository is read-only"}
 		}
 		if err := s.releaseClaim(ctx, current); err != nil {
-			return result{repo: current, claimed: true, fail: classify(err, "remove the ownership claim before archiving")}
+			return result{repo: current, claimed: true, failure: classify(err, "remove the ownership claim before archiving")}
 		}
 		if _, err := s.gh.edit(ctx, owner, name, &github.Repository{Archived: github.Bool(true)}); err != nil {
-			return result{repo: current, fail: classify(err, "archive the repository")}
+			return result{repo: current, failure: classify(err, "archive the repository")}
 		}
 		return result{finalized: true, note: "archived " + current.GetFullName()}
 	}
 	if err := s.clearClaim(ctx, current); err != nil {
-		return orphanAnyway(policy, result{fail: classify(err, "remove the ownership claim")})
+		return orphanAnyway(policy, result{failure: classify(err, "remove the ownership claim")})
 	}
 	return result{finalized: true, note: "left " + current.GetFullName() + " on GitHub and removed this GitHubRepo's claim"}
 }

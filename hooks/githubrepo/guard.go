@@ -29,7 +29,7 @@ func (h *Hooks) stillHeld(repo *v1.GitHubRepo, policy v1.DeletionPolicy) (result
 		return result{}, false
 	}
 	c := meta.FindStatusCondition(repo.Status.Conditions, v1.ConditionError)
-	return result{claimed: true, fail: &failure{reason: v1.ReasonDeletionGuard, message: c.Message, held: true}}, true
+	return result{claimed: true, failure: &failure{reason: v1.ReasonDeletionGuard, message: c.Message, held: true}}, true
 }
 
 // admitDeletion asks the guard to count this deletion against the
@@ -41,7 +41,7 @@ func (s *session) admitDeletion(ctx context.Context, current *github.Repository)
 	}
 	v, err := g.Admit(ctx, s.creds.id(), string(s.repo.UID), confirmed(s.repo))
 	if err != nil {
-		return fail(v1.ReasonDeletionGuardUnavailable, "the deletion guard could not count this deletion, so %s was not deleted: %s", current.GetFullName(), err)
+		return newFailure(v1.ReasonDeletionGuardUnavailable, "the deletion guard could not count this deletion, so %s was not deleted: %s", current.GetFullName(), err)
 	}
 	if v.Admitted {
 		return nil

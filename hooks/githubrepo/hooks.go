@@ -51,7 +51,8 @@ type Hooks struct {
 	clients clients
 }
 
-// New returns Hooks with production defaults; metrics may be nil.
+// New returns Hooks with production defaults; metrics may be nil. Its
+// exported fields may be changed before the first call, never after.
 func New(metrics *Metrics) *Hooks {
 	return &Hooks{
 		HTTPClient:    NewHTTPClient(metrics, true),

@@ -135,11 +135,11 @@ func settingsProblem(s *v1.GitHubRepoSpec, repo *github.Repository, app bool) *f
 // (integrations/terraform-provider-github#679).
 func unseenSettings(names []string, repo string, app bool) *failure {
 	if app {
-		return fail(v1.ReasonAppPermissionMissing,
+		return newFailure(v1.ReasonAppPermissionMissing,
 			"GitHub does not show the GitHub App the merge settings of %s (%s): it shows them only to credentials that may push (or this GitHub Enterprise Server predates them). Grant the App Contents: write (Administration: write is not enough) and have the installation accept it, or unset those fields",
 			repo, strings.Join(names, ", "))
 	}
-	return fail(v1.ReasonTokenAccessMissing,
+	return newFailure(v1.ReasonTokenAccessMissing,
 		"GitHub does not show this token the merge settings of %s (%s): it shows them only to credentials that may push (or this GitHub Enterprise Server predates them). Give a fine-grained token Contents: write on the repository (a classic token needs the repo scope and a user who may push), or unset those fields",
 		repo, strings.Join(names, ", "))
 }
@@ -162,11 +162,11 @@ func forkingProblem(s *v1.GitHubRepoSpec, repo *github.Repository) *failure {
 	}
 	switch {
 	case repo.GetOwner().GetType() != "Organization":
-		return fail(v1.ReasonInvalidSpec,
+		return newFailure(v1.ReasonInvalidSpec,
 			"spec.allowForking: %v cannot be kept on %s: GitHub lets organizations set forking for their private and internal repositories only, and %s is a user. Unset allowForking",
 			*want, repo.GetFullName(), repo.GetOwner().GetLogin())
 	case vis == string(v1.Public):
-		return fail(v1.ReasonInvalidSpec,
+		return newFailure(v1.ReasonInvalidSpec,
 			"spec.allowForking: %v cannot be kept on %s: a public repository can always be forked. Unset allowForking, or make the repository private or internal",
 			*want, repo.GetFullName())
 	}

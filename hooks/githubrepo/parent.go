@@ -53,29 +53,29 @@ func validate(r *v1.GitHubRepo) *failure {
 	s := &r.Spec
 	switch name := repoName(r); {
 	case s.Owner == "":
-		return fail(v1.ReasonInvalidSpec, "spec.owner is empty: set it to the organization or user that owns the repository")
+		return newFailure(v1.ReasonInvalidSpec, "spec.owner is empty: set it to the organization or user that owns the repository")
 	case !namePattern.MatchString(name) || name == "." || name == "..":
-		return fail(v1.ReasonInvalidSpec, "repository name %q is not valid: use 1-100 letters, digits, '.', '-' or '_'", name)
+		return newFailure(v1.ReasonInvalidSpec, "repository name %q is not valid: use 1-100 letters, digits, '.', '-' or '_'", name)
 	case s.CredentialsSecretRef.Name == "":
-		return fail(v1.ReasonInvalidSpec, "spec.credentialsSecretRef.name is empty: name the Secret that holds the GitHub token")
+		return newFailure(v1.ReasonInvalidSpec, "spec.credentialsSecretRef.name is empty: name the Secret that holds the GitHub token")
 	}
 	if v := s.Visibility; v != nil && *v != v1.Public && *v != v1.Private && *v != v1.Internal {
-		return fail(v1.ReasonInvalidSpec, "spec.visibility %q is not one of public, private, internal", *v)
+		return newFailure(v1.ReasonInvalidSpec, "spec.visibility %q is not one of public, private, internal", *v)
 	}
 	if t := s.Topics; t != nil {
 		if len(*t) > 20 {
-			return fail(v1.ReasonInvalidSpec, "spec.topics has %d topics; GitHub allows at most 20", len(*t))
+			return newFailure(v1.ReasonInvalidSpec, "spec.topics has %d topics; GitHub allows at most 20", len(*t))
 		}
 		for _, topic := range *t {
 			if !topicPattern.MatchString(topic) {
-				return fail(v1.ReasonInvalidSpec, "topic %q is not valid: use lower-case letters, digits and '-', starting with a letter or digit, at most 50 characters", topic)
+				return newFailure(v1.ReasonInvalidSpec, "topic %q is not valid: use lower-case letters, digits and '-', starting with a letter or digit, at most 50 characters", topic)
 			}
 		}
 	}
 	switch s.DeletionPolicy {
 	case "", v1.DeletionDelete, v1.DeletionArchive, v1.DeletionOrphan:
 	default:
-		return fail(v1.ReasonInvalidSpec, "spec.deletionPolicy %q is not one of Delete, Archive, Orphan", s.DeletionPolicy)
+		return newFailure(v1.ReasonInvalidSpec, "spec.deletionPolicy %q is not one of Delete, Archive, Orphan", s.DeletionPolicy)
 	}
 	if f := validateTemplate(s); f != nil {
 		return f

@@ -153,11 +153,11 @@ func (h *Hooks) validateProperties(r *v1.GitHubRepo) *failure {
 	props := r.Spec.CustomProperties
 	for _, name := range slices.Sorted(maps.Keys(props)) {
 		if strings.EqualFold(name, h.ClaimProperty) {
-			return fail(v1.ReasonInvalidSpec,
+			return newFailure(v1.ReasonInvalidSpec,
 				"spec.customProperties.%s is reserved for hookops' ownership claim (the organization custom property --claim-property names): remove it from the spec", name)
 		}
 		if err := props[name].Validate(); err != nil {
-			return fail(v1.ReasonInvalidSpec,
+			return newFailure(v1.ReasonInvalidSpec,
 				"spec.customProperties.%s %s: write a value as a string (quote true, false and numbers), or a multi_select's as a list of strings", name, err)
 		}
 	}
@@ -170,7 +170,7 @@ func userProperties(spec *v1.GitHubRepoSpec) *failure {
 	if len(spec.CustomProperties) == 0 {
 		return nil
 	}
-	return fail(v1.ReasonInvalidSpec,
+	return newFailure(v1.ReasonInvalidSpec,
 		"spec.customProperties is set, but %q is a user account and custom properties exist only in organizations: remove spec.customProperties", spec.Owner)
 }
 
@@ -287,15 +287,15 @@ func (s *session) propertyFailure(err error, owner, what string) *failure {
 	name := m[1]
 	switch {
 	case strings.Contains(msg, "requires an explicit value"):
-		return fail(v1.ReasonInvalidSpec,
+		return newFailure(v1.ReasonInvalidSpec,
 			"GitHub refused to %s (422 %s): organization %s requires the custom property %q and it has no default. Set spec.customProperties.%s",
 			what, msg, owner, name, name)
 	case strings.HasPrefix(msg, "Unexpected property"):
-		return fail(v1.ReasonInvalidSpec,
+		return newFailure(v1.ReasonInvalidSpec,
 			"GitHub refused to %s (422 %s): organization %s defines no custom property %q. Fix the name in spec.customProperties, or have an organization owner define the property",
 			what, msg, owner, name)
 	}
-	return fail(v1.ReasonInvalidSpec,
+	return newFailure(v1.ReasonInvalidSpec,
 		"GitHub refused spec.customProperties.%s while trying to %s (422 %s): the value does not fit the property's definition in %s (its type, and for a select its allowed values). Fix the value",
 		name, what, msg, owner)
 }
@@ -307,7 +307,7 @@ func propertiesForbidden(f *failure, msg, what string) *failure {
 	if f.reason != v1.ReasonForbidden {
 		return f
 	}
-	return fail(v1.ReasonForbidden,
+	return newFailure(v1.ReasonForbidden,
 		"GitHub refused to %s (403 %s): setting custom property values takes admin rights on the repository for a token (with the repo scope for a classic token), or the Custom properties: write repository permission for a fine-grained token or a GitHub App. Grant it, or remove spec.customProperties",
 		what, msg)
 }

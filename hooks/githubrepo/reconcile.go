@@ -26,13 +26,13 @@ func (h *Hooks) Sync(ctx context.Context, req *metacontroller.CompositeRequest) 
 
 func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, known identity, related metacontroller.ObjectMap) result {
 	if f := validate(repo); f != nil {
-		return result{fail: f}
+		return result{failure: f}
 	}
 	if f := h.validateProperties(repo); f != nil {
-		return result{fail: f}
+		return result{failure: f}
 	}
 	if known.fullName != "" && !strings.EqualFold(known.owner(), repo.Spec.Owner) {
-		return result{fail: fail(v1.ReasonInvalidSpec,
+		return result{failure: newFailure(v1.ReasonInvalidSpec,
 			"spec.owner is %q, but this GitHubRepo manages %s: hookops does not move repositories between owners. Set spec.owner back to %q; to move it, transfer it on GitHub, then replace this GitHubRepo (deletionPolicy: Orphan) with one for the new owner with adoptExisting: true",
 			repo.Spec.Owner, known.fullName, known.owner())}
 	}
@@ -44,16 +44,16 @@ func (h *Hooks) reconcile(ctx context.Context, repo *v1.GitHubRepo, known identi
 		obs := s.observe(ctx)
 		switch obs.decision {
 		case decideFail:
-			return result{repo: obs.repo, fail: obs.fail}
+			return result{repo: obs.repo, failure: obs.failure}
 		case decideUpToDate:
 			return s.upToDate(ctx, obs)
 		case decideCreate:
 			if f := s.stillLost(); f != nil {
-				return result{fail: f}
+				return result{failure: f}
 			}
 			return s.create(ctx, obs.note)
 		}
-		return s.converge(ctx, obs)
+		return s.update(ctx, obs)
 	})
 }
 
@@ -76,8 +76,8 @@ func (h *Hooks) respond(ctx context.Context, repo *v1.GitHubRepo, hook string, k
 func (h *Hooks) logOutcome(ctx context.Context, repo *v1.GitHubRepo, hook string, res result) {
 	attrs := []any{"hook", hook, "namespace", repo.Namespace, "name", repo.Name, "generation", repo.Generation}
 	switch {
-	case res.fail != nil:
-		h.Log.WarnContext(ctx, "reconcile failed", append(attrs, "reason", res.fail.reason, "message", res.fail.message)...)
+	case res.failure != nil:
+		h.Log.WarnContext(ctx, "reconcile failed", append(attrs, "reason", res.failure.reason, "message", res.failure.message)...)
 	default:
 		h.Log.DebugContext(ctx, "reconciled", append(attrs, "note", res.note)...)
 	}
@@ -93,5 +93,5 @@ func (s *session) stillLost() *failure {
 	if c == nil || c.Reason != v1.ReasonAccessLost || st.ObservedGeneration != s.repo.Generation {
 		return nil
 	}
-	return fail(v1.ReasonAccessLost, "%s", strings.SplitN(c.Message, " (next attempt at", 2)[0])
+	return newFailure(v1.ReasonAccessLost, "%s", strings.SplitN(c.Message, " (next attempt at", 2)[0])
 }

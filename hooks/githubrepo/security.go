@@ -129,7 +129,7 @@ func (s *session) planSecurity(ctx context.Context, r *github.Repository, p *pla
 }
 
 func securityUnseen(r *github.Repository) *failure {
-	return fail(v1.ReasonForbidden,
+	return newFailure(v1.ReasonForbidden,
 		"GitHub shows the security and analysis settings of %s only to its admins (and to the organization's owners and security managers), and shows this token none, so spec.securityAndAnalysis cannot be compared and nothing was written. Give the token admin access to the repository (Administration: write for a fine-grained token or an App), or unset spec.securityAndAnalysis; a GitHub Enterprise Server without these features shows none either",
 		r.GetFullName())
 }
@@ -149,11 +149,11 @@ func (s *session) upToDate(ctx context.Context, obs observation) result {
 	on, err := s.gh.vulnerabilityAlerts(ctx, owner, name)
 	switch {
 	case err != nil:
-		res.fail = classify(err, "read whether Dependabot alerts are on")
+		res.failure = classify(err, "read whether Dependabot alerts are on")
 	case on != *want:
-		res.fail = s.writeAlerts(ctx, owner, name, *want)
+		res.failure = s.writeAlerts(ctx, owner, name, *want)
 	}
-	endStep(span, "vulnerability-alerts", res.fail)
+	endStep(span, "vulnerability-alerts", res.failure)
 	return res
 }
 
@@ -245,7 +245,7 @@ func featureLeft(repo string, left []string) *failure {
 	if strings.Contains(msg, "secretScanningPushProtection") {
 		msg += "; push protection works only with secret scanning on: set securityAndAnalysis.secretScanning: enabled"
 	}
-	return fail(v1.ReasonFeatureUnavailable, "%s. Otherwise the repository's plan does not offer it: unset the field to leave it alone", msg)
+	return newFailure(v1.ReasonFeatureUnavailable, "%s. Otherwise the repository's plan does not offer it: unset the field to leave it alone", msg)
 }
 
 // featureRefused explains a refused security write: a 422 naming a
@@ -259,7 +259,7 @@ func featureRefused(err error, what, hint string, fields ...string) *failure {
 	if hint != "" {
 		hint += ". "
 	}
-	return fail(v1.ReasonFeatureUnavailable,
+	return newFailure(v1.ReasonFeatureUnavailable,
 		"GitHub refused to %s (422 %s): this repository does not offer %s. %sChange the plan or the visibility, or unset the field to leave it alone",
 		what, resp.Message, strings.Join(fields, ", "), hint)
 }

@@ -41,23 +41,23 @@ func (h *Hooks) open(repo *v1.GitHubRepo, known identity, related metacontroller
 		// The same trouble again before its retry time changes nothing:
 		// answering it anew would write a new status, whose event brings
 		// the next sync at once.
-		if wait := h.sameFailureWait(repo, f); wait > 0 {
-			return nil, result{wait: wait}, false
+		if backoff := h.sameFailureBackoff(repo, f); backoff > 0 {
+			return nil, result{backoff: backoff}, false
 		}
-		return nil, result{fail: f}, false
+		return nil, result{failure: f}, false
 	}
 	if f := h.rateGate(repo); f != nil {
-		return nil, result{fail: f}, false
+		return nil, result{failure: f}, false
 	}
-	if wait := h.backoffGate(repo); wait > 0 {
-		return nil, result{wait: wait}, false
+	if backoff := h.backoffGate(repo); backoff > 0 {
+		return nil, result{backoff: backoff}, false
 	}
 	gh, host, err := h.newGitHub(creds)
 	if err != nil {
-		return nil, result{fail: fail(v1.ReasonInvalidSpec, "%s", err)}, false
+		return nil, result{failure: newFailure(v1.ReasonInvalidSpec, "%s", err)}, false
 	}
 	if known.host != "" && known.host != host {
-		return nil, result{fail: fail(v1.ReasonIdentityMismatch,
+		return nil, result{failure: newFailure(v1.ReasonIdentityMismatch,
 			"repository %s (id %d) was recorded on %s, but the credentials now point at %s, where that id names another repository or none; nothing was sent there. Restore the Secret's baseURL; to manage a repository on %s instead, delete this GitHubRepo with spec.deletionPolicy: Orphan and create it again",
 			known.fullName, known.id, known.host, host, host)}, false
 	}
@@ -123,9 +123,9 @@ func credentialsFailed(repo *v1.GitHubRepo) bool {
 	return false
 }
 
-// sameFailureWait is how long to wait when f repeats the recorded failure
-// before its retry time; 0 when it is new.
-func (h *Hooks) sameFailureWait(repo *v1.GitHubRepo, f *failure) time.Duration {
+// sameFailureBackoff is how long to hold back when f repeats the recorded
+// failure before its retry time; 0 when it is new.
+func (h *Hooks) sameFailureBackoff(repo *v1.GitHubRepo, f *failure) time.Duration {
 	st := &repo.Status
 	c := meta.FindStatusCondition(st.Conditions, v1.ConditionError)
 	if c == nil || c.Reason != f.reason || st.RetryTime == nil || repo.Generation != st.ObservedGeneration {

@@ -29,11 +29,14 @@ type result struct {
 	claimed bool               // our claim is on the repository
 	// createAttempt is a create sent in this call whose outcome is unknown.
 	createAttempt *metav1.Time
-	fail          *failure
-	wait          time.Duration // backing off: nothing was tried, come back after this long
-	note          string        // what happened worth telling, e.g. "created"
-	rate          github.Rate
-	finalized     bool // finalize only: nothing is left to do
+	failure       *failure
+	// backoff is set when the call was held back before its retry time:
+	// nothing was tried, the status stands, and the next call comes after
+	// this long.
+	backoff   time.Duration
+	note      string // what happened worth telling, e.g. "created"
+	rate      github.Rate
+	finalized bool // finalize only: nothing is left to do
 }
 
 // buildStatus derives the new status from the old one, the recorded
@@ -41,15 +44,15 @@ type result struct {
 // (0: at the controller's resync period). Sync and finalize share it.
 func (h *Hooks) buildStatus(r *v1.GitHubRepo, known identity, res result, finalizing bool) (v1.GitHubRepoStatus, time.Duration) {
 	st := *r.Status.DeepCopy()
-	if res.wait > 0 {
-		return st, res.wait
+	if res.backoff > 0 {
+		return st, res.backoff
 	}
 	now := h.Now()
 	st.ObservedGeneration = r.Generation
 	st.ManagedSettings = managedSettings(&r.Spec)
 	remember(&st, known)
 	if res.repo != nil {
-		observe(&st, res.repo)
+		showRepository(&st, res.repo)
 		st.Host, st.ETag = res.host, res.etag
 	}
 	if res.origin != "" {
@@ -58,7 +61,7 @@ func (h *Hooks) buildStatus(r *v1.GitHubRepo, known identity, res result, finali
 	switch {
 	case res.claimed && st.RepoID != 0:
 		st.Claim = claimFor(h.ClusterID, r).String()
-	case res.fail != nil && res.fail.reason == v1.ReasonOwnedElsewhere:
+	case res.failure != nil && res.failure.reason == v1.ReasonOwnedElsewhere:
 		st.Claim = ""
 	}
 	switch {
@@ -101,18 +104,18 @@ func remember(st *v1.GitHubRepoStatus, known identity) {
 // again.
 func (h *Hooks) schedule(st *v1.GitHubRepoStatus, res result, now time.Time) time.Duration {
 	switch {
-	case res.fail != nil && res.fail.held:
+	case res.failure != nil && res.failure.held:
 		// Confirming changes an annotation, which brings a call at once;
 		// until then, an occasional look is enough.
 		st.RetryTime = nil
 		return heldRecheck
-	case res.fail != nil && res.fail.waiting:
+	case res.failure != nil && res.failure.pending:
 		// A limit holds, and when it lifts is known: nothing failed.
-		st.RetryTime = &metav1.Time{Time: res.fail.resetAt.Add(time.Second - 1).Truncate(time.Second)}
-		return max(res.fail.resetAt.Sub(now), time.Second)
-	case res.fail != nil:
+		st.RetryTime = &metav1.Time{Time: res.failure.resetAt.Add(time.Second - 1).Truncate(time.Second)}
+		return max(res.failure.resetAt.Sub(now), time.Second)
+	case res.failure != nil:
 		st.ConsecutiveFailures++
-		delay := retryDelay(res.fail, st.ConsecutiveFailures, now, h.Jitter())
+		delay := retryDelay(res.failure, st.ConsecutiveFailures, now, h.Jitter())
 		// Status times have whole seconds; round up so that the gate never
 		// opens before the delay has passed.
 		st.RetryTime = &metav1.Time{Time: now.Add(delay + time.Second - 1).Truncate(time.Second)}
@@ -136,10 +139,10 @@ func setConditions(st *v1.GitHubRepoStatus, generation int64, now time.Time, res
 			ObservedGeneration: generation, LastTransitionTime: metav1.NewTime(now),
 		})
 	}
-	f := res.fail
+	f := res.failure
 	failMsg := ""
 	switch {
-	case f != nil && (f.held || f.waiting):
+	case f != nil && (f.held || f.pending):
 		failMsg = f.message
 		set(v1.ConditionError, metav1.ConditionTrue, f.reason, failMsg)
 	case f != nil:
@@ -152,7 +155,7 @@ func setConditions(st *v1.GitHubRepoStatus, generation int64, now time.Time, res
 	switch {
 	case finalizing && res.finalized:
 		set(v1.ConditionSynced, metav1.ConditionTrue, v1.ReasonReconcileSuccess, "deletion policy carried out: "+res.note)
-	case f != nil && f.waiting:
+	case f != nil && f.pending:
 		set(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcilePending, failMsg)
 	case f != nil:
 		set(v1.ConditionSynced, metav1.ConditionFalse, v1.ReasonReconcileError, failMsg)
@@ -187,9 +190,9 @@ func available(st *v1.GitHubRepoStatus, note string) string {
 	return msg
 }
 
-// observe copies the repository's identity, and what users want to see of
-// it, into status.
-func observe(st *v1.GitHubRepoStatus, repo *github.Repository) {
+// showRepository copies the repository's identity, and what users want to
+// see of it, into status.
+func showRepository(st *v1.GitHubRepoStatus, repo *github.Repository) {
 	st.RepoID = repo.GetID()
 	st.NodeID = repo.GetNodeID()
 	st.FullName = repo.GetFullName()

@@ -38,11 +38,11 @@ func validateTemplate(s *v1.GitHubRepoSpec) *failure {
 	case t == nil:
 		return nil
 	case s.Init != nil:
-		return fail(v1.ReasonInvalidSpec, "spec.template and spec.init cannot be combined: a repository generated from a template starts with the template's files, and init would make a first commit of its own. Remove one of them")
+		return newFailure(v1.ReasonInvalidSpec, "spec.template and spec.init cannot be combined: a repository generated from a template starts with the template's files, and init would make a first commit of its own. Remove one of them")
 	case !ownerPattern.MatchString(t.Owner):
-		return fail(v1.ReasonInvalidSpec, "spec.template.owner %q is not a GitHub user or organization name", t.Owner)
+		return newFailure(v1.ReasonInvalidSpec, "spec.template.owner %q is not a GitHub user or organization name", t.Owner)
 	case !namePattern.MatchString(t.Name) || t.Name == "." || t.Name == "..":
-		return fail(v1.ReasonInvalidSpec, "spec.template.name %q is not a valid repository name: use 1-100 letters, digits, '.', '-' or '_'", t.Name)
+		return newFailure(v1.ReasonInvalidSpec, "spec.template.name %q is not a valid repository name: use 1-100 letters, digits, '.', '-' or '_'", t.Name)
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func generateRequest(r *v1.GitHubRepo) *github.TemplateRepoRequest {
 func templateName(s *v1.GitHubRepoSpec) string { return s.Template.Owner + "/" + s.Template.Name }
 
 // createFromTemplate generates the repository. It carries no claim, so
-// the observation asks for one, which converge writes before any other
+// the observation asks for one, which update writes before any other
 // change.
 func (s *session) createFromTemplate(ctx context.Context, note string, attempt metav1.Time) (observation, result) {
 	spec := &s.repo.Spec
@@ -86,13 +86,13 @@ func (s *session) generateFailed(ctx context.Context, err error, attempt metav1.
 	var resp *github.ErrorResponse
 	switch code := statusCode(err); {
 	case code == http.StatusNotFound:
-		return result{fail: s.templateNotFound(ctx)}
+		return result{failure: s.templateNotFound(ctx)}
 	case code == http.StatusUnprocessableEntity && errors.As(err, &resp) && !strings.Contains(strings.ToLower(err.Error()), "already exists"):
 		hint := "fix the spec"
 		if strings.Contains(strings.ToLower(err.Error()), "not a template") {
 			hint = "spec.template must name a template repository: check \"Template repository\" in its settings, or name another"
 		}
-		return result{fail: fail(v1.ReasonInvalidSpec, "GitHub refused to create %s/%s from template %s (422 %s%s): %s",
+		return result{failure: newFailure(v1.ReasonInvalidSpec, "GitHub refused to create %s/%s from template %s (422 %s%s): %s",
 			spec.Owner, repoName(s.repo), templateName(spec), resp.Message, details(resp), hint)}
 	}
 	return s.createFailed(err, attempt)
@@ -107,13 +107,13 @@ func (s *session) templateNotFound(ctx context.Context) *failure {
 	tmpl, _, err := s.gh.getByName(ctx, spec.Template.Owner, spec.Template.Name)
 	switch {
 	case isNotFound(err) || (err == nil && tmpl == nil):
-		return fail(v1.ReasonInvalidSpec,
+		return newFailure(v1.ReasonInvalidSpec,
 			"spec.template names %s, which does not exist or which this token cannot read (GitHub answers 404 for both); nothing was created. Fix spec.template, or give the token read access to the template",
 			templateName(spec))
 	case err != nil:
 		return classify(err, "look up template "+templateName(spec))
 	}
-	return fail(v1.ReasonForbidden,
+	return newFailure(v1.ReasonForbidden,
 		"GitHub answered 404 to creating %s/%s from template %s, which this token can read: the token cannot create repositories in %s (GitHub hides an organization from those who are not its members). Use a token of a member allowed to create repositories there",
 		spec.Owner, repoName(s.repo), templateName(spec), spec.Owner)
 }

@@ -46,7 +46,7 @@ func NewHTTPClient(m *Metrics, traced bool) *http.Client {
 	// once. Go keeps only 2 idle connections per host by default, so each
 	// request beyond the second would dial, and on TLS handshake, anew.
 	t.MaxIdleConnsPerHost = 64
-	var rt http.RoundTripper = observed{base: t, metrics: m}
+	var rt http.RoundTripper = measured{base: t, metrics: m}
 	if traced {
 		rt = traceTransport(rt)
 	}
@@ -67,12 +67,14 @@ func traceTransport(base http.RoundTripper) http.RoundTripper {
 		}))
 }
 
-type observed struct {
+// measured counts and times each GitHub request by route, and puts what
+// GitHub said of the rate limit on the request's span.
+type measured struct {
 	base    http.RoundTripper
 	metrics *Metrics
 }
 
-func (o observed) RoundTrip(r *http.Request) (*http.Response, error) {
+func (o measured) RoundTrip(r *http.Request) (*http.Response, error) {
 	route := routeOf(r.URL.Path)
 	span := trace.SpanFromContext(r.Context())
 	span.SetAttributes(attribute.String("http.route", route))

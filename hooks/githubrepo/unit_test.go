@@ -96,7 +96,7 @@ func TestDiff(t *testing.T) {
 
 func TestRetryDelay(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
-	plain := fail(v1.ReasonGitHubUnavailable, "down")
+	plain := newFailure(v1.ReasonGitHubUnavailable, "down")
 	cases := []struct {
 		name     string
 		f        *failure

@@ -10,20 +10,20 @@ import (
 	v1 "github.com/hookops/hookops/api/github/v1"
 )
 
-// converge claims the repository when the observation says so, then
+// update claims the repository when the observation says so, then
 // applies the plan, one paced write at a time, each its own span. After a
 // write the ETag is dropped, so that the next sync reads the repository in
 // full.
-func (s *session) converge(ctx context.Context, obs observation) result {
+func (s *session) update(ctx context.Context, obs observation) result {
 	res := result{repo: obs.repo, etag: obs.etag, origin: obs.origin, note: obs.note, claimed: true}
 	needClaim := obs.decision == decideClaim || obs.decision == decideAdopt
 	p := diff(&s.repo.Spec, repoName(s.repo), obs.repo)
 	if f := settingsProblem(&s.repo.Spec, obs.repo, s.creds.app != nil); f != nil {
-		res.fail, res.claimed = f, !needClaim
+		res.failure, res.claimed = f, !needClaim
 		return res
 	}
 	if f := s.planSecurity(ctx, obs.repo, &p); f != nil {
-		res.fail, res.claimed = f, !needClaim
+		res.failure, res.claimed = f, !needClaim
 		return res
 	}
 	if !needClaim && p.empty() {
@@ -31,7 +31,7 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 	}
 	current := obs.repo
 	if current.GetArchived() && !p.unarchive && (needClaim || p.edits()) {
-		res.fail = fail(v1.ReasonInvalidSpec,
+		res.failure = newFailure(v1.ReasonInvalidSpec,
 			"repository %s is archived on GitHub, so it is read-only: set spec.archived: false to unarchive it and apply the spec", current.GetFullName())
 		res.claimed = !needClaim
 		return res
@@ -44,7 +44,7 @@ func (s *session) converge(ctx context.Context, obs observation) result {
 		endStep(span, st.name, f)
 		if f != nil {
 			// A claim that could not be written is not shown as held.
-			res.fail, res.claimed = f, st.name != "claim"
+			res.failure, res.claimed = f, st.name != "claim"
 			return res
 		}
 		res.repo = updated
@@ -132,7 +132,7 @@ func (s *session) setDefaultBranch(ctx context.Context, r *github.Repository, br
 		return nil, classify(err, "set the default branch")
 	}
 	if origin != v1.OriginCreated || !initCommits(s.repo) {
-		return nil, fail(v1.ReasonInvalidSpec, "branch %q does not exist in %s yet; the default branch is set once the branch has been pushed", branch, r.GetFullName())
+		return nil, newFailure(v1.ReasonInvalidSpec, "branch %q does not exist in %s yet; the default branch is set once the branch has been pushed", branch, r.GetFullName())
 	}
 	if err := s.gh.renameBranch(ctx, owner, name, r.GetDefaultBranch(), branch); err != nil {
 		return nil, classify(err, "rename branch "+r.GetDefaultBranch()+" to "+branch)

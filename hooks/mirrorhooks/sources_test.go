@@ -1,4 +1,4 @@
-package mirror_test
+package mirrorhooks_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
-	"github.com/hookops/hookops/hooks/mirror"
-	mirrorplan "github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/hooks/mirrorhooks"
+	"github.com/hookops/hookops/mirror"
 )
 
 // related builds a v2 related ObjectMap of any kinds.
@@ -57,7 +57,7 @@ func TestSyncSource(t *testing.T) {
 			want:    nil,
 		},
 	}
-	hooks := mirror.New()
+	hooks := mirrorhooks.New()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			resp, err := hooks.SyncSource(context.Background(), &metacontroller.DecoratorRequest{
@@ -66,7 +66,7 @@ func TestSyncSource(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := resp.Annotations[mirrorplan.AnnotationCopies]
+			got, ok := resp.Annotations[mirror.AnnotationCopies]
 			switch {
 			case !ok:
 				t.Error("the copies annotation is neither set nor removed")
@@ -81,7 +81,7 @@ func TestSyncSource(t *testing.T) {
 }
 
 func TestCustomizeSource(t *testing.T) {
-	hooks := mirror.New()
+	hooks := mirrorhooks.New()
 	ca := sourceConfigMap("shared", "ca", "*", nil)
 	resp, err := hooks.CustomizeSource(context.Background(), &metacontroller.CustomizeRequest{Parent: object(t, ca)})
 	if err != nil {

@@ -1,4 +1,4 @@
-package mirror
+package mirrorhooks
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
-	mirrorplan "github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/mirror"
 )
 
 // Customize asks for every source in the cluster (by label) and for every
@@ -23,7 +23,7 @@ func (h *Hooks) Customize(_ context.Context, req *metacontroller.CustomizeReques
 	if err := checkNamespace(req.Parent); err != nil {
 		return nil, err
 	}
-	sources := &metav1.LabelSelector{MatchLabels: map[string]string{mirrorplan.LabelEnabled: "true"}}
+	sources := &metav1.LabelSelector{MatchLabels: map[string]string{mirror.LabelEnabled: "true"}}
 	ns := req.Parent.Name()
 	return &metacontroller.CustomizeResponse{RelatedResources: []metacontroller.RelatedResourceRule{
 		{APIVersion: "v1", Resource: "configmaps", LabelSelector: sources},

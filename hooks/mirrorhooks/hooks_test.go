@@ -1,4 +1,4 @@
-package mirror_test
+package mirrorhooks_test
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
-	"github.com/hookops/hookops/hooks/mirror"
-	mirrorplan "github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/hooks/mirrorhooks"
+	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/reference"
 )
 
@@ -50,8 +50,8 @@ func sourceConfigMap(ns, name, to string, data map[string]string) *corev1.Config
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
-			Labels:      map[string]string{mirrorplan.LabelEnabled: "true"},
-			Annotations: map[string]string{mirrorplan.AnnotationToNamespaces: to}},
+			Labels:      map[string]string{mirror.LabelEnabled: "true"},
+			Annotations: map[string]string{mirror.AnnotationToNamespaces: to}},
 		Data: data,
 	}
 }
@@ -60,8 +60,8 @@ func sourceSecret(ns, name, to string, typ corev1.SecretType, data map[string][]
 	return &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
-			Labels:      map[string]string{mirrorplan.LabelEnabled: "true"},
-			Annotations: map[string]string{mirrorplan.AnnotationToNamespaces: to}},
+			Labels:      map[string]string{mirror.LabelEnabled: "true"},
+			Annotations: map[string]string{mirror.AnnotationToNamespaces: to}},
 		Type: typ,
 		Data: data,
 	}
@@ -81,7 +81,7 @@ func attached(cm *corev1.ConfigMap) *corev1.ConfigMap {
 // copyOf is the mirror copy of src in team-a. Object.ConfigMap sets its
 // TypeMeta, as a hook request carries it.
 func copyOf(src *corev1.ConfigMap) *corev1.ConfigMap {
-	s, ok := mirrorplan.ParseSource(mirrorplan.FromConfigMap(src))
+	s, ok := mirror.ParseSource(mirror.FromConfigMap(src))
 	if !ok {
 		panic("not a source")
 	}
@@ -113,7 +113,7 @@ func names(resp *metacontroller.DecoratorResponse) []string {
 	return out
 }
 
-var accept = map[string]string{mirrorplan.LabelAccept: "true"}
+var accept = map[string]string{mirror.LabelAccept: "true"}
 
 func TestSync(t *testing.T) {
 	ca := sourceConfigMap("shared", "ca", "team-*", map[string]string{"ca.crt": "PEM"})
@@ -174,7 +174,7 @@ func TestSync(t *testing.T) {
 			want:        nil,
 		},
 	}
-	hooks := mirror.New()
+	hooks := mirrorhooks.New()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			req := &metacontroller.DecoratorRequest{
@@ -190,7 +190,7 @@ func TestSync(t *testing.T) {
 			if got := names(resp); strings.Join(got, ",") != strings.Join(c.want, ",") {
 				t.Errorf("attachments %q, want %q", got, c.want)
 			}
-			ann, ok := resp.Annotations[mirrorplan.AnnotationConflicts]
+			ann, ok := resp.Annotations[mirror.AnnotationConflicts]
 			switch {
 			case !ok:
 				t.Error("the conflicts annotation is not set (or removed)")
@@ -211,7 +211,7 @@ func TestSyncCopyShape(t *testing.T) {
 		Controller: controller(t), Object: targetNamespace(t, accept),
 		Related: objects(t, tls), Attachments: objects(t),
 	}
-	resp, err := mirror.New().Sync(context.Background(), req)
+	resp, err := mirrorhooks.New().Sync(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,9 +236,9 @@ func TestSyncCopyShape(t *testing.T) {
 		t.Errorf("type %q", s.Type)
 	case string(s.Data["tls.key"]) != "K":
 		t.Errorf("data %q", s.Data)
-	case s.Labels[mirrorplan.LabelCopy] != "true" || s.Labels["app"] != "web" || s.Labels[mirrorplan.LabelEnabled] != "":
+	case s.Labels[mirror.LabelCopy] != "true" || s.Labels["app"] != "web" || s.Labels[mirror.LabelEnabled] != "":
 		t.Errorf("labels %v", s.Labels)
-	case s.Annotations[mirrorplan.AnnotationSource] != "shared/cert" || !strings.HasPrefix(s.Annotations[mirrorplan.AnnotationContentHash], "sha256:"):
+	case s.Annotations[mirror.AnnotationSource] != "shared/cert" || !strings.HasPrefix(s.Annotations[mirror.AnnotationContentHash], "sha256:"):
 		t.Errorf("annotations %v", s.Annotations)
 	case len(s.OwnerReferences) != 0 || s.UID != "" || s.ResourceVersion != "":
 		t.Errorf("server or ownership fields set: %+v", s.ObjectMeta)
@@ -265,7 +265,7 @@ func TestFinalize(t *testing.T) {
 				Related: objects(t, sourceConfigMap("shared", "ca", "*", nil)), Attachments: objects(t, c.attachments...),
 			}
 			// Metacontroller calls finalize, or sync with finalizing set.
-			for name, hook := range map[string]metacontroller.DecoratorHook{"finalize": mirror.New().Finalize, "sync": mirror.New().Sync} {
+			for name, hook := range map[string]metacontroller.DecoratorHook{"finalize": mirrorhooks.New().Finalize, "sync": mirrorhooks.New().Sync} {
 				resp, err := hook(context.Background(), req)
 				if err != nil {
 					t.Fatal(err)
@@ -273,7 +273,7 @@ func TestFinalize(t *testing.T) {
 				if len(resp.Attachments) != 0 || resp.Finalized != c.finalized {
 					t.Errorf("%s: attachments %q finalized %v, want none and %v", name, names(resp), resp.Finalized, c.finalized)
 				}
-				if v, ok := resp.Annotations[mirrorplan.AnnotationConflicts]; !ok || v != nil {
+				if v, ok := resp.Annotations[mirror.AnnotationConflicts]; !ok || v != nil {
 					t.Errorf("%s: conflicts annotation %v, want removed", name, v)
 				}
 			}
@@ -284,10 +284,10 @@ func TestFinalize(t *testing.T) {
 func TestRejectsOtherParents(t *testing.T) {
 	pod := object(t, map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "p", "namespace": "x"}})
 	var reqErr *metacontroller.RequestError
-	if _, err := mirror.New().Customize(context.Background(), &metacontroller.CustomizeRequest{Controller: controller(t), Parent: pod}); !errors.As(err, &reqErr) {
+	if _, err := mirrorhooks.New().Customize(context.Background(), &metacontroller.CustomizeRequest{Controller: controller(t), Parent: pod}); !errors.As(err, &reqErr) {
 		t.Errorf("customize: err = %v, want a RequestError", err)
 	}
-	if _, err := mirror.New().Sync(context.Background(), &metacontroller.DecoratorRequest{Controller: controller(t), Object: pod}); !errors.As(err, &reqErr) {
+	if _, err := mirrorhooks.New().Sync(context.Background(), &metacontroller.DecoratorRequest{Controller: controller(t), Object: pod}); !errors.As(err, &reqErr) {
 		t.Errorf("sync: err = %v, want a RequestError", err)
 	}
 }
@@ -312,7 +312,7 @@ func readCaptured(t *testing.T, version, name string) []byte {
 // The requests a real Metacontroller v4.17.2 sent for a mirror-like
 // DecoratorController decode and get the answers the mirror means.
 func TestCapturedRequests(t *testing.T) {
-	hooks := mirror.New()
+	hooks := mirrorhooks.New()
 	for _, version := range []string{"v1", "v2"} {
 		t.Run(version, func(t *testing.T) {
 			creq, err := metacontroller.DecodeCustomize(bytes.NewReader(readCaptured(t, version, "decorator-customize.json")))
@@ -355,14 +355,14 @@ func TestCapturedRequests(t *testing.T) {
 				t.Fatalf("attachments %q", got)
 			}
 			a := resp.Attachments[0]
-			if a.Annotations()[mirrorplan.AnnotationSource] != "shared-config/defaults" || a.Labels()[mirrorplan.LabelCopy] != "true" {
+			if a.Annotations()[mirror.AnnotationSource] != "shared-config/defaults" || a.Labels()[mirror.LabelCopy] != "true" {
 				t.Errorf("copy %v", a)
 			}
 			if data, _ := a["data"].(map[string]any); data["color"] != "blue" {
 				t.Errorf("data %v", a["data"])
 			}
-			if resp.Annotations[mirrorplan.AnnotationConflicts] != nil {
-				t.Errorf("conflicts %q", *resp.Annotations[mirrorplan.AnnotationConflicts])
+			if resp.Annotations[mirror.AnnotationConflicts] != nil {
+				t.Errorf("conflicts %q", *resp.Annotations[mirror.AnnotationConflicts])
 			}
 		})
 	}
@@ -379,7 +379,7 @@ func TestSyncImmutable(t *testing.T) {
 	stale := attached(copyOf(old))
 
 	var logs bytes.Buffer
-	hooks := &mirror.Hooks{Log: slog.New(slog.NewJSONHandler(&logs, nil))}
+	hooks := &mirrorhooks.Hooks{Log: slog.New(slog.NewJSONHandler(&logs, nil))}
 	sync := func(attachments ...any) *metacontroller.DecoratorResponse {
 		t.Helper()
 		resp, err := hooks.Sync(context.Background(), &metacontroller.DecoratorRequest{
@@ -403,7 +403,7 @@ func TestSyncImmutable(t *testing.T) {
 	if len(resp.Attachments) != 1 || resp.Attachments[0]["immutable"] != true {
 		t.Fatalf("attachments %v", resp.Attachments)
 	}
-	if ann := resp.Annotations[mirrorplan.AnnotationConflicts]; ann != nil {
+	if ann := resp.Annotations[mirror.AnnotationConflicts]; ann != nil {
 		t.Errorf("conflicts %q", *ann)
 	}
 }

@@ -1,4 +1,4 @@
-package mirror
+package mirrorhooks
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
-	mirrorplan "github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/mirror"
 )
 
 // The hooks of the mirror-sources DecoratorController, which decorates the
@@ -27,7 +27,7 @@ func (h *Hooks) CustomizeSource(_ context.Context, req *metacontroller.Customize
 		return nil, err
 	}
 	return &metacontroller.CustomizeResponse{RelatedResources: []metacontroller.RelatedResourceRule{
-		{APIVersion: "v1", Resource: "namespaces", LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{mirrorplan.LabelAccept: "true"}}},
+		{APIVersion: "v1", Resource: "namespaces", LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{mirror.LabelAccept: "true"}}},
 		{APIVersion: "v1", Resource: resourceOf(kind), Names: []string{req.Parent.Name()}},
 	}}, nil
 }
@@ -45,23 +45,23 @@ func (h *Hooks) SyncSource(_ context.Context, req *metacontroller.DecoratorReque
 		return nil, err
 	}
 	resp := &metacontroller.DecoratorResponse{
-		Annotations: map[string]*string{mirrorplan.AnnotationCopies: nil},
+		Annotations: map[string]*string{mirror.AnnotationCopies: nil},
 		Attachments: []metacontroller.Object{},
 	}
-	src, ok := mirrorplan.ParseSource(parent)
+	src, ok := mirror.ParseSource(parent)
 	if req.Finalizing || !ok {
 		return resp, nil
 	}
-	var namespaces []mirrorplan.Namespace
+	var namespaces []mirror.Namespace
 	for _, raw := range req.Related.All("Namespace", "v1") {
 		var ns corev1.Namespace
 		if err := raw.Into(&ns); err != nil {
 			return nil, &metacontroller.RequestError{Msg: "related Namespace " + raw.Name() + " is not valid: " + err.Error()}
 		}
-		namespaces = append(namespaces, mirrorplan.NamespaceFrom(&ns))
+		namespaces = append(namespaces, mirror.NamespaceFrom(&ns))
 	}
-	sources := []mirrorplan.Source{src}
-	standing := map[string]*mirrorplan.Object{}
+	sources := []mirror.Source{src}
+	standing := map[string]*mirror.Object{}
 	for _, raw := range req.Related.All(string(kind), "v1") {
 		o, err := reduce(kind, raw)
 		if err != nil {
@@ -70,35 +70,35 @@ func (h *Hooks) SyncSource(_ context.Context, req *metacontroller.DecoratorReque
 		if o.Ref() == src.Ref() {
 			continue
 		}
-		if s, ok := mirrorplan.ParseSource(o); ok {
+		if s, ok := mirror.ParseSource(o); ok {
 			sources = append(sources, s)
 		}
 		standing[o.Namespace] = &o
 	}
-	summary := mirrorplan.ObserveCopies(src, sources, namespaces, standing, attachedToNamespace).Summary()
-	resp.Annotations[mirrorplan.AnnotationCopies] = &summary
+	summary := mirror.StatusFromStanding(src, sources, namespaces, standing, attachedToNamespace).Summary()
+	resp.Annotations[mirror.AnnotationCopies] = &summary
 	return resp, nil
 }
 
 // attachedToNamespace reports whether Metacontroller holds o as an
 // attachment of its namespace: what makes a copy the Namespace hooks' own.
-func attachedToNamespace(o *mirrorplan.Object) bool {
+func attachedToNamespace(o *mirror.Object) bool {
 	ref := metav1.GetControllerOfNoCopy(o)
 	return ref != nil && ref.Kind == "Namespace" && ref.Name == o.Namespace && o.Annotations[decoratorAnnotation] != ""
 }
 
 // sourceKind refuses a request about anything but a ConfigMap or Secret:
 // the DecoratorController was pointed at the wrong resource.
-func sourceKind(o metacontroller.Object) (mirrorplan.Kind, error) {
-	switch k := mirrorplan.Kind(o.Kind()); k {
-	case mirrorplan.ConfigMap, mirrorplan.Secret:
+func sourceKind(o metacontroller.Object) (mirror.Kind, error) {
+	switch k := mirror.Kind(o.Kind()); k {
+	case mirror.ConfigMap, mirror.Secret:
 		return k, nil
 	}
 	return "", &metacontroller.RequestError{Msg: "mirror-sources decorates ConfigMaps and Secrets, got a " + o.Kind()}
 }
 
-func resourceOf(kind mirrorplan.Kind) string {
-	if kind == mirrorplan.Secret {
+func resourceOf(kind mirror.Kind) string {
+	if kind == mirror.Secret {
 		return "secrets"
 	}
 	return "configmaps"

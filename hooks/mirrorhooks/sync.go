@@ -1,4 +1,4 @@
-package mirror
+package mirrorhooks
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
-	mirrorplan "github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/mirror"
 )
 
 // decoratorAnnotation is how Metacontroller marks the attachments of a
@@ -27,26 +27,26 @@ func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) 
 	if err != nil {
 		return nil, err
 	}
-	in, err := observe(req, ns.Name)
+	in, err := planInputOf(req, ns.Name)
 	if err != nil {
 		return nil, err
 	}
-	plan := mirrorplan.PlanNamespace(ns, in.sources, in.standing, in.ours)
+	plan := mirror.PlanNamespace(ns, in.sources, in.standing, in.ours)
 	for _, c := range plan.Conflicts {
-		h.log().DebugContext(ctx, "mirror conflict", "namespace", ns.Name, "reason", c.Reason, "target", c.Target.String(), "source", c.Source.String())
+		h.Log.DebugContext(ctx, "mirror conflict", "namespace", ns.Name, "reason", c.Reason, "target", c.Target.String(), "source", c.Source.String())
 	}
 	// A replaced immutable copy is absent for one sync, not a conflict, so
 	// it is reported in the log rather than on the namespace, where it
 	// would flap in and out of the conflicts annotation.
 	for _, r := range plan.Replaced {
-		h.log().InfoContext(ctx, "immutable copy replaced", "namespace", ns.Name, "reason", r.Reason, "target", r.Target.String(), "source", r.Source.String(), "detail", r.String())
+		h.Log.InfoContext(ctx, "immutable copy replaced", "namespace", ns.Name, "reason", r.Reason, "target", r.Target.String(), "source", r.Source.String(), "detail", r.String())
 	}
 	// A source cannot be written from here (it is a related object), so
 	// one that cannot be read is reported on every accepting namespace,
 	// where the conflicts are: its selector cannot tell which of them it
 	// was meant for.
 	resp := &metacontroller.DecoratorResponse{
-		Annotations: map[string]*string{mirrorplan.AnnotationConflicts: mirrorplan.ConflictsAnnotation(plan.Conflicts, plan.Invalid...)},
+		Annotations: map[string]*string{mirror.AnnotationConflicts: mirror.ConflictsAnnotation(plan.Conflicts, plan.Invalid...)},
 		Attachments: make([]metacontroller.Object, 0, len(plan.Copies)),
 	}
 	for i := range plan.Copies {
@@ -62,9 +62,9 @@ func (h *Hooks) Finalize(_ context.Context, req *metacontroller.DecoratorRequest
 	if _, err := namespace(req.Object); err != nil {
 		return nil, err
 	}
-	left := len(req.Attachments.All(string(mirrorplan.ConfigMap), "v1")) + len(req.Attachments.All(string(mirrorplan.Secret), "v1"))
+	left := len(req.Attachments.All(string(mirror.ConfigMap), "v1")) + len(req.Attachments.All(string(mirror.Secret), "v1"))
 	return &metacontroller.DecoratorResponse{
-		Annotations: map[string]*string{mirrorplan.AnnotationConflicts: nil},
+		Annotations: map[string]*string{mirror.AnnotationConflicts: nil},
 		Attachments: []metacontroller.Object{},
 		Finalized:   left == 0,
 	}, nil
@@ -79,40 +79,40 @@ func checkNamespace(o metacontroller.Object) error {
 	return nil
 }
 
-func namespace(o metacontroller.Object) (mirrorplan.Namespace, error) {
+func namespace(o metacontroller.Object) (mirror.Namespace, error) {
 	if err := checkNamespace(o); err != nil {
-		return mirrorplan.Namespace{}, err
+		return mirror.Namespace{}, err
 	}
 	var ns corev1.Namespace
 	if err := o.Into(&ns); err != nil {
-		return mirrorplan.Namespace{}, &metacontroller.RequestError{Msg: "object is not a valid Namespace: " + err.Error()}
+		return mirror.Namespace{}, &metacontroller.RequestError{Msg: "object is not a valid Namespace: " + err.Error()}
 	}
-	return mirrorplan.NamespaceFrom(&ns), nil
+	return mirror.NamespaceFrom(&ns), nil
 }
 
-// observed is a sync request in the planner's terms.
-type observed struct {
-	sources  []mirrorplan.Source
-	standing map[mirrorplan.Ref]*mirrorplan.Object
-	owned    map[mirrorplan.Ref]bool
+// planInput is a sync request in the planner's terms.
+type planInput struct {
+	sources  []mirror.Source
+	standing map[mirror.Ref]*mirror.Object
+	owned    map[mirror.Ref]bool
 	nsUID    string
 	name     string // the DecoratorController's name
 }
 
-func observe(req *metacontroller.DecoratorRequest, ns string) (*observed, error) {
-	in := &observed{
-		standing: map[mirrorplan.Ref]*mirrorplan.Object{},
-		owned:    map[mirrorplan.Ref]bool{},
+func planInputOf(req *metacontroller.DecoratorRequest, ns string) (*planInput, error) {
+	in := &planInput{
+		standing: map[mirror.Ref]*mirror.Object{},
+		owned:    map[mirror.Ref]bool{},
 		nsUID:    req.Object.UID(),
 		name:     req.Controller.Name(),
 	}
-	for _, kind := range []mirrorplan.Kind{mirrorplan.ConfigMap, mirrorplan.Secret} {
+	for _, kind := range []mirror.Kind{mirror.ConfigMap, mirror.Secret} {
 		for _, raw := range req.Related.All(string(kind), "v1") {
 			o, err := reduce(kind, raw)
 			if err != nil {
 				return nil, err
 			}
-			if s, ok := mirrorplan.ParseSource(o); ok {
+			if s, ok := mirror.ParseSource(o); ok {
 				in.sources = append(in.sources, s)
 			}
 			if o.Namespace == ns {
@@ -136,7 +136,7 @@ func observe(req *metacontroller.DecoratorRequest, ns string) (*observed, error)
 // ours says whether Metacontroller already owns o as an attachment of this
 // namespace, by the request's attachments or, when its informers lag, by the
 // same marks Metacontroller itself checks.
-func (in *observed) ours(o *mirrorplan.Object) bool {
+func (in *planInput) ours(o *mirror.Object) bool {
 	if in.owned[o.Ref()] {
 		return true
 	}
@@ -144,27 +144,27 @@ func (in *observed) ours(o *mirrorplan.Object) bool {
 	return ref != nil && string(ref.UID) == in.nsUID && o.Annotations[decoratorAnnotation] == in.name
 }
 
-func reduce(kind mirrorplan.Kind, raw metacontroller.Object) (mirrorplan.Object, error) {
+func reduce(kind mirror.Kind, raw metacontroller.Object) (mirror.Object, error) {
 	switch kind {
-	case mirrorplan.ConfigMap:
+	case mirror.ConfigMap:
 		var cm corev1.ConfigMap
 		if err := raw.Into(&cm); err != nil {
-			return mirrorplan.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("ConfigMap %s/%s is not valid: %v", raw.Namespace(), raw.Name(), err)}
+			return mirror.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("ConfigMap %s/%s is not valid: %v", raw.Namespace(), raw.Name(), err)}
 		}
-		return mirrorplan.FromConfigMap(&cm), nil
+		return mirror.FromConfigMap(&cm), nil
 	default:
 		var s corev1.Secret
 		if err := raw.Into(&s); err != nil {
 			// Never the error's text: it could quote Secret data.
-			return mirrorplan.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("Secret %s/%s is not valid", raw.Namespace(), raw.Name())}
+			return mirror.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("Secret %s/%s is not valid", raw.Namespace(), raw.Name())}
 		}
-		return mirrorplan.FromSecret(&s), nil
+		return mirror.FromSecret(&s), nil
 	}
 }
 
 // attachment renders a copy with only the fields the mirror manages, so
 // that Metacontroller's apply neither claims nor resets anything else.
-func attachment(o *mirrorplan.Object) metacontroller.Object {
+func attachment(o *mirror.Object) metacontroller.Object {
 	out := metacontroller.Object{
 		"apiVersion": "v1",
 		"kind":       string(o.Kind),
@@ -179,12 +179,12 @@ func attachment(o *mirrorplan.Object) metacontroller.Object {
 		out["immutable"] = true
 	}
 	switch o.Kind {
-	case mirrorplan.ConfigMap:
+	case mirror.ConfigMap:
 		out["data"] = generic(o.Data)
 		if len(o.BinaryData) > 0 {
 			out["binaryData"] = encode(o.BinaryData)
 		}
-	case mirrorplan.Secret:
+	case mirror.Secret:
 		out["type"] = string(o.Type)
 		out["data"] = encode(o.BinaryData)
 	}

@@ -1,4 +1,4 @@
-package mirror_test
+package mirrorhooks_test
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
-	"github.com/hookops/hookops/hooks/mirror"
-	mirrorplan "github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/hooks/mirrorhooks"
+	"github.com/hookops/hookops/mirror"
 )
 
 // withSelector is src copying to the namespaces selector picks, and to no
 // named one.
 func withSelector(src *corev1.ConfigMap, selector string) *corev1.ConfigMap {
 	src = src.DeepCopy()
-	src.Annotations = map[string]string{mirrorplan.AnnotationToNamespaceSelector: selector}
+	src.Annotations = map[string]string{mirror.AnnotationToNamespaceSelector: selector}
 	return src
 }
 
@@ -51,7 +51,7 @@ func TestSyncSelector(t *testing.T) {
 				Related:     objects(t, c.related...),
 				Attachments: objects(t, c.attachments...),
 			}
-			resp, err := mirror.New().Sync(context.Background(), req)
+			resp, err := mirrorhooks.New().Sync(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,7 @@ func TestSyncSelector(t *testing.T) {
 					t.Errorf("attachment data %v", data)
 				}
 			}
-			ann := resp.Annotations[mirrorplan.AnnotationConflicts]
+			ann := resp.Annotations[mirror.AnnotationConflicts]
 			switch {
 			case c.report == "" && ann != nil:
 				t.Errorf("conflicts %q, want none", *ann)

@@ -1,4 +1,4 @@
-// Package mirror serves the hooks of the mirror DecoratorController, which
+// Package mirrorhooks serves the hooks of the mirror DecoratorController, which
 // decorates every Namespace labelled mirror.hookops.dev/accept: "true" with
 // copies of the ConfigMaps and Secrets that ask to be mirrored there. What
 // should stand where is decided by the planning package shared with the
@@ -11,7 +11,7 @@
 // nothing stands yet or where the object standing there is already owned;
 // a foreign object of the same name is reported in the Namespace's
 // mirror.hookops.dev/conflicts annotation and never returned.
-package mirror
+package mirrorhooks
 
 import (
 	"log/slog"
@@ -20,16 +20,10 @@ import (
 // Hooks serves the mirror's customize, sync and finalize hooks. They keep
 // no state: each answer is a function of the request.
 type Hooks struct {
-	// Log receives conflicts at debug level; nil means slog.Default().
+	// Log receives conflicts at debug level.
 	Log *slog.Logger
 }
 
-// New returns Hooks that log to slog.Default().
-func New() *Hooks { return &Hooks{} }
-
-func (h *Hooks) log() *slog.Logger {
-	if h.Log == nil {
-		return slog.Default()
-	}
-	return h.Log
-}
+// New returns Hooks with production defaults: they log to slog.Default().
+// Its exported fields may be changed before the first call, never after.
+func New() *Hooks { return &Hooks{Log: slog.Default()} }
