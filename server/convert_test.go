@@ -71,4 +71,21 @@ func TestConvertAnswers(t *testing.T) {
 			}
 		})
 	}
+
+	// Counted under the labels of the /convert route; a 405 is chi's,
+	// before any route.
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{
+		`hookops_hook_requests_total{code="200",controller="conversion",hook="convert"} 1`,
+		`hookops_hook_requests_total{code="400",controller="conversion",hook="convert"} 3`,
+		`hookops_hook_requests_total{code="413",controller="conversion",hook="convert"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if strings.Contains(rec.Body.String(), `code="405",controller="conversion"`) {
+		t.Error("a 405 is counted under /convert")
+	}
 }
