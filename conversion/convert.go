@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsjson "sigs.k8s.io/json"
 
 	v1 "github.com/hookops/hookops/api/github/v1"
@@ -63,8 +64,8 @@ func Convert(obj []byte, desiredAPIVersion string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	apiVersion, _ := m["apiVersion"].(string)
-	kind, _ := m["kind"].(string)
+	u := unstructured.Unstructured{Object: m}
+	apiVersion, kind := u.GetAPIVersion(), u.GetKind()
 	from, ok := versions[apiVersion]
 	if !ok || kind != v1.Kind {
 		return nil, fmt.Errorf("cannot convert apiVersion %q kind %q, want kind %s of %s", apiVersion, kind, v1.Kind, v1.Group)
@@ -78,21 +79,17 @@ func Convert(obj []byte, desiredAPIVersion string) ([]byte, error) {
 	if err := convertMap(m, from, to); err != nil {
 		return nil, err
 	}
-	if err := validSpec(m["spec"], to); err != nil {
-		return nil, fmt.Errorf("converted to an invalid %s: %w", desiredAPIVersion, err)
-	}
-	m["apiVersion"] = desiredAPIVersion
+	u.SetAPIVersion(desiredAPIVersion)
 	return encode(m)
 }
 
-// validSpec checks the converted spec, the only part conversion builds: a
-// stale or hand-edited SpecAnnotation can make it wrongly typed.
-func validSpec(spec any, v version) error {
+// validSpec checks a spec that conversion built as a T.
+func validSpec[T any](spec map[string]any) error {
 	obj, err := encode(map[string]any{"spec": spec})
 	if err != nil {
 		return err
 	}
-	return v.valid(obj)
+	return validAs[T](obj)
 }
 
 func convertMap(obj map[string]any, from, to version) error {

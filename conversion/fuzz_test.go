@@ -2,7 +2,7 @@ package conversion_test
 
 import (
 	"encoding/json"
-	"net/http"
+	"errors"
 	"testing"
 
 	sigsjson "sigs.k8s.io/json"
@@ -130,12 +130,13 @@ func FuzzReview(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview"}`))
 	f.Add([]byte(`nope`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		status, resp := conversion.Review(body)
-		switch status {
-		case http.StatusOK:
+		resp, err := answer(body)
+		var reqErr *conversion.RequestError
+		switch {
+		case err == nil:
 			var req conversion.ConversionReview
 			if err := json.Unmarshal(body, &req); err != nil || req.Request == nil {
-				t.Fatalf("200 for a body that is not a review: %s", body)
+				t.Fatalf("answered a body that is not a review: %s", body)
 			}
 			got := decodeResponse(t, resp)
 			if got.UID != req.Request.UID {
@@ -144,13 +145,12 @@ func FuzzReview(f *testing.F) {
 			if got.Result.Status == "Success" && len(got.ConvertedObjects) != len(req.Request.Objects) {
 				t.Fatalf("%d objects for %d", len(got.ConvertedObjects), len(req.Request.Objects))
 			}
-		case http.StatusBadRequest:
-			var e struct{ Error string }
-			if err := json.Unmarshal(resp, &e); err != nil || e.Error == "" {
-				t.Fatalf("400 without an error: %s", resp)
+		case errors.As(err, &reqErr):
+			if reqErr.Error() == "" {
+				t.Fatalf("request error without a message for %s", body)
 			}
 		default:
-			t.Fatalf("status %d: %s", status, resp)
+			t.Fatalf("error %v that is not a request error for %s", err, body)
 		}
 	})
 }

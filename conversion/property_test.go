@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"testing"
 	"time"
 
@@ -99,9 +98,9 @@ func TestReviewRoundTripProperty(t *testing.T) {
 
 func reviewOK(t *testing.T, uid, desired string, objects [][]byte) [][]byte {
 	t.Helper()
-	status, body := conversion.Review(review(t, uid, desired, objects...))
-	if status != http.StatusOK {
-		t.Fatalf("status %d: %s", status, body)
+	body, err := answer(review(t, uid, desired, objects...))
+	if err != nil {
+		t.Fatal(err)
 	}
 	resp := decodeResponse(t, body)
 	if string(resp.UID) != uid || resp.Result.Status != "Success" || len(resp.ConvertedObjects) != len(objects) {

@@ -1,11 +1,11 @@
 package conversion
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -42,30 +42,54 @@ type ConversionResponse struct {
 	Result           metav1.Status     `json:"result"`
 }
 
-// Review answers one ConversionReview request body. A body that is not a
-// ConversionReview request gets 400 and {"error": "..."}. Objects that cannot
-// be converted get 200 and a Failure result: the apiserver then fails the
-// API call with that message.
-func Review(body []byte) (status int, response []byte) {
-	req, err := decodeRequest(body)
-	if err != nil {
-		return http.StatusBadRequest, errorBody(err)
-	}
-	out, err := encode(ConversionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: ReviewAPIVersion, Kind: ReviewKind},
-		Response: convertAll(req),
-	})
-	if err != nil {
-		return http.StatusInternalServerError, errorBody(err)
-	}
-	return http.StatusOK, out
-}
+// RequestError is a body that is not a ConversionReview request the webhook
+// can answer: the caller's fault, answered with 400. It wraps the cause, so
+// that a body over the server's size limit is still known as one.
+type RequestError struct{ err error }
 
-func decodeRequest(body []byte) (*ConversionRequest, error) {
+func (e *RequestError) Error() string { return e.err.Error() }
+
+func (e *RequestError) Unwrap() error { return e.err }
+
+// DecodeReview reads a ConversionReview; a body it cannot read or parse is
+// a *RequestError. The server bounds the body, so reading it whole is safe.
+func DecodeReview(r io.Reader) (*ConversionReview, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &RequestError{fmt.Errorf("read body: %w", err)}
+	}
 	var review ConversionReview
 	if err := json.Unmarshal(body, &review); err != nil {
-		return nil, fmt.Errorf("decode ConversionReview: %w", err)
+		return nil, &RequestError{fmt.Errorf("decode ConversionReview: %w", err)}
 	}
+	return &review, nil
+}
+
+// Review answers a ConversionReview request, or returns a *RequestError if
+// review is not one. Objects that cannot be converted get a Failure result:
+// the apiserver then fails the API call with that message.
+func Review(_ context.Context, review *ConversionReview) (*ConversionReview, error) {
+	req, err := requestOf(review)
+	if err != nil {
+		return nil, &RequestError{err}
+	}
+	return &ConversionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: ReviewAPIVersion, Kind: ReviewKind},
+		Response: convertAll(req),
+	}, nil
+}
+
+// EncodeReview writes review as JSON, URLs in annotations unescaped.
+func EncodeReview(w io.Writer, review *ConversionReview) error {
+	out, err := encode(review)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+func requestOf(review *ConversionReview) (*ConversionRequest, error) {
 	if review.APIVersion != ReviewAPIVersion || review.Kind != ReviewKind {
 		return nil, fmt.Errorf("got apiVersion %q kind %q, want %s %s", review.APIVersion, review.Kind, ReviewAPIVersion, ReviewKind)
 	}
@@ -100,44 +124,4 @@ func convertAll(req *ConversionRequest) *ConversionResponse {
 
 func failure(err error) metav1.Status {
 	return metav1.Status{Status: metav1.StatusFailure, Message: err.Error()}
-}
-
-func errorBody(err error) []byte {
-	body, _ := json.Marshal(map[string]string{"error": err.Error()})
-	return body
-}
-
-// Handler serves ConversionReviews over HTTP: POST only (405 otherwise),
-// answers as Review does.
-type Handler struct{}
-
-func (Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody(fmt.Errorf("method %s not allowed, use POST", r.Method)))
-		return
-	}
-	// The server's middleware bounds the body, so reading it whole is safe.
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeJSON(w, readErrorStatus(err), errorBody(fmt.Errorf("read body: %w", err)))
-		return
-	}
-	status, resp := Review(body)
-	writeJSON(w, status, resp)
-}
-
-func readErrorStatus(err error) int {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return http.StatusRequestEntityTooLarge
-	}
-	return http.StatusBadRequest
-}
-
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
 }

@@ -1,9 +1,12 @@
 package conversion_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -25,6 +28,26 @@ func review(t testing.TB, uid, desired string, objects ...[]byte) []byte {
 	rv := conversion.ConversionReview{Request: req}
 	rv.APIVersion, rv.Kind = conversion.ReviewAPIVersion, conversion.ReviewKind
 	return mustJSON(t, rv)
+}
+
+// answer does with a /convert body what the server does: decode, review,
+// encode.
+func answer(body []byte) ([]byte, error) { return answerFrom(bytes.NewReader(body)) }
+
+func answerFrom(r io.Reader) ([]byte, error) {
+	rv, err := conversion.DecodeReview(r)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := conversion.Review(context.Background(), rv)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := conversion.EncodeReview(&out, resp); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 func decodeResponse(t testing.TB, body []byte) *conversion.ConversionResponse {
@@ -51,9 +74,9 @@ func TestReviewConvertsInOrder(t *testing.T) {
 	objects := [][]byte{named(spoke, "a"), named(hub, "b"), named(spoke, "c"), named(hub, "d")}
 	for _, desired := range []string{hub, spoke} {
 		t.Run(desired, func(t *testing.T) {
-			status, body := conversion.Review(review(t, "7f0c", desired, objects...))
-			if status != http.StatusOK {
-				t.Fatalf("status %d: %s", status, body)
+			body, err := answer(review(t, "7f0c", desired, objects...))
+			if err != nil {
+				t.Fatal(err)
 			}
 			resp := decodeResponse(t, body)
 			if resp.UID != "7f0c" || resp.Result.Status != "Success" || len(resp.ConvertedObjects) != len(objects) {
@@ -71,10 +94,13 @@ func TestReviewConvertsInOrder(t *testing.T) {
 }
 
 func TestReviewNoObjects(t *testing.T) {
-	status, body := conversion.Review(review(t, "u", hub))
+	body, err := answer(review(t, "u", hub))
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp := decodeResponse(t, body)
-	if status != http.StatusOK || resp.Result.Status != "Success" || resp.ConvertedObjects == nil || len(resp.ConvertedObjects) != 0 {
-		t.Fatalf("status %d: %s", status, body)
+	if resp.Result.Status != "Success" || resp.ConvertedObjects == nil || len(resp.ConvertedObjects) != 0 {
+		t.Fatalf("response %s", body)
 	}
 }
 
@@ -95,9 +121,9 @@ func TestReviewFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body := conversion.Review(review(t, "uid-f", tt.desired, tt.objects...))
-			if status != http.StatusOK {
-				t.Fatalf("status %d: %s", status, body)
+			body, err := answer(review(t, "uid-f", tt.desired, tt.objects...))
+			if err != nil {
+				t.Fatal(err)
 			}
 			resp := decodeResponse(t, body)
 			if resp.UID != "uid-f" || resp.Result.Status != "Failure" || len(resp.ConvertedObjects) != 0 {
@@ -110,89 +136,54 @@ func TestReviewFailures(t *testing.T) {
 	}
 }
 
+// A body that is not a ConversionReview request is a *RequestError naming
+// the problem; the server answers it with 400 and {"error": "..."}.
 func TestReviewBadRequest(t *testing.T) {
-	tests := []struct{ name, body, wantError string }{
-		{"empty", ``, "decode ConversionReview"},
-		{"not JSON", `{"apiVersion":`, "decode ConversionReview"},
-		{"array", `[]`, "decode ConversionReview"},
-		{"null", `null`, `got apiVersion ""`},
-		{"v1beta1", `{"apiVersion":"apiextensions.k8s.io/v1beta1","kind":"ConversionReview","request":{"uid":"u"}}`, `apiextensions.k8s.io/v1beta1`},
-		{"wrong kind", `{"apiVersion":"apiextensions.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"}}`, `kind "AdmissionReview"`},
-		{"no request", `{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview"}`, "no request"},
-		{"no uid", `{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview","request":{"desiredAPIVersion":"github.hookops.dev/v1"}}`, "no uid"},
-		{"objects not a list", `{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview","request":{"uid":"u","objects":{}}}`, "decode ConversionReview"},
+	tests := []struct {
+		name      string
+		body      io.Reader
+		wantError string
+	}{
+		{"empty", strings.NewReader(``), "decode ConversionReview"},
+		{"not JSON", strings.NewReader(`{"apiVersion":`), "decode ConversionReview"},
+		{"array", strings.NewReader(`[]`), "decode ConversionReview"},
+		{"null", strings.NewReader(`null`), `got apiVersion ""`},
+		{"v1beta1", strings.NewReader(`{"apiVersion":"apiextensions.k8s.io/v1beta1","kind":"ConversionReview","request":{"uid":"u"}}`), `apiextensions.k8s.io/v1beta1`},
+		{"wrong kind", strings.NewReader(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"}}`), `kind "AdmissionReview"`},
+		{"no request", strings.NewReader(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview"}`), "no request"},
+		{"no uid", strings.NewReader(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview","request":{"desiredAPIVersion":"github.hookops.dev/v1"}}`), "no uid"},
+		{"objects not a list", strings.NewReader(`{"apiVersion":"apiextensions.k8s.io/v1","kind":"ConversionReview","request":{"uid":"u","objects":{}}}`), "decode ConversionReview"},
+		{"read error", failingReader{}, "connection reset"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body := conversion.Review([]byte(tt.body))
-			if status != http.StatusBadRequest {
-				t.Fatalf("status %d, want 400: %s", status, body)
-			}
-			assertErrorBody(t, body, tt.wantError)
+			body, err := answerFrom(tt.body)
+			assertRequestError(t, body, err, tt.wantError)
 		})
 	}
 }
 
-func assertErrorBody(t *testing.T, body []byte, want string) {
+// A body over the server's limit stays known as one, for a 413.
+func TestReviewBodyTooLarge(t *testing.T) {
+	rec := httptest.NewRecorder()
+	_, err := conversion.DecodeReview(http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(strings.Repeat(" ", 100))), 10))
+	var tooBig *http.MaxBytesError
+	if !errors.As(err, &tooBig) {
+		t.Fatalf("error %v, want an *http.MaxBytesError", err)
+	}
+}
+
+func assertRequestError(t *testing.T, body []byte, err error, want string) {
 	t.Helper()
-	var e struct{ Error string }
-	if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error, want) {
-		t.Fatalf("body %s, want {\"error\"} containing %q", body, want)
+	var reqErr *conversion.RequestError
+	if !errors.As(err, &reqErr) || !strings.Contains(reqErr.Error(), want) {
+		t.Fatalf("error %v (body %s), want a request error containing %q", err, body, want)
 	}
 }
 
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
-
-func TestHandler(t *testing.T) {
-	good := string(review(t, "h-1", spoke, named(hub, "a")))
-	tests := []struct {
-		name       string
-		req        *http.Request
-		wantStatus int
-		wantError  string
-	}{
-		{"POST", httptest.NewRequest(http.MethodPost, "/convert", strings.NewReader(good)), http.StatusOK, ""},
-		{"GET", httptest.NewRequest(http.MethodGet, "/convert", nil), http.StatusMethodNotAllowed, "method GET not allowed"},
-		{"bad body", httptest.NewRequest(http.MethodPost, "/convert", strings.NewReader("{")), http.StatusBadRequest, "decode ConversionReview"},
-		{"read error", httptest.NewRequest(http.MethodPost, "/convert", failingReader{}), http.StatusBadRequest, "connection reset"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			conversion.Handler{}.ServeHTTP(rec, tt.req)
-			if rec.Code != tt.wantStatus || rec.Header().Get("Content-Type") != "application/json" {
-				t.Fatalf("status %d, content type %q: %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
-			}
-			if tt.wantError != "" {
-				assertErrorBody(t, rec.Body.Bytes(), tt.wantError)
-				return
-			}
-			if resp := decodeResponse(t, rec.Body.Bytes()); resp.UID != "h-1" || resp.Result.Status != "Success" {
-				t.Fatalf("response %s", rec.Body)
-			}
-		})
-	}
-}
-
-func TestHandlerAnswers405WithAllow(t *testing.T) {
-	rec := httptest.NewRecorder()
-	conversion.Handler{}.ServeHTTP(rec, httptest.NewRequest(http.MethodPut, "/convert", nil))
-	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != http.MethodPost {
-		t.Fatalf("status %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
-	}
-}
-
-func TestHandlerBodyTooLarge(t *testing.T) {
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/convert", strings.NewReader(strings.Repeat(" ", 100)))
-	req.Body = http.MaxBytesReader(rec, req.Body, 10)
-	conversion.Handler{}.ServeHTTP(rec, req)
-	if rec.Code != http.StatusRequestEntityTooLarge {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
-	}
-}
 
 func BenchmarkReview100(b *testing.B) {
 	objects := make([][]byte, 100)
@@ -208,8 +199,8 @@ func BenchmarkReview100(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
-		if status, resp := conversion.Review(body); status != http.StatusOK {
-			b.Fatalf("status %d: %s", status, resp)
+		if _, err := answer(body); err != nil {
+			b.Fatal(err)
 		}
 		latencies = append(latencies, time.Since(start))
 	}

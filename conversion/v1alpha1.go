@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	v1 "github.com/hookops/hookops/api/github/v1"
 )
 
@@ -16,21 +18,33 @@ const SpecAnnotation = "github.hookops.dev/v1-spec"
 // tokenKey is the Secret key v1alpha1 always reads the token from.
 const tokenKey = "token"
 
+// v1alpha1ToHub converts a valid v1alpha1 object. The v1alpha1 fields alone
+// always make a valid v1 spec; only a spec the SpecAnnotation patched, which
+// may be stale or hand-edited, is checked again.
 func v1alpha1ToHub(obj map[string]any) error {
 	patch, err := takeSpecPatch(obj)
 	if err != nil {
 		return err
 	}
-	alpha, ok := obj["spec"].(map[string]any)
+	alpha, ok := specOf(obj)
 	if !ok {
 		return nil // absent or null: nothing to convert
 	}
-	obj["spec"] = mergePatch(hubSpec(alpha), dropOwned(patch, alpha))
+	spec, patch := hubSpec(alpha), dropOwned(patch, alpha)
+	obj["spec"] = mergePatch(spec, patch) // in place: spec is the result
+	if len(patch) == 0 {
+		return nil
+	}
+	if err := validSpec[v1.GitHubRepo](spec); err != nil {
+		return fmt.Errorf("converted to an invalid %s: %w", v1.APIVersion, err)
+	}
 	return nil
 }
 
+// v1alpha1FromHub converts a valid v1 object; the v1alpha1 spec it builds
+// holds only fields copied from valid v1 ones.
 func v1alpha1FromHub(obj map[string]any) error {
-	spec, ok := obj["spec"].(map[string]any)
+	spec, ok := specOf(obj)
 	if !ok {
 		deleteAnnotation(obj)
 		return nil
@@ -65,10 +79,16 @@ func alphaSpec(spec map[string]any) map[string]any {
 	if private, ok := privateOf(spec["visibility"]); ok {
 		alpha["private"] = private
 	}
-	if ref, ok := spec["credentialsSecretRef"].(map[string]any); ok {
-		copyField(alpha, "tokenSecretName", ref, "name")
+	if name, found, _ := unstructured.NestedFieldNoCopy(spec, "credentialsSecretRef", "name"); found {
+		alpha["tokenSecretName"] = name
 	}
 	return alpha
+}
+
+func specOf(obj map[string]any) (map[string]any, bool) {
+	spec, _, _ := unstructured.NestedFieldNoCopy(obj, "spec")
+	m, ok := spec.(map[string]any)
+	return m, ok
 }
 
 func copyField(dst map[string]any, dstKey string, src map[string]any, srcKey string) {
@@ -128,6 +148,11 @@ func samePrivate(visibility, private any) bool {
 	return known == set && want == got
 }
 
+// diff and mergePatch are written out rather than taken from
+// gopkg.in/evanphx/json-patch.v4: its CreateMergePatch reads numbers as
+// float64, which corrupts int64 values, and its MergePatch drops null members
+// of objects inside arrays, which RFC 7386 keeps.
+
 // diff returns the merge patch that turns base into target. A JSON null in
 // target reads as absent, as it does for the apiserver, which prunes nulls.
 func diff(base, target map[string]any) map[string]any {
@@ -174,15 +199,9 @@ func mergePatch(target, patch map[string]any) map[string]any {
 	return target
 }
 
-func annotations(obj map[string]any) map[string]any {
-	meta, _ := obj["metadata"].(map[string]any)
-	a, _ := meta["annotations"].(map[string]any)
-	return a
-}
-
 // takeSpecPatch removes SpecAnnotation from obj and returns its patch.
 func takeSpecPatch(obj map[string]any) (map[string]any, error) {
-	raw, ok := annotations(obj)[SpecAnnotation].(string)
+	raw, ok, _ := unstructured.NestedString(obj, "metadata", "annotations", SpecAnnotation)
 	deleteAnnotation(obj)
 	if !ok {
 		return nil, nil
@@ -203,30 +222,31 @@ func setSpecPatch(obj, patch map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("annotation %s: %w", SpecAnnotation, err)
 	}
-	meta, ok := obj["metadata"].(map[string]any)
-	if !ok {
-		meta = map[string]any{}
-		obj["metadata"] = meta
+	// A null metadata or annotations is none, as for the apiserver.
+	for _, field := range [][]string{{"metadata"}, {"metadata", "annotations"}} {
+		if v, found, _ := unstructured.NestedFieldNoCopy(obj, field...); found && v == nil {
+			unstructured.RemoveNestedField(obj, field...)
+		}
 	}
-	a, ok := meta["annotations"].(map[string]any)
-	if !ok {
-		a = map[string]any{}
-		meta["annotations"] = a
+	if err := unstructured.SetNestedField(obj, string(raw), "metadata", "annotations", SpecAnnotation); err != nil {
+		return fmt.Errorf("annotation %s: %w", SpecAnnotation, err)
 	}
-	a[SpecAnnotation] = string(raw)
 	return nil
 }
 
 func deleteAnnotation(obj map[string]any) {
-	a := annotations(obj)
-	if _, ok := a[SpecAnnotation]; !ok {
+	a, _, _ := unstructured.NestedFieldNoCopy(obj, "metadata", "annotations")
+	annotations, ok := a.(map[string]any)
+	if !ok {
 		return
 	}
-	delete(a, SpecAnnotation)
+	if _, ok := annotations[SpecAnnotation]; !ok {
+		return
+	}
+	delete(annotations, SpecAnnotation)
 	// An emptied map goes too, so that an object that came without
 	// annotations goes back without them.
-	if len(a) == 0 {
-		meta, _ := obj["metadata"].(map[string]any)
-		delete(meta, "annotations")
+	if len(annotations) == 0 {
+		unstructured.RemoveNestedField(obj, "metadata", "annotations")
 	}
 }

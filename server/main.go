@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	ready := &atomic.Bool{}
 	m := newMetrics()
-	handler, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: controllers(cfg, guard, m.registry), ready: ready})
+	handler, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, routes: routeTable(controllers(cfg, guard, m.registry), m, ready)})
 	if err != nil {
 		return err
 	}

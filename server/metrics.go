@@ -42,16 +42,14 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observe records one hook request; labels come from the route, never from
-// the raw path, so their number stays bounded.
-func (m *metrics) observe(controller, hook string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r)
-			m.requests.WithLabelValues(controller, hook, strconv.Itoa(ww.Status())).Inc()
-			m.duration.WithLabelValues(controller, hook).Observe(time.Since(start).Seconds())
-		})
-	}
+// observe records one request under the labels of its route.
+func (m *metrics) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		l := labelsOf(r.Context())
+		m.requests.WithLabelValues(l.controller, l.hook, strconv.Itoa(ww.Status())).Inc()
+		m.duration.WithLabelValues(l.controller, l.hook).Observe(time.Since(start).Seconds())
+	})
 }

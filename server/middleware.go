@@ -14,15 +14,15 @@ import (
 )
 
 // accessLog writes one JSON line per request. Bodies and headers are never
-// logged: hook requests carry Secret data.
-func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
+// logged: hook requests carry Secret data. Probes are logged at debug.
+func accessLog(log *slog.Logger, probes map[string]bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
 			level := slog.LevelInfo
-			if isProbe(r.URL.Path) {
+			if probes[r.URL.Path] {
 				level = slog.LevelDebug
 			}
 			if !log.Enabled(r.Context(), level) {

@@ -24,9 +24,9 @@ import (
 
 const parent = `{"apiVersion":"github.hookops.dev/v1","kind":"GitHubRepo","metadata":{"name":"demo","namespace":"team-a"}}`
 
-// testHooks are pure hooks whose behaviour the request chooses, so the table
-// below can drive every path of the server.
-func testHooks() []hookRoute {
+// testRoutes serve pure hooks whose behaviour the request chooses, so the
+// table below can drive every path of the server.
+func testRoutes() []route {
 	sync := func(ctx context.Context, req *metacontroller.CompositeRequest) (*metacontroller.CompositeResponse, error) {
 		switch req.Parent.Name() {
 		case "panic":
@@ -46,7 +46,14 @@ func testHooks() []hookRoute {
 	customize := func(_ context.Context, req *metacontroller.CustomizeRequest) (*metacontroller.CustomizeResponse, error) {
 		return &metacontroller.CustomizeResponse{}, nil
 	}
-	return append(routes("test", customize, metacontroller.DecodeComposite, sync, sync), routes("deco", customize, metacontroller.DecodeDecorator, decorate, decorate)...)
+	return []route{
+		{"/hooks/test/customize", "test", "customize", hookCall, serveHook(metacontroller.DecodeCustomize, customize)},
+		{"/hooks/test/sync", "test", "sync", hookCall, serveHook(metacontroller.DecodeComposite, sync)},
+		{"/hooks/test/finalize", "test", "finalize", hookCall, serveHook(metacontroller.DecodeComposite, sync)},
+		{"/hooks/deco/customize", "deco", "customize", hookCall, serveHook(metacontroller.DecodeCustomize, customize)},
+		{"/hooks/deco/sync", "deco", "sync", hookCall, serveHook(metacontroller.DecodeDecorator, decorate)},
+		{"/hooks/deco/finalize", "deco", "finalize", hookCall, serveHook(metacontroller.DecodeDecorator, decorate)},
+	}
 }
 
 func testConfig(t *testing.T, args ...string) *config {
@@ -58,29 +65,38 @@ func testConfig(t *testing.T, args ...string) *config {
 	return cfg
 }
 
+// startServer serves the route table and the test routes.
 func startServer(t *testing.T, cfg *config) *httptest.Server {
 	t.Helper()
-	return serve(t, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), func(*metrics) []hookRoute { return testHooks() })
+	return startTestServer(t, cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), testRoutes()...)
 }
 
-// startRealServer serves the real controllers.
+// startRealServer serves the route table alone.
 func startRealServer(t *testing.T, cfg *config, log *slog.Logger) *httptest.Server {
 	t.Helper()
-	return serve(t, cfg, log, func(m *metrics) []hookRoute { return controllers(cfg, nil, m.registry) })
+	return startTestServer(t, cfg, log)
 }
 
-func serve(t *testing.T, cfg *config, log *slog.Logger, hooks func(*metrics) []hookRoute) *httptest.Server {
+func startTestServer(t *testing.T, cfg *config, log *slog.Logger, extra ...route) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(testRouter(t, cfg, log, extra...))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// testRouter is the server's router, ready, with extra routes beside the
+// route table.
+func testRouter(t *testing.T, cfg *config, log *slog.Logger, extra ...route) http.Handler {
 	t.Helper()
 	ready := &atomic.Bool{}
 	ready.Store(true)
 	m := newMetrics()
-	h, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, hooks: hooks(m), ready: ready})
+	table := append(routeTable(controllers(cfg, nil, m.registry), m, ready), extra...)
+	h, err := newRouter(routerDeps{cfg: cfg, log: log, metrics: m, routes: table})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
+	return h
 }
 
 // syncCreate is the sync-create fixture with its Secret pointing at base.

@@ -12,12 +12,12 @@ import (
 )
 
 // traceRequests makes every hook and conversion request a server span,
-// continuing a caller's trace when it sends traceparent. Health, readiness
-// and metrics scrapes are not traced.
-func traceRequests(h http.Handler) http.Handler {
+// continuing a caller's trace when it sends traceparent. Probes (health,
+// readiness and metrics scrapes) are not traced.
+func traceRequests(h http.Handler, probes map[string]bool) http.Handler {
 	return otelhttp.NewHandler(h, "hookops-server",
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
-		otelhttp.WithFilter(func(r *http.Request) bool { return !isProbe(r.URL.Path) }))
+		otelhttp.WithFilter(func(r *http.Request) bool { return !probes[r.URL.Path] }))
 }
 
 // nameSpan names the server span by route, not by raw path, once chi has
@@ -39,16 +39,15 @@ func nameSpan(next http.Handler) http.Handler {
 	})
 }
 
-// traceHook labels the span with the controller and hook.
-func traceHook(controller, hook string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
-				span.SetAttributes(attribute.String("hookops.controller", controller), attribute.String("hookops.hook", hook))
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+// labelSpan labels the span with the controller and hook of the route.
+func labelSpan(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			l := labelsOf(r.Context())
+			span.SetAttributes(attribute.String("hookops.controller", l.controller), attribute.String("hookops.hook", l.hook))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // annotateSubject labels the span with the object the request is about.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
@@ -181,8 +182,8 @@ func kubectlFor(kubeconfig string) kubectlFunc {
 	}
 }
 
-// startConversionWebhook serves the hook server's /convert handler over TLS
-// on loopback and returns its URL and CA certificate.
+// startConversionWebhook serves ConversionReviews over TLS on loopback, as
+// the hook server's /convert does, and returns its URL and CA certificate.
 func startConversionWebhook(t *testing.T) (url string, caPEM []byte) {
 	t.Helper()
 	ca, err := pki.NewCA("hookops-policy-test")
@@ -197,11 +198,26 @@ func startConversionWebhook(t *testing.T) (url string, caPEM []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(conversion.Handler{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(convert))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv.URL + "/convert", ca.CertPEM
+}
+
+// convert answers one ConversionReview with package conversion, as the hook
+// server does.
+func convert(w http.ResponseWriter, r *http.Request) {
+	review, err := conversion.DecodeReview(r.Body)
+	if err == nil {
+		review, err = conversion.Review(r.Context(), review)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = conversion.EncodeReview(w, review)
 }
 
 func namespace(name string) *unstructured.Unstructured {
