@@ -18,7 +18,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
-	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 

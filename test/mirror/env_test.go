@@ -33,9 +33,9 @@ import (
 	"github.com/hookops/hookops/clientgo-mirror/controller"
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/controlplane"
-	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/process"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 

@@ -28,10 +28,10 @@ import (
 
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/fakegithub/fake"
-	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/pki"
 	"github.com/hookops/hookops/test/process"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/standin"
 )
 
 // Options configures a stack. The zero value picks free loopback ports.

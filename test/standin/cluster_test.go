@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hookops/hookops/test/controlplane"
-	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 

@@ -19,8 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/hookops/hookops/test/controlplane"
-	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 

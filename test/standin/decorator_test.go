@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
-	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 
