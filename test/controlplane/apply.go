@@ -21,6 +21,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // FieldManager is the server-side apply field manager Apply uses.
@@ -35,7 +37,6 @@ const kustomizeGroup = "kustomize.config.k8s.io"
 
 var (
 	crdKind       = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
-	crdResource   = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	namespaceKind = schema.GroupKind{Kind: "Namespace"}
 )
 
@@ -142,7 +143,9 @@ func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.
 	if gvk.GroupKind() != crdKind {
 		return nil
 	}
-	if err := waitEstablished(ctx, dyn, obj.GetName()); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := testkit.WaitEstablished(wctx, dyn, obj.GetName()); err != nil {
 		return fmt.Errorf("apply %s: %w", what, err)
 	}
 	mapper.Reset() // the new kind is not in the cached discovery
@@ -166,30 +169,4 @@ func restMapping(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMa
 		return nil, fmt.Errorf("find resource for %s: %w", gvk, err)
 	}
 	return mapping, nil
-}
-
-func waitEstablished(ctx context.Context, dyn dynamic.Interface, name string) error {
-	var last string
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, apiTimeout, true, func(ctx context.Context) (bool, error) {
-		crd, err := dyn.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-		for _, c := range conds {
-			c, _ := c.(map[string]any)
-			switch {
-			case c["type"] == "Established" && c["status"] == "True":
-				return true, nil
-			case c["type"] == "NamesAccepted" && c["status"] == "False":
-				return false, fmt.Errorf("names not accepted: %v", c["message"])
-			}
-		}
-		last = fmt.Sprint(conds)
-		return false, nil
-	})
-	if err != nil {
-		return fmt.Errorf("wait for CRD %s to be established (conditions %s): %w", name, last, err)
-	}
-	return nil
 }

@@ -85,29 +85,6 @@ func hasCondition(r *v1.GitHubRepo, typ, status, reason string) bool {
 	return c != nil && string(c.Status) == status && c.Reason == reason && c.ObservedGeneration == r.Generation
 }
 
-// eventually polls check every 100ms until it reports true; on timeout the
-// test fails with what the last check said.
-func eventually(t *testing.T, within time.Duration, what string, check func() (bool, string)) {
-	t.Helper()
-	eventuallyEvery(t, within, 100*time.Millisecond, what, check)
-}
-
-// eventuallyEvery is eventually polling every interval.
-func eventuallyEvery(t *testing.T, within, interval time.Duration, what string, check func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, detail := check()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %s\n%s", what, within, detail)
-		}
-		time.Sleep(interval)
-	}
-}
-
 // since keeps the requests at or after t.
 func since(reqs []fake.Request, t time.Time) []fake.Request {
 	var out []fake.Request

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,7 +129,7 @@ type clientgoImpl struct {
 	client  kubernetes.Interface // as the ServiceAccount
 	admin   kubernetes.Interface // for checks
 	recheck time.Duration
-	logBuf  *lockedBuffer
+	logBuf  *testkit.Buffer
 
 	cancel context.CancelFunc
 	done   chan error
@@ -161,7 +160,7 @@ func newClientgoImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptio
 		t.Fatal(err)
 	}
 	cfg = opts.config(cfg)
-	return &clientgoImpl{cfg: cfg, client: kubernetes.NewForConfigOrDie(cfg), admin: admin, recheck: time.Second, logBuf: &lockedBuffer{}}
+	return &clientgoImpl{cfg: cfg, client: kubernetes.NewForConfigOrDie(cfg), admin: admin, recheck: time.Second, logBuf: &testkit.Buffer{}}
 }
 
 func (c *clientgoImpl) start(t testing.TB) {
@@ -223,7 +222,7 @@ func (c *clientgoImpl) replaced(ctx context.Context, kind, ns, srcNS, name strin
 	return c.conflict(ctx, string(mirror.ImmutableChanged), kind, ns, srcNS, name)
 }
 
-func (c *clientgoImpl) logs() string { return c.logBuf.tail(20000) }
+func (c *clientgoImpl) logs() string { return c.logBuf.Tail(20000) }
 
 // hooksImpl runs the hook server binary and the Metacontroller stand-in with
 // manifests/controllers/mirror.yaml.
@@ -235,7 +234,7 @@ type hooksImpl struct {
 	// controllers limits the DecoratorControllers run; empty: all.
 	controllers []string
 	server      *process.Process
-	logBuf      *lockedBuffer
+	logBuf      *testkit.Buffer
 
 	mc     *standin.Standin
 	cancel context.CancelFunc
@@ -244,7 +243,7 @@ type hooksImpl struct {
 
 func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions) *hooksImpl {
 	t.Helper()
-	bin := buildBinary(t, "hookops-server", "./server")
+	bin := testkit.Build(t, "hookops-server", "./server")
 	addr := freeAddrs(t, 1)[0]
 	// Hooks closed as shipped: the server wants the token that the
 	// stand-in reads from the Secret mirror.yaml's webhooks name.
@@ -261,8 +260,8 @@ func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug", "--auth-token-file", tokenFile, "--kubeconfig", cp.KubeconfigPath)
-	h := &hooksImpl{cfg: opts.config(cp.Config), workers: opts.standinWorkers, controllers: opts.controllers, client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &lockedBuffer{}}
+	server := testkit.Start(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug", "--auth-token-file", tokenFile, "--kubeconfig", cp.KubeconfigPath)
+	h := &hooksImpl{cfg: opts.config(cp.Config), workers: opts.standinWorkers, controllers: opts.controllers, client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &testkit.Buffer{}}
 	waitReady(t, server, h.hookURL+"/readyz")
 	return h
 }
@@ -339,55 +338,13 @@ func (h *hooksImpl) replaced(_ context.Context, kind, ns, srcNS, name string) (b
 }
 
 func (h *hooksImpl) logs() string {
-	return "==> stand-in <==\n" + h.logBuf.tail(10000) + "\n==> hookops-server <==\n" + h.server.LogTail()
+	return "==> stand-in <==\n" + h.logBuf.Tail(10000) + "\n==> hookops-server <==\n" + h.server.LogTail()
 }
-
-var (
-	buildMu sync.Mutex
-	built   = map[string]string{}
-	binDir  string // removed by TestMain
-)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	testkit.CleanBuilds()
 	os.Exit(code)
-}
-
-// buildBinary builds a command of this module once per test binary.
-func buildBinary(t testing.TB, name, pkg string) string {
-	t.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if bin, ok := built[pkg]; ok {
-		return bin
-	}
-	if binDir == "" {
-		dir, err := os.MkdirTemp("", "hookops-mirror-bin-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		binDir = dir
-	}
-	bin := filepath.Join(binDir, name)
-	if err := process.Build(context.Background(), reference.RepoRoot(), pkg, bin); err != nil {
-		t.Fatal(err)
-	}
-	built[pkg] = bin
-	return bin
-}
-
-// startBinary runs bin until the test ends; its output goes to <dir>/<name>.log.
-func startBinary(t testing.TB, dir, name, bin string, args ...string) *process.Process {
-	t.Helper()
-	p, err := process.Start(dir, name, nil, bin, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Stop(0) })
-	return p
 }
 
 // freeAddrs returns n distinct free loopback addresses.
@@ -438,25 +395,3 @@ func isCopyPath(path string) bool {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *lockedBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.buf) > n {
-		return string(b.buf[len(b.buf)-n:])
-	}
-	return string(b.buf)
-}

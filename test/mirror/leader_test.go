@@ -17,6 +17,7 @@ import (
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/process"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // replica is one clientgo-mirror process.
@@ -30,11 +31,11 @@ type replica struct {
 // leads and mirrors, the other waits with warm caches; when the leader
 // stops, the other takes over at once.
 func leaderElection(t *testing.T, e *env) {
-	bin := buildBinary(t, "clientgo-mirror", "./clientgo-mirror")
+	bin := testkit.Build(t, "clientgo-mirror", "./clientgo-mirror")
 	kubeconfig := writeKubeconfig(t, e.cp)
 	start := func(id, addr string) *replica {
 		r := &replica{id: id, url: "http://" + addr}
-		r.proc = startBinary(t, t.TempDir(), id, bin,
+		r.proc = testkit.Start(t, t.TempDir(), id, bin,
 			"--kubeconfig", kubeconfig,
 			"--http-addr", addr,
 			"--leader-elect", "--leader-elect-namespace", "hookops-system", "--leader-elect-identity", id,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/process"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // The scale benchmark takes minutes and thousands of objects, so it runs
@@ -60,10 +61,10 @@ func BenchmarkScale(b *testing.B) {
 	}
 	copies := watchCopies(b, admin)
 
-	bin := buildBinary(b, "clientgo-mirror", "./clientgo-mirror")
+	bin := testkit.Build(b, "clientgo-mirror", "./clientgo-mirror")
 	addr := freeAddrs(b, 1)[0]
 	start := time.Now()
-	proc := startBinary(b, b.TempDir(), "clientgo-mirror", bin, "--kubeconfig", writeKubeconfig(b, cp), "--http-addr", addr,
+	proc := testkit.Start(b, b.TempDir(), "clientgo-mirror", bin, "--kubeconfig", writeKubeconfig(b, cp), "--http-addr", addr,
 		"--kube-api-qps", "1000", "--kube-api-burst", "2000")
 	rss := sampleRSS(b, proc.Pid())
 	copies.waitFor(b, benchData(0), nNS*nSrc)

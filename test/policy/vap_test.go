@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"maps"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -176,7 +175,7 @@ type kubectlFunc func(ctx context.Context, args ...string) (string, error)
 
 func kubectlFor(kubeconfig string) kubectlFunc {
 	return func(ctx context.Context, args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
+		out, err := testkit.KubectlCommand(ctx, kubeconfig, args...).CombinedOutput()
 		return string(out), err
 	}
 }

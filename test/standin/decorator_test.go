@@ -246,17 +246,17 @@ func TestDecoratorRun(t *testing.T) {
 	run(t, s)
 	e.namespace(t, target, map[string]string{label + "/accept": "true"})
 
-	noteHas := func(v string) func() bool {
-		return func() bool {
-			return !e.gone(t, configMaps, target, "note") && field(e.get(t, configMaps, target, "note").Object, "data", "v") == v
+	noteHas := func(v string) func() (bool, string) {
+		return func() (bool, string) {
+			return !e.gone(t, configMaps, target, "note") && field(e.get(t, configMaps, target, "note").Object, "data", "v") == v, ""
 		}
 	}
-	eventually(t, 10*time.Second, "the attachment", noteHas("1"))
+	testkit.Eventually(t, 10*time.Second, "the attachment", noteHas("1"))
 	src.Object["data"] = map[string]any{"v": "2"}
 	if _, err := e.dyn.Resource(configMaps).Namespace("deco-run-src").Update(testkit.Context(t), src, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the attachment to follow the related ConfigMap", noteHas("2"))
+	testkit.Eventually(t, 10*time.Second, "the attachment to follow the related ConfigMap", noteHas("2"))
 
 	// As in Metacontroller, a related object's change asks customize of
 	// every Namespace, selected or not.
