@@ -42,8 +42,7 @@ func BenchmarkScale(b *testing.B) {
 		b.Skip("run with -mirror-scale (make bench-mirror-scale)")
 	}
 	nNS, nSrc := *scaleNamespaces, *scaleSources
-	cp := startControlPlane(b)
-	newClientgoImpl(b, cp, implOptions{}) // installs the manifests' ServiceAccount and RBAC
+	cp := newClientgoImpl(b, implOptions{}).controlPlane() // installs the manifests' ServiceAccount and RBAC
 	admin := kubernetes.NewForConfigOrDie(implOptions{unlimited: true}.config(cp.Config))
 	ctx := context.Background()
 	var names []string
