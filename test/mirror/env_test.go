@@ -365,18 +365,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeAddrs returns n distinct free loopback addresses.
-func freeAddrs(t testing.TB, n int) []string {
+// servingURL waits up to 30 seconds for p, started on process.LoopbackAny,
+// to log where it listens, and returns that as an http URL.
+func servingURL(t testing.TB, p *process.Process) string {
 	t.Helper()
-	ports, err := process.FreePorts(n)
+	ctx, cancel := context.WithTimeout(testkit.Context(t), 30*time.Second)
+	defer cancel()
+	addr, err := p.ListenAddr(ctx, "serving", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addrs := make([]string, n)
-	for i, port := range ports {
-		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
-	}
-	return addrs
+	return "http://" + addr
 }
 
 // waitReady waits up to 30 seconds for url to answer 200, failing the test

@@ -61,9 +61,8 @@ func BenchmarkScale(b *testing.B) {
 	copies := watchCopies(b, admin)
 
 	bin := testkit.Build(b, "clientgo-mirror", "./clientgo-mirror")
-	addr := freeAddrs(b, 1)[0]
 	start := time.Now()
-	proc := testkit.Start(b, b.TempDir(), "clientgo-mirror", bin, "--kubeconfig", writeKubeconfig(b, cp), "--http-addr", addr,
+	proc := testkit.Start(b, b.TempDir(), "clientgo-mirror", bin, "--kubeconfig", writeKubeconfig(b, cp), "--http-addr", process.LoopbackAny,
 		"--kube-api-qps", "1000", "--kube-api-burst", "2000")
 	rss := sampleRSS(b, proc.Pid())
 	copies.waitFor(b, benchData(0), nNS*nSrc)

@@ -211,16 +211,8 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 	if err := process.Build(ctx, root, "./server", bin); err != nil {
 		return err
 	}
-	ports, err := process.FreePorts(2)
-	if err != nil {
-		return err
-	}
-	addr := opts.HookAddr
-	if addr == "" {
-		addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-	}
-	s.HookURL = "http://" + addr
-	tlsArgs, err := s.serverTLS(fmt.Sprintf("127.0.0.1:%d", ports[1]))
+	addr := cmp.Or(opts.HookAddr, process.LoopbackAny)
+	tlsArgs, err := s.serverTLS(process.LoopbackAny)
 	if err != nil {
 		return err
 	}
@@ -238,6 +230,17 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 	s.HookServer = p
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// The server picked its ports; its log says which.
+	if opts.HookAddr == "" {
+		if addr, err = p.ListenAddr(ctx, "serving", map[string]any{"tls": false}); err != nil {
+			return err
+		}
+	}
+	tlsAddr, err := p.ListenAddr(ctx, "serving", map[string]any{"tls": true})
+	if err != nil {
+		return err
+	}
+	s.HookURL, s.ConvertURL = "http://"+addr, "https://"+tlsAddr+"/convert"
 	return p.WaitReady(ctx, process.HTTPOK(nil, s.HookURL+"/readyz"))
 }
 
@@ -265,7 +268,8 @@ func (s *Stack) hookTokenSecret() []*unstructured.Unstructured {
 }
 
 // serverTLS makes a CA and a serving certificate for the hook server's
-// HTTPS listener on addr, which kube-apiserver calls for CRD conversion.
+// HTTPS listener on addr, which kube-apiserver calls for CRD conversion
+// (at ConvertURL, once the server says where it listens).
 func (s *Stack) serverTLS(addr string) ([]string, error) {
 	ca, err := pki.NewCA("hookops-local")
 	if err != nil {
@@ -279,7 +283,7 @@ func (s *Stack) serverTLS(addr string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ConvertURL, s.caPEM = "https://"+addr+"/convert", ca.CertPEM
+	s.caPEM = ca.CertPEM
 	return []string{"--tls-addr", addr, "--tls-cert-file", cert, "--tls-key-file", key}, nil
 }
 
