@@ -16,11 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/hookops/hookops/test/testkit"
 )
@@ -94,11 +91,10 @@ func ApplyObjects(ctx context.Context, cfg *rest.Config, objs ...*unstructured.U
 	if err != nil {
 		return fmt.Errorf("apply: dynamic client: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	mapper, err := NewRESTMapperForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("apply: discovery client: %w", err)
+		return fmt.Errorf("apply: %w", err)
 	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	objs = slices.Clone(objs)
 	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return cmp.Compare(applyRank(a), applyRank(b)) })
 	for _, obj := range objs {
@@ -118,7 +114,7 @@ func applyRank(obj *unstructured.Unstructured) int {
 	}
 }
 
-func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, obj *unstructured.Unstructured) error {
+func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *RESTMapper, obj *unstructured.Unstructured) error {
 	gvk := obj.GroupVersionKind()
 	what := fmt.Sprintf("%s %s", gvk.Kind, obj.GetName())
 	if ns := obj.GetNamespace(); ns != "" {
@@ -154,7 +150,7 @@ func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.
 
 // restMapping waits for gvk to be served, because a CRD's kind reaches
 // discovery shortly after the CRD is Established.
-func restMapping(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMapper, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+func restMapping(ctx context.Context, mapper *RESTMapper, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
 	var mapping *meta.RESTMapping
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, apiTimeout, true, func(context.Context) (bool, error) {
 		var err error

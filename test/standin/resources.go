@@ -2,13 +2,13 @@ package standin
 
 import (
 	"fmt"
-	"strings"
-	"sync"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/hookops/hookops/test/controlplane"
 )
 
 // apiResource is what discovery says about one resource.
@@ -20,78 +20,80 @@ type apiResource struct {
 	hasStatus  bool
 }
 
-// resourceCache answers discovery questions, refreshing a group version
-// once when a resource is missing because CRDs come and go in tests.
+// resourceCache answers discovery questions from the control plane's REST
+// mapper, resetting it once when a resource is missing because CRDs come
+// and go in tests.
 type resourceCache struct {
-	client discovery.DiscoveryInterface
-	mu     sync.Mutex
-	lists  map[string]*metav1.APIResourceList
+	mapper *controlplane.RESTMapper
 }
 
 func newResourceCache(client discovery.DiscoveryInterface) *resourceCache {
-	return &resourceCache{client: client, lists: map[string]*metav1.APIResourceList{}}
+	return &resourceCache{mapper: controlplane.NewRESTMapper(client)}
 }
 
 // byResource finds a resource by its plural name, e.g. ("v1", "configmaps").
 func (rc *resourceCache) byResource(apiVersion, resource string) (apiResource, error) {
-	return rc.find(apiVersion, func(r metav1.APIResource) bool { return r.Name == resource }, resource)
+	return rc.find(apiVersion, resource, func(gv schema.GroupVersion) (*meta.RESTMapping, error) {
+		gvk, err := rc.mapper.KindFor(gv.WithResource(resource))
+		if err != nil {
+			return nil, err
+		}
+		m, err := rc.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		// The mapper also knows singular names; a rule names the plural.
+		if err == nil && m.Resource.Resource != resource {
+			return nil, &meta.NoResourceMatchError{PartialResource: gv.WithResource(resource)}
+		}
+		return m, err
+	})
 }
 
 // byKind finds a resource by its kind, e.g. ("v1", "ConfigMap").
 func (rc *resourceCache) byKind(apiVersion, kind string) (apiResource, error) {
-	return rc.find(apiVersion, func(r metav1.APIResource) bool { return r.Kind == kind }, kind)
+	return rc.find(apiVersion, kind, func(gv schema.GroupVersion) (*meta.RESTMapping, error) {
+		return rc.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	})
 }
 
-func (rc *resourceCache) find(apiVersion string, match func(metav1.APIResource) bool, what string) (apiResource, error) {
-	for _, refresh := range []bool{false, true} {
-		list, err := rc.list(apiVersion, refresh)
-		if err != nil {
-			if refresh {
-				return apiResource{}, err
-			}
-			continue
-		}
-		for _, r := range list.APIResources {
-			if strings.Contains(r.Name, "/") || !match(r) {
-				continue
-			}
-			gv, err := schema.ParseGroupVersion(apiVersion)
-			if err != nil {
-				return apiResource{}, fmt.Errorf("resource %s in %s: %w", what, apiVersion, err)
-			}
-			return apiResource{
-				gvr:        gv.WithResource(r.Name),
-				apiVersion: apiVersion,
-				kind:       r.Kind,
-				namespaced: r.Namespaced,
-				hasStatus:  hasSubresource(list, r.Name+"/status"),
-			}, nil
-		}
-	}
-	return apiResource{}, fmt.Errorf("the server has no resource %s in %s", what, apiVersion)
-}
-
-func (rc *resourceCache) list(apiVersion string, refresh bool) (*metav1.APIResourceList, error) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if l, ok := rc.lists[apiVersion]; ok && !refresh {
-		return l, nil
-	}
-	l, err := rc.client.ServerResourcesForGroupVersion(apiVersion)
+// find maps with lookup, asking discovery afresh once when it fails.
+func (rc *resourceCache) find(apiVersion, what string, lookup func(schema.GroupVersion) (*meta.RESTMapping, error)) (apiResource, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
-		return nil, fmt.Errorf("discover %s: %w", apiVersion, err)
+		return apiResource{}, fmt.Errorf("resource %s in %s: %w", what, apiVersion, err)
 	}
-	rc.lists[apiVersion] = l
-	return l, nil
+	m, err := lookup(gv)
+	if err != nil {
+		rc.mapper.Reset()
+		m, err = lookup(gv)
+	}
+	if err != nil {
+		return apiResource{}, fmt.Errorf("the server has no resource %s in %s: %w", what, apiVersion, err)
+	}
+	hasStatus, err := rc.hasSubresource(apiVersion, m.Resource.Resource+"/status")
+	if err != nil {
+		return apiResource{}, err
+	}
+	return apiResource{
+		gvr:        m.Resource,
+		apiVersion: apiVersion,
+		kind:       m.GroupVersionKind.Kind,
+		namespaced: m.Scope.Name() == meta.RESTScopeNameNamespace,
+		hasStatus:  hasStatus,
+	}, nil
 }
 
-func hasSubresource(list *metav1.APIResourceList, name string) bool {
+// hasSubresource reports whether discovery lists name (such as
+// "widgets/status") in apiVersion; a mapping does not say.
+func (rc *resourceCache) hasSubresource(apiVersion, name string) (bool, error) {
+	list, err := rc.mapper.Discovery.ServerResourcesForGroupVersion(apiVersion)
+	if err != nil {
+		return false, fmt.Errorf("discover %s: %w", apiVersion, err)
+	}
 	for _, r := range list.APIResources {
 		if r.Name == name {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // client returns a client for r, scoped to namespace when r is namespaced
