@@ -56,7 +56,9 @@ type Options struct {
 	// fake of another stack) instead of starting a fake; Stack.GitHub is
 	// then nil.
 	GitHubURL string
-	// HookArgs are extra hook server flags, after the stack's own.
+	// HookArgs are extra hook server flags, after the stack's own. A
+	// --log-level above info would hide the lines the stack reads the
+	// server's ports from.
 	HookArgs []string
 	// Webhooks runs the GitHub webhook receiver (the hook server binary's
 	// github-webhooks command) as its ServiceAccount from
