@@ -78,9 +78,9 @@ controlplane: ## build etcd, kube-apiserver and kube-controller-manager v1.36.3 
 # The packages whose tests start a kube-apiserver (several start one per
 # test). They run CONTROLPLANE_P at a time: on two cores, more control planes
 # at once starve each other and their timing-sensitive scenarios.
-CONTROLPLANE_PKGS := ./test/controlplane/... ./test/e2e/... ./test/manifests/... ./test/metacontroller/... ./test/mirror/... ./test/policy/...
+CONTROLPLANE_PKGS := ./test/controlplane/... ./test/e2e/... ./test/manifests/... ./test/standin/... ./test/mirror/... ./test/policy/...
 CONTROLPLANE_P    ?= 1
-UNIT_PKGS          = $$($(GO) list ./... | grep -v -E '/test/(controlplane|e2e|manifests|metacontroller|mirror|policy)($$|/)')
+UNIT_PKGS          = $$($(GO) list ./... | grep -v -E '/test/(controlplane|e2e|manifests|standin|mirror|policy)($$|/)')
 
 # phase runs a step of make test and prints how long it took.
 phase = start=$$(date +%s); $(2); echo "phase $(1): $$(( $$(date +%s) - start ))s"

@@ -16,11 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
+
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // FieldManager is the server-side apply field manager Apply uses.
@@ -35,7 +34,6 @@ const kustomizeGroup = "kustomize.config.k8s.io"
 
 var (
 	crdKind       = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
-	crdResource   = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	namespaceKind = schema.GroupKind{Kind: "Namespace"}
 )
 
@@ -93,11 +91,10 @@ func ApplyObjects(ctx context.Context, cfg *rest.Config, objs ...*unstructured.U
 	if err != nil {
 		return fmt.Errorf("apply: dynamic client: %w", err)
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	mapper, err := NewRESTMapperForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("apply: discovery client: %w", err)
+		return fmt.Errorf("apply: %w", err)
 	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	objs = slices.Clone(objs)
 	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int { return cmp.Compare(applyRank(a), applyRank(b)) })
 	for _, obj := range objs {
@@ -117,7 +114,7 @@ func applyRank(obj *unstructured.Unstructured) int {
 	}
 }
 
-func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, obj *unstructured.Unstructured) error {
+func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *RESTMapper, obj *unstructured.Unstructured) error {
 	gvk := obj.GroupVersionKind()
 	what := fmt.Sprintf("%s %s", gvk.Kind, obj.GetName())
 	if ns := obj.GetNamespace(); ns != "" {
@@ -142,7 +139,9 @@ func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.
 	if gvk.GroupKind() != crdKind {
 		return nil
 	}
-	if err := waitEstablished(ctx, dyn, obj.GetName()); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	if err := testkit.WaitEstablished(wctx, dyn, obj.GetName()); err != nil {
 		return fmt.Errorf("apply %s: %w", what, err)
 	}
 	mapper.Reset() // the new kind is not in the cached discovery
@@ -151,7 +150,7 @@ func applyObject(ctx context.Context, dyn dynamic.Interface, mapper *restmapper.
 
 // restMapping waits for gvk to be served, because a CRD's kind reaches
 // discovery shortly after the CRD is Established.
-func restMapping(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMapper, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
+func restMapping(ctx context.Context, mapper *RESTMapper, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
 	var mapping *meta.RESTMapping
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, apiTimeout, true, func(context.Context) (bool, error) {
 		var err error
@@ -166,30 +165,4 @@ func restMapping(ctx context.Context, mapper *restmapper.DeferredDiscoveryRESTMa
 		return nil, fmt.Errorf("find resource for %s: %w", gvk, err)
 	}
 	return mapping, nil
-}
-
-func waitEstablished(ctx context.Context, dyn dynamic.Interface, name string) error {
-	var last string
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, apiTimeout, true, func(ctx context.Context) (bool, error) {
-		crd, err := dyn.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-		for _, c := range conds {
-			c, _ := c.(map[string]any)
-			switch {
-			case c["type"] == "Established" && c["status"] == "True":
-				return true, nil
-			case c["type"] == "NamesAccepted" && c["status"] == "False":
-				return false, fmt.Errorf("names not accepted: %v", c["message"])
-			}
-		}
-		last = fmt.Sprint(conds)
-		return false, nil
-	})
-	if err != nil {
-		return fmt.Errorf("wait for CRD %s to be established (conditions %s): %w", name, last, err)
-	}
-	return nil
 }

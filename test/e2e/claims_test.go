@@ -9,6 +9,7 @@ import (
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
 	"github.com/hookops/hookops/test/stack"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // claimOn is the ownership claim the fake GitHub holds for a repository.
@@ -39,7 +40,7 @@ func TestSecondOwnerIsRefused(t *testing.T) {
 		t.Errorf("the refusal does not name the owner:\n%s", formatStatus(refused))
 	}
 	lookups := fake.RequestFilter{Method: "GET", Path: "/repos/acme/o1-shared"}
-	eventually(t, time.Minute, "three looks by the second owner", func() (bool, string) {
+	testkit.Eventually(t, time.Minute, "three looks by the second owner", func() (bool, string) {
 		reqs := second.requests(lookups)
 		return len(reqs) >= 3, formatRequests(reqs)
 	})
@@ -87,7 +88,7 @@ kind: GitHubRepo
 metadata: {name: twin, namespace: e2e-o3}
 spec: {owner: acme, name: o3-twin, description: installation two, adoptExisting: true, credentialsSecretRef: {name: gh-token}}
 `, u.token, env.GitHubURL), "apply", "-f", "-")
-	eventually(t, time.Minute, "the second installation refuses", func() (bool, string) {
+	testkit.Eventually(t, time.Minute, "the second installation refuses", func() (bool, string) {
 		out := kubectl("", "get", "ghr", "twin", "-n", "e2e-o3", "-o", `jsonpath={.status.conditions[?(@.type=="Error")].reason} {.status.conditions[?(@.type=="Error")].message}`)
 		return strings.HasPrefix(out, v1.ReasonOwnedElsewhere) && strings.Contains(out, `cluster "local"`), out
 	})
@@ -242,7 +243,7 @@ func TestAccessLost(t *testing.T) {
 		t.Errorf("message:\n%s", formatStatus(lost))
 	}
 	creates := fake.RequestFilter{Method: "POST", Path: "/orgs/acme/repos"}
-	eventually(t, time.Minute, "two more looks", func() (bool, string) {
+	testkit.Eventually(t, time.Minute, "two more looks", func() (bool, string) {
 		reqs := u.requests(fake.RequestFilter{Method: "GET", Path: "/repos/acme/o7-hidden"})
 		return len(reqs) >= 3, formatRequests(reqs)
 	})

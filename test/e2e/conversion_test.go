@@ -185,7 +185,7 @@ func (u *user) setStorage(version string) {
 	u.setConversionURL("https://127.0.0.1:1/convert", false)
 	defer u.setConversionURL(env.ConvertURL, true)
 	probe := 0
-	eventually(u.t, crdPickup, "storage version "+version, func() (bool, string) {
+	testkit.Eventually(u.t, crdPickup, "storage version "+version, func() (bool, string) {
 		probe++
 		name := fmt.Sprintf("probe-%s-%d", version, probe)
 		out, err := u.applyErr(fmt.Sprintf("apiVersion: github.hookops.dev/v1\nkind: GitHubRepo\nmetadata: {name: %s, namespace: %s}\nspec: {owner: acme, deletionPolicy: Orphan, credentialsSecretRef: {name: gh-token}}\n", name, u.ns))
@@ -254,7 +254,7 @@ func (u *user) setConversionURL(url string, working bool) {
 	u.t.Helper()
 	u.kubectlOK("patch", "crd", "githubrepos.github.hookops.dev", "--type=json", "-p",
 		`[{"op":"replace","path":"/spec/conversion/webhook/clientConfig/url","value":"`+url+`"}]`)
-	eventually(u.t, crdPickup, "the apiserver to use "+url, func() (bool, string) {
+	testkit.Eventually(u.t, crdPickup, "the apiserver to use "+url, func() (bool, string) {
 		err := u.converts()
 		return (err == nil) == working, fmt.Sprint(err)
 	})

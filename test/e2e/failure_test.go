@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // Scenario 4: GitHub answers 503 for a while → Error=True/GitHubUnavailable;
@@ -41,7 +42,7 @@ func TestOutageBacksOff(t *testing.T) {
 	if !hasCondition(r, v1.ConditionReady, "False", v1.ReasonUnavailable) || !hasCondition(r, v1.ConditionSynced, "False", v1.ReasonReconcileError) {
 		t.Errorf("during the outage want Ready=False/Unavailable and Synced=False/ReconcileError:\n%s", formatStatus(r))
 	}
-	eventually(t, 15*time.Second, "a second failed attempt", func() (bool, string) {
+	testkit.Eventually(t, 15*time.Second, "a second failed attempt", func() (bool, string) {
 		a := attempts()
 		return len(faulted(a)) >= 2, "attempts:\n" + formatRequests(a)
 	})

@@ -43,7 +43,7 @@ stringData: {token: %s, baseURL: "%s"}
 	for _, name := range names {
 		ids[name] = u.waitCondition(name, v1.ConditionSynced, "True", v1.ReasonReconcileSuccess, time.Minute).Status.RepoID
 	}
-	eventually(t, 30*time.Second, "the credentials Secret held by the credentials controller", func() (bool, string) {
+	testkit.Eventually(t, 30*time.Second, "the credentials Secret held by the credentials controller", func() (bool, string) {
 		s, err := u.kube.CoreV1().Secrets(u.ns).Get(testkit.Context(t), "gh-token", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
@@ -63,7 +63,7 @@ stringData: {token: %s, baseURL: "%s"}
 		return out
 	}
 	held := map[string]string{} // name → the condition's message
-	eventually(t, 2*time.Minute, "5 repositories deleted and 3 held", func() (bool, string) {
+	testkit.Eventually(t, 2*time.Minute, "5 repositories deleted and 3 held", func() (bool, string) {
 		list, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).List(testkit.Context(t), metav1.ListOptions{})
 		if err != nil {
 			return false, err.Error()
@@ -100,7 +100,7 @@ stringData: {token: %s, baseURL: "%s"}
 		}
 		u.kubectlOK(strings.Fields(cmd)[1:]...)
 	}
-	eventually(t, 2*time.Minute, "every repository deleted and the namespace gone", func() (bool, string) {
+	testkit.Eventually(t, 2*time.Minute, "every repository deleted and the namespace gone", func() (bool, string) {
 		_, err := u.kube.CoreV1().Namespaces().Get(testkit.Context(t), u.ns, metav1.GetOptions{})
 		return len(deleted()) == 8 && apierrors.IsNotFound(err), fmt.Sprintf("deleted %v; namespace: %v", deleted(), err)
 	})

@@ -18,7 +18,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
-	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 
@@ -83,29 +83,6 @@ func toRepo(obj map[string]any) (*v1.GitHubRepo, error) {
 func hasCondition(r *v1.GitHubRepo, typ, status, reason string) bool {
 	c := meta.FindStatusCondition(r.Status.Conditions, typ)
 	return c != nil && string(c.Status) == status && c.Reason == reason && c.ObservedGeneration == r.Generation
-}
-
-// eventually polls check every 100ms until it reports true; on timeout the
-// test fails with what the last check said.
-func eventually(t *testing.T, within time.Duration, what string, check func() (bool, string)) {
-	t.Helper()
-	eventuallyEvery(t, within, 100*time.Millisecond, what, check)
-}
-
-// eventuallyEvery is eventually polling every interval.
-func eventuallyEvery(t *testing.T, within, interval time.Duration, what string, check func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, detail := check()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %s\n%s", what, within, detail)
-		}
-		time.Sleep(interval)
-	}
 }
 
 // since keeps the requests at or after t.

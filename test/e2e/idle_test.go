@@ -6,6 +6,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // An idle GitHubRepo costs nothing: over several resyncs (every 5 s here)
@@ -20,7 +21,7 @@ func TestIdleWritesNothing(t *testing.T) {
 	u.waitCondition("idle", v1.ConditionSynced, "True", v1.ReasonReconcileSuccess, time.Minute)
 	// The first resync after the create records the ETag; from then on
 	// nothing moves.
-	eventually(t, time.Minute, "the ETag recorded", func() (bool, string) {
+	testkit.Eventually(t, time.Minute, "the ETag recorded", func() (bool, string) {
 		r := u.get("idle")
 		return r.Status.ETag != "", "no ETag yet"
 	})

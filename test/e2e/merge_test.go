@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // Scenario "merge settings": a GitHubRepo created with merge settings has
@@ -52,7 +53,7 @@ func TestMergeSettings(t *testing.T) {
 
 	changed := time.Now()
 	u.repo("merge", spec+"  allowRebaseMerge: false\n")
-	eventually(t, 30*time.Second, "allowRebaseMerge: false on GitHub", func() (bool, string) {
+	testkit.Eventually(t, 30*time.Second, "allowRebaseMerge: false on GitHub", func() (bool, string) {
 		repo, _ := env.GitHub.RepoByID(id)
 		return repo.AllowRebaseMerge != nil && !*repo.AllowRebaseMerge, settings(repo)
 	})
@@ -74,7 +75,7 @@ func TestMergeSettings(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "merge settings put back", func() (bool, string) {
+	testkit.Eventually(t, 15*time.Second, "merge settings put back", func() (bool, string) {
 		repo, _ := env.GitHub.RepoByID(id)
 		return repo.AllowAutoMerge && repo.SquashMergeCommitMessage == "PR_BODY", settings(repo)
 	})

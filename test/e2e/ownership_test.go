@@ -39,7 +39,7 @@ func TestAdoptExisting(t *testing.T) {
 	}
 	// One retry more, to see it stays untouched across syncs.
 	lookups := fake.RequestFilter{Method: "GET", Path: "/repos/acme/s7-taken"}
-	eventually(t, 15*time.Second, "a second look at acme/s7-taken", func() (bool, string) {
+	testkit.Eventually(t, 15*time.Second, "a second look at acme/s7-taken", func() (bool, string) {
 		reqs := u.requests(lookups)
 		return len(reqs) >= 2, formatRequests(reqs)
 	})
@@ -66,7 +66,7 @@ func TestAdoptExisting(t *testing.T) {
 	if n := len(u.requests(fake.RequestFilter{Method: "POST"})); n != 0 {
 		t.Errorf("%d create requests; adopting creates nothing", n)
 	}
-	eventually(t, 10*time.Second, "record ConfigMap for the adopted repository", func() (bool, string) {
+	testkit.Eventually(t, 10*time.Second, "record ConfigMap for the adopted repository", func() (bool, string) {
 		cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(testkit.Context(t), "taken-github", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
@@ -153,7 +153,7 @@ func TestDeletionPolicies(t *testing.T) {
 		t.Errorf("a blocked deletion wants the object kept with its finalizer and Ready=False/Deleting:\n%s", formatStatus(r))
 	}
 	// It stays while GitHub keeps refusing: wait for a second refused attempt.
-	eventually(t, 20*time.Second, "a second refused deletion attempt", func() (bool, string) {
+	testkit.Eventually(t, 20*time.Second, "a second refused deletion attempt", func() (bool, string) {
 		reqs := u.repoRequests("s8-blocked", blockedID)
 		return len(faulted(reqs)) >= 2, formatRequests(reqs)
 	})

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/hookops/hookops/api/github/v1"
 	"github.com/hookops/hookops/test/fakegithub/fake"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // Custom properties: the named organization custom properties go with the
@@ -52,7 +53,7 @@ func TestCustomProperties(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "custom properties put back", values)
+	testkit.Eventually(t, 15*time.Second, "custom properties put back", values)
 	t.Logf("custom properties put back %s after the edit", time.Since(edited).Round(100*time.Millisecond))
 	writes := mutations(since(u.repoRequests("p1-props", id), edited))
 	if len(writes) != 1 || writes[0].Method != "PATCH" || writes[0].Path != "/repos/acme/p1-props/properties/values" {

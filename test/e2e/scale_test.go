@@ -53,7 +53,7 @@ spec:
 	u.kubectlApply(strings.Join(docs, "---\n"))
 
 	var notReady []string
-	eventually(t, bulkBound, fmt.Sprintf("all %d GitHubRepos Ready", bulkCount), func() (bool, string) {
+	testkit.Eventually(t, bulkBound, fmt.Sprintf("all %d GitHubRepos Ready", bulkCount), func() (bool, string) {
 		list, err := u.dyn.Resource(ghrGVR).Namespace(u.ns).List(testkit.Context(u.t), metav1.ListOptions{})
 		if err != nil {
 			return false, err.Error()

@@ -129,7 +129,7 @@ const waitPoll = 200 * time.Millisecond
 func (u *user) waitFor(name, what string, within time.Duration, cond func(r *v1.GitHubRepo) bool) *v1.GitHubRepo {
 	u.t.Helper()
 	var r *v1.GitHubRepo
-	eventuallyEvery(u.t, within, waitPoll, fmt.Sprintf("ghr %s/%s: %s", u.ns, name, what), func() (bool, string) {
+	testkit.EventuallyEvery(u.t, within, waitPoll, fmt.Sprintf("ghr %s/%s: %s", u.ns, name, what), func() (bool, string) {
 		r = u.get(name)
 		if cond(r) {
 			return true, ""
@@ -156,7 +156,7 @@ func (u *user) requests(f fake.RequestFilter) []fake.Request {
 // waitGone polls until the GitHubRepo is no longer stored.
 func (u *user) waitGone(name string, within time.Duration) {
 	u.t.Helper()
-	eventuallyEvery(u.t, within, waitPoll, fmt.Sprintf("ghr %s/%s gone", u.ns, name), func() (bool, string) {
+	testkit.EventuallyEvery(u.t, within, waitPoll, fmt.Sprintf("ghr %s/%s gone", u.ns, name), func() (bool, string) {
 		return !u.exists(name), fmt.Sprintf("ghr %s/%s still exists", u.ns, name)
 	})
 }

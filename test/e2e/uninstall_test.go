@@ -33,12 +33,12 @@ func TestUninstallKeepsRepositories(t *testing.T) {
 		manifest += fmt.Sprintf("---\napiVersion: github.hookops.dev/v1\nkind: GitHubRepo\nmetadata: {name: %s, namespace: team-u}\nspec: {owner: acme, credentialsSecretRef: {name: gh-token}%s}\n", r.name, policy)
 	}
 	kubectl(manifest, "apply", "-f", "-")
-	eventually(t, 2*time.Minute, "three repositories Ready", func() (bool, string) {
+	testkit.Eventually(t, 2*time.Minute, "three repositories Ready", func() (bool, string) {
 		out := kubectl("", "get", "ghr", "-n", "team-u", "-o", `jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {end}`)
 		return strings.Count(out, "True") == 3, out
 	})
 
-	eventually(t, time.Minute, "the credentials Secret held while GitHubRepos use it", func() (bool, string) {
+	testkit.Eventually(t, time.Minute, "the credentials Secret held while GitHubRepos use it", func() (bool, string) {
 		out := kubectl("", "get", "secret", "gh-token", "-n", "team-u", "-o", "jsonpath={.metadata.finalizers}")
 		return strings.Contains(out, "githubrepo-credentials"), out
 	})

@@ -101,7 +101,7 @@ func TestUpdateAndRename(t *testing.T) {
 	if n := len(u.reposCreated()); n != 1 {
 		t.Errorf("%s created %d repositories, want 1", u.login, n)
 	}
-	eventually(t, 10*time.Second, "record ConfigMap follows the rename", func() (bool, string) {
+	testkit.Eventually(t, 10*time.Second, "record ConfigMap follows the rename", func() (bool, string) {
 		cm, err := u.kube.CoreV1().ConfigMaps(u.ns).Get(testkit.Context(t), "gadgets-github", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
@@ -145,7 +145,7 @@ func TestDriftIsPutBack(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "drift put back", matches)
+	testkit.Eventually(t, 15*time.Second, "drift put back", matches)
 	t.Logf("drift put back %s after the edit", time.Since(edited).Round(100*time.Millisecond))
 	repo, _ := env.GitHub.RepoByID(id)
 	if repo.Homepage != "https://example.com/by-hand" {
@@ -163,7 +163,7 @@ func TestDriftIsPutBack(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, "rename made on GitHub undone", matches)
+	testkit.Eventually(t, 15*time.Second, "rename made on GitHub undone", matches)
 	t.Logf("rename undone %s after it was made", time.Since(renamed).Round(100*time.Millisecond))
 	if repo, ok := env.GitHub.Repo("acme", "s3-drift"); !ok || repo.ID != id {
 		t.Errorf("acme/s3-drift = %+v, %v; want id %d", repo, ok, id)

@@ -79,7 +79,7 @@ spec:
 		}
 		return r
 	}
-	eventually(t, time.Minute, "the repository created and Synced", func() (bool, string) {
+	testkit.Eventually(t, time.Minute, "the repository created and Synced", func() (bool, string) {
 		r := get()
 		return hasCondition(r, v1.ConditionSynced, "True", v1.ReasonReconcileSuccess) && r.Status.RepoID != 0, formatStatus(r)
 	})
@@ -105,7 +105,7 @@ spec:
 		if _, err := s.GitHub.EditRepo("acme", "hooked", func(r *fake.Repo) error { tc.edit(r); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		eventuallyEvery(t, driftDeadline, 20*time.Millisecond, tc.name+": drift put back within "+driftDeadline.String(), matches)
+		testkit.EventuallyEvery(t, driftDeadline, 20*time.Millisecond, tc.name+": drift put back within "+driftDeadline.String(), matches)
 		fixed := time.Since(edited)
 		d := deliveryOf(t, s, tc.action, edited)
 		fix := firstWrite(s.GitHub.Requests(fake.RequestFilter{}), edited)
@@ -162,7 +162,7 @@ spec:
 		if err := s.GitHub.Redeliver(last.GUID); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the redelivery answered", func() (bool, string) {
+		testkit.Eventually(t, 10*time.Second, "the redelivery answered", func() (bool, string) {
 			ds := s.GitHub.Deliveries()
 			r := ds[len(ds)-1]
 			return r.Redelivery && r.GUID == last.GUID && r.Status != 0, fmt.Sprintf("%+v", r)
@@ -230,7 +230,7 @@ func nothingHappens(t *testing.T, s *stack.Stack, get func() *v1.GitHubRepo) {
 func deliveryOf(t *testing.T, s *stack.Stack, action string, after time.Time) fake.Delivery {
 	t.Helper()
 	var found fake.Delivery
-	eventually(t, 10*time.Second, "the "+action+" delivery answered", func() (bool, string) {
+	testkit.Eventually(t, 10*time.Second, "the "+action+" delivery answered", func() (bool, string) {
 		for _, d := range s.GitHub.Deliveries() {
 			if d.Event == "repository" && d.Action == action && !d.Time.Before(after) && !d.Redelivery {
 				found = d

@@ -82,7 +82,9 @@ func TestManifestsOnControlPlane(t *testing.T) {
 			t.Errorf("after kubectl apply -k manifests/, %s does not exist; kubectl get -f said:\n%s\napply said:\n%s", want, names, out)
 		}
 	}
-	waitEstablished(t, dyn)
+	if err := testkit.WaitEstablished(testkit.Within(t, time.Minute), dyn, crdName); err != nil {
+		t.Fatal(err)
+	}
 	k.must(t, "apply", "-k", manifestsDir("samples"))
 
 	t.Run("reapplying changes nothing", func(t *testing.T) {
@@ -140,7 +142,7 @@ func testCRDNames(t *testing.T, dyn dynamic.Interface, k *kubectl) {
 		t.Fatalf("get CRD: %v", err)
 	}
 	for _, typ := range []string{"Established", "NamesAccepted"} {
-		if got := conditionStatus(crd, typ); got != "True" {
+		if got := testkit.ConditionStatus(crd, typ); got != "True" {
 			t.Errorf("CRD condition %s = %q, want True", typ, got)
 		}
 	}
@@ -632,38 +634,6 @@ func sampleRepo(t *testing.T) *unstructured.Unstructured {
 	}
 	t.Fatalf("manifests/samples/githubrepo.yaml holds no %s", githubv1.Kind)
 	return nil
-}
-
-func waitEstablished(t *testing.T, dyn dynamic.Interface) {
-	t.Helper()
-	var last *unstructured.Unstructured
-	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		crd, err := dyn.Resource(crdResource).Get(ctx, crdName, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		last = crd
-		return conditionStatus(crd, "Established") == "True", nil
-	})
-	if err != nil {
-		conds := "(none read)"
-		if last != nil {
-			c, _, _ := unstructured.NestedSlice(last.Object, "status", "conditions")
-			conds = fmt.Sprint(c)
-		}
-		t.Fatalf("CRD %s is not Established: %v; conditions: %s", crdName, err, conds)
-	}
-}
-
-func conditionStatus(obj *unstructured.Unstructured, typ string) string {
-	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
-	for _, c := range conds {
-		if c, ok := c.(map[string]any); ok && c["type"] == typ {
-			s, _ := c["status"].(string)
-			return s
-		}
-	}
-	return ""
 }
 
 // decodeStrict converts an object into a Go type, failing the test on

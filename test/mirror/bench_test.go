@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/hookops/hookops/mirror"
-	"github.com/hookops/hookops/test/controlplane"
 )
 
 const (
@@ -38,27 +37,27 @@ const (
 // (writes/copy, 1 when nothing is written twice or in vain).
 func BenchmarkPropagation(b *testing.B) {
 	b.Run("clientgo", func(b *testing.B) {
-		benchPropagation(b, func(cp *controlplane.ControlPlane, opts implOptions) (impl, func() int) {
-			return newClientgoImpl(b, cp, opts), nil
+		benchPropagation(b, func(opts implOptions) (impl, func() int) {
+			return newClientgoImpl(b, opts), nil
 		})
 	})
 	b.Run("hooks", func(b *testing.B) {
-		benchPropagation(b, func(cp *controlplane.ControlPlane, opts implOptions) (impl, func() int) {
+		benchPropagation(b, func(opts implOptions) (impl, func() int) {
 			// Metacontroller's default --workers. The mirror-sources
 			// controller (the copies annotation on sources) is left out:
 			// it writes sources, not copies.
 			opts.standinWorkers = 5
 			opts.controllers = []string{"mirror"}
-			h := newHooksImpl(b, cp, opts)
-			return h, func() int { return len(h.mc.Calls()) }
+			h := newHooksImpl(b, opts)
+			return h, h.hookCalls()
 		})
 	})
 }
 
-func benchPropagation(b *testing.B, newImpl func(*controlplane.ControlPlane, implOptions) (impl, func() int)) {
-	cp := startControlPlane(b)
+func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)) {
 	counter := &requestCounter{}
-	im, hookCalls := newImpl(cp, implOptions{unlimited: true, counter: counter})
+	im, hookCalls := newImpl(implOptions{unlimited: true, counter: counter})
+	cp := im.controlPlane()
 	admin := kubernetes.NewForConfigOrDie(implOptions{unlimited: true}.config(cp.Config))
 	ctx := context.Background()
 	var names []string

@@ -1,22 +1,20 @@
 // Package mirror_test is the conformance suite of the mirror: one table of
-// scenarios, run on a real kube-apiserver against both implementations,
-// the client-go controller (in-process, as the ServiceAccount its manifests
-// grant) and the Metacontroller hooks (the hook server binary called by the
-// Metacontroller stand-in with the shipped DecoratorController).
+// scenarios, run on the local stack (test/stack: a real kube-apiserver and
+// the hook server) against both implementations, the client-go controller
+// (in-process, as the ServiceAccount its manifests grant) and the
+// Metacontroller hooks (the hook server binary called by the Metacontroller
+// stand-in, or a real Metacontroller from METACONTROLLER_BIN, with the
+// shipped DecoratorControllers).
 package mirror_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,9 +31,9 @@ import (
 	"github.com/hookops/hookops/clientgo-mirror/controller"
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/controlplane"
-	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/process"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/stack"
 	"github.com/hookops/hookops/test/testkit"
 )
 
@@ -44,8 +42,10 @@ import (
 const serviceAccount = "system:serviceaccount:hookops-system:clientgo-mirror"
 
 // impl is one implementation of the mirror, started and stopped on a
-// control plane.
+// stack of its own.
 type impl interface {
+	// controlPlane is the control plane of the implementation's stack.
+	controlPlane() *controlplane.ControlPlane
 	// start runs the implementation until stop.
 	start(t testing.TB)
 	stop(t testing.TB)
@@ -72,10 +72,28 @@ type env struct {
 	impl   impl
 }
 
-func startControlPlane(t testing.TB) *controlplane.ControlPlane {
-	return controlplane.StartTWith(t, controlplane.Options{Users: []controlplane.User{
-		{Name: serviceAccount, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:hookops-system"}},
-	}})
+// startStack runs the local stack for a test, with the mirror's
+// ServiceAccount among the kube-apiserver's users, until the test ends.
+func startStack(t testing.TB, opts stack.Options) *stack.Stack {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping: needs a kube-apiserver control plane (not run with -short)")
+	}
+	opts.Users = append(opts.Users, controlplane.User{Name: serviceAccount, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:hookops-system"}})
+	// Starting builds the hook server; the bound is for a wedged start.
+	st, err := stack.Start(testkit.Within(t, 10*time.Minute), opts)
+	if err != nil {
+		t.Fatalf("start the stack: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stack logs:\n%s", st.Logs())
+		}
+		if err := st.Stop(); err != nil {
+			t.Errorf("stop the stack: %v", err)
+		}
+	})
+	return st
 }
 
 // fastConfig lifts client-go's default 5 requests a second, which would
@@ -111,8 +129,9 @@ func (o implOptions) config(cfg *rest.Config) *rest.Config {
 	return cfg
 }
 
-func newEnv(t *testing.T, cp *controlplane.ControlPlane, im impl) *env {
+func newEnv(t *testing.T, im impl) *env {
 	t.Helper()
+	cp := im.controlPlane()
 	e := &env{cp: cp, client: kubernetes.NewForConfigOrDie(fastConfig(cp.Config)), impl: im}
 	im.start(t)
 	t.Cleanup(func() {
@@ -126,11 +145,12 @@ func newEnv(t *testing.T, cp *controlplane.ControlPlane, im impl) *env {
 
 // clientgoImpl runs controller.Controller in-process.
 type clientgoImpl struct {
+	cp      *controlplane.ControlPlane
 	cfg     *rest.Config
 	client  kubernetes.Interface // as the ServiceAccount
 	admin   kubernetes.Interface // for checks
 	recheck time.Duration
-	logBuf  *lockedBuffer
+	logBuf  *testkit.Buffer
 
 	cancel context.CancelFunc
 	done   chan error
@@ -138,10 +158,12 @@ type clientgoImpl struct {
 	events record.EventBroadcaster
 }
 
-// newClientgoImpl installs manifests/clientgo-mirror (ServiceAccount, RBAC,
-// Deployment) and returns the controller as that ServiceAccount.
-func newClientgoImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions) *clientgoImpl {
+// newClientgoImpl starts a stack that runs no controllers, installs
+// manifests/clientgo-mirror (ServiceAccount, RBAC, Deployment) and returns
+// the controller as that ServiceAccount.
+func newClientgoImpl(t testing.TB, opts implOptions) *clientgoImpl {
 	t.Helper()
+	cp := startStack(t, stack.Options{Controllers: []string{}}).ControlPlane
 	ctx := testkit.Context(t)
 	admin := kubernetes.NewForConfigOrDie(cp.Config)
 	_, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "hookops-system"}}, metav1.CreateOptions{})
@@ -161,8 +183,10 @@ func newClientgoImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptio
 		t.Fatal(err)
 	}
 	cfg = opts.config(cfg)
-	return &clientgoImpl{cfg: cfg, client: kubernetes.NewForConfigOrDie(cfg), admin: admin, recheck: time.Second, logBuf: &lockedBuffer{}}
+	return &clientgoImpl{cp: cp, cfg: cfg, client: kubernetes.NewForConfigOrDie(cfg), admin: admin, recheck: time.Second, logBuf: &testkit.Buffer{}}
 }
+
+func (c *clientgoImpl) controlPlane() *controlplane.ControlPlane { return c.cp }
 
 func (c *clientgoImpl) start(t testing.TB) {
 	t.Helper()
@@ -223,87 +247,80 @@ func (c *clientgoImpl) replaced(ctx context.Context, kind, ns, srcNS, name strin
 	return c.conflict(ctx, string(mirror.ImmutableChanged), kind, ns, srcNS, name)
 }
 
-func (c *clientgoImpl) logs() string { return c.logBuf.tail(20000) }
+func (c *clientgoImpl) logs() string { return c.logBuf.Tail(20000) }
 
-// hooksImpl runs the hook server binary and the Metacontroller stand-in with
-// manifests/controllers/mirror.yaml.
+// hooksImpl runs the hook server binary and Metacontroller (the stand-in,
+// or a real one from METACONTROLLER_BIN) with manifests/controllers/mirror.yaml.
 type hooksImpl struct {
-	cfg     *rest.Config
-	client  kubernetes.Interface
-	hookURL string
-	workers int
-	// controllers limits the DecoratorControllers run; empty: all.
-	controllers []string
-	server      *process.Process
-	logBuf      *lockedBuffer
-
-	mc     *standin.Standin
-	cancel context.CancelFunc
-	done   chan error
+	st     *stack.Stack
+	client kubernetes.Interface
+	logBuf *testkit.Buffer // the stand-in's log
 }
 
-func newHooksImpl(t testing.TB, cp *controlplane.ControlPlane, opts implOptions) *hooksImpl {
+// newHooksImpl starts a stack with the DecoratorControllers of mirror.yaml
+// (opts.controllers of them when set); start starts its Metacontroller.
+func newHooksImpl(t testing.TB, opts implOptions) *hooksImpl {
 	t.Helper()
-	bin := buildBinary(t, "hookops-server", "./server")
-	addr := freeAddrs(t, 1)[0]
-	// Hooks closed as shipped: the server wants the token that the
-	// stand-in reads from the Secret mirror.yaml's webhooks name.
-	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "hook-token")
-	if err := os.WriteFile(tokenFile, []byte("mirror-suite-token\n"), 0o600); err != nil {
-		t.Fatal(err)
+	controllers := opts.controllers
+	if len(controllers) == 0 {
+		controllers = mirrorControllers(t)
 	}
-	err := controlplane.ApplyObjects(testkit.Context(t), cp.Config,
-		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "hookops-system"}}},
-		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
-			"metadata":   map[string]any{"name": "hookops-hook-token", "namespace": "hookops-system"},
-			"stringData": map[string]any{"token": "mirror-suite-token"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := startBinary(t, dir, "hookops-server", bin, "--addr", addr, "--log-level", "debug", "--auth-token-file", tokenFile, "--kubeconfig", cp.KubeconfigPath)
-	h := &hooksImpl{cfg: opts.config(cp.Config), workers: opts.standinWorkers, controllers: opts.controllers, client: kubernetes.NewForConfigOrDie(cp.Config), hookURL: "http://" + addr, server: server, logBuf: &lockedBuffer{}}
-	waitReady(t, server, h.hookURL+"/readyz")
-	return h
+	logBuf := &testkit.Buffer{}
+	st := startStack(t, stack.Options{
+		Controllers:         controllers,
+		DeferMetacontroller: true,
+		MetacontrollerBin:   os.Getenv("METACONTROLLER_BIN"),
+		StandinWorkers:      opts.standinWorkers,
+		StandinConfig:       opts.config,
+		Log:                 slog.New(slog.NewTextHandler(logBuf, nil)),
+	})
+	return &hooksImpl{st: st, client: kubernetes.NewForConfigOrDie(st.ControlPlane.Config), logBuf: logBuf}
 }
 
-func (h *hooksImpl) start(t testing.TB) {
+// mirrorControllers names the controllers of manifests/controllers/mirror.yaml.
+func mirrorControllers(t testing.TB) []string {
 	t.Helper()
 	objs, err := controlplane.ReadObjects(filepath.Join(reference.RepoRoot(), "manifests", "controllers", "mirror.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h.controllers) > 0 {
-		objs = slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool { return !slices.Contains(h.controllers, o.GetName()) })
+	var names []string
+	for _, o := range objs {
+		if o.GetKind() == "DecoratorController" {
+			names = append(names, o.GetName())
+		}
 	}
-	mc, err := standin.New(h.cfg, objs, standin.Options{
-		ServiceURL: func(_, _ string, _ int32) string { return h.hookURL },
-		Workers:    h.workers,
-		Logger:     slog.New(slog.NewTextHandler(h.logBuf, nil)),
-	})
-	if err != nil {
+	return names
+}
+
+func (h *hooksImpl) controlPlane() *controlplane.ControlPlane { return h.st.ControlPlane }
+
+func (h *hooksImpl) start(t testing.TB) {
+	t.Helper()
+	if err := h.st.StartMetacontroller(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h.mc, h.cancel, h.done = mc, cancel, make(chan error, 1)
-	go func() { h.done <- mc.Run(ctx) }()
 }
 
 func (h *hooksImpl) stop(t testing.TB) {
 	t.Helper()
-	if h.cancel == nil {
-		return
+	if err := h.st.StopMetacontroller(testkit.Context(t)); err != nil {
+		t.Errorf("stand-in: %v", err)
 	}
-	h.cancel()
-	select {
-	case err := <-h.done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("stand-in: %v", err)
+}
+
+// hookCalls counts the stand-in's hook calls; nil when a real
+// Metacontroller runs, which keeps no count.
+func (h *hooksImpl) hookCalls() func() int {
+	if os.Getenv("METACONTROLLER_BIN") != "" {
+		return nil
+	}
+	return func() int {
+		if mc := h.st.Standin; mc != nil {
+			return len(mc.Calls())
 		}
-	case <-time.After(testkit.APITimeout):
-		t.Errorf("the stand-in did not stop within %s", testkit.APITimeout)
+		return 0
 	}
-	h.cancel = nil
 }
 
 // conflict reads the namespace's conflicts annotation.
@@ -324,7 +341,7 @@ func (h *hooksImpl) conflict(ctx context.Context, _, kind, ns, srcNS, name strin
 // replaced looks for the hook server's log line: a replacement leaves the
 // copy out for one sync, which is no conflict to put on the namespace.
 func (h *hooksImpl) replaced(_ context.Context, kind, ns, srcNS, name string) (bool, string) {
-	data, err := os.ReadFile(h.server.LogPath)
+	data, err := os.ReadFile(h.st.HookServer.LogPath)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -339,69 +356,26 @@ func (h *hooksImpl) replaced(_ context.Context, kind, ns, srcNS, name string) (b
 }
 
 func (h *hooksImpl) logs() string {
-	return "==> stand-in <==\n" + h.logBuf.tail(10000) + "\n==> hookops-server <==\n" + h.server.LogTail()
+	return "==> stand-in <==\n" + h.logBuf.Tail(10000) + "\n==> hookops-server <==\n" + h.st.HookServer.LogTail()
 }
-
-var (
-	buildMu sync.Mutex
-	built   = map[string]string{}
-	binDir  string // removed by TestMain
-)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	testkit.CleanBuilds()
 	os.Exit(code)
 }
 
-// buildBinary builds a command of this module once per test binary.
-func buildBinary(t testing.TB, name, pkg string) string {
+// servingURL waits up to 30 seconds for p, started on process.LoopbackAny,
+// to log where it listens, and returns that as an http URL.
+func servingURL(t testing.TB, p *process.Process) string {
 	t.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if bin, ok := built[pkg]; ok {
-		return bin
-	}
-	if binDir == "" {
-		dir, err := os.MkdirTemp("", "hookops-mirror-bin-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		binDir = dir
-	}
-	bin := filepath.Join(binDir, name)
-	if err := process.Build(context.Background(), reference.RepoRoot(), pkg, bin); err != nil {
-		t.Fatal(err)
-	}
-	built[pkg] = bin
-	return bin
-}
-
-// startBinary runs bin until the test ends; its output goes to <dir>/<name>.log.
-func startBinary(t testing.TB, dir, name, bin string, args ...string) *process.Process {
-	t.Helper()
-	p, err := process.Start(dir, name, nil, bin, args...)
+	ctx, cancel := context.WithTimeout(testkit.Context(t), 30*time.Second)
+	defer cancel()
+	addr, err := p.ListenAddr(ctx, "serving", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.Stop(0) })
-	return p
-}
-
-// freeAddrs returns n distinct free loopback addresses.
-func freeAddrs(t testing.TB, n int) []string {
-	t.Helper()
-	ports, err := process.FreePorts(n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs := make([]string, n)
-	for i, port := range ports {
-		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
-	}
-	return addrs
+	return "http://" + addr
 }
 
 // waitReady waits up to 30 seconds for url to answer 200, failing the test
@@ -438,25 +412,3 @@ func isCopyPath(path string) bool {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *lockedBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.buf) > n {
-		return string(b.buf[len(b.buf)-n:])
-	}
-	return string(b.buf)
-}

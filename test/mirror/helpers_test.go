@@ -21,19 +21,11 @@ import (
 // implementation's resync period, so a pass never comes from a resync.
 const within = 45 * time.Second
 
+// eventually is testkit.Eventually bounded by within, each check with its
+// own API call context.
 func (e *env) eventually(t *testing.T, what string, check func(ctx context.Context) (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, detail := check(testkit.Context(t))
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %s: %s", what, within, detail)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testkit.Eventually(t, within, what, func() (bool, string) { return check(testkit.Context(t)) })
 }
 
 func (e *env) namespace(t *testing.T, name string, accept bool) {

@@ -17,6 +17,7 @@ import (
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/process"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // replica is one clientgo-mirror process.
@@ -30,20 +31,19 @@ type replica struct {
 // leads and mirrors, the other waits with warm caches; when the leader
 // stops, the other takes over at once.
 func leaderElection(t *testing.T, e *env) {
-	bin := buildBinary(t, "clientgo-mirror", "./clientgo-mirror")
+	bin := testkit.Build(t, "clientgo-mirror", "./clientgo-mirror")
 	kubeconfig := writeKubeconfig(t, e.cp)
-	start := func(id, addr string) *replica {
-		r := &replica{id: id, url: "http://" + addr}
-		r.proc = startBinary(t, t.TempDir(), id, bin,
+	start := func(id string) *replica {
+		r := &replica{id: id}
+		r.proc = testkit.Start(t, t.TempDir(), id, bin,
 			"--kubeconfig", kubeconfig,
-			"--http-addr", addr,
+			"--http-addr", process.LoopbackAny,
 			"--leader-elect", "--leader-elect-namespace", "hookops-system", "--leader-elect-identity", id,
 			"--leader-elect-lease-duration", "6s", "--leader-elect-renew-deadline", "4s", "--leader-elect-retry-period", "500ms",
 			"--conflict-recheck", "1s", "--log-level", "debug")
 		return r
 	}
-	addrs := freeAddrs(t, 2)
-	replicas := map[string]*replica{"one": start("one", addrs[0]), "two": start("two", addrs[1])}
+	replicas := map[string]*replica{"one": start("one"), "two": start("two")}
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, r := range replicas {
@@ -52,6 +52,7 @@ func leaderElection(t *testing.T, e *env) {
 		}
 	})
 	for _, r := range replicas {
+		r.url = servingURL(t, r.proc)
 		waitReady(t, r.proc, r.url+"/readyz")
 		waitReady(t, r.proc, r.url+"/healthz")
 	}

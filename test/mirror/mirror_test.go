@@ -3,8 +3,7 @@ package mirror_test
 import "testing"
 
 func TestClientGo(t *testing.T) {
-	cp := startControlPlane(t)
-	e := newEnv(t, cp, newClientgoImpl(t, cp, implOptions{}))
+	e := newEnv(t, newClientgoImpl(t, implOptions{}))
 	conform(t, e)
 	// The in-process controller makes way for two replicas of the binary.
 	e.impl.stop(t)
@@ -12,7 +11,6 @@ func TestClientGo(t *testing.T) {
 }
 
 func TestHooks(t *testing.T) {
-	cp := startControlPlane(t)
-	e := newEnv(t, cp, newHooksImpl(t, cp, implOptions{}))
+	e := newEnv(t, newHooksImpl(t, implOptions{}))
 	conform(t, e)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookops/hookops/mirror"
 	"github.com/hookops/hookops/test/process"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 // The scale benchmark takes minutes and thousands of objects, so it runs
@@ -41,8 +42,7 @@ func BenchmarkScale(b *testing.B) {
 		b.Skip("run with -mirror-scale (make bench-mirror-scale)")
 	}
 	nNS, nSrc := *scaleNamespaces, *scaleSources
-	cp := startControlPlane(b)
-	newClientgoImpl(b, cp, implOptions{}) // installs the manifests' ServiceAccount and RBAC
+	cp := newClientgoImpl(b, implOptions{}).controlPlane() // installs the manifests' ServiceAccount and RBAC
 	admin := kubernetes.NewForConfigOrDie(implOptions{unlimited: true}.config(cp.Config))
 	ctx := context.Background()
 	var names []string
@@ -60,10 +60,9 @@ func BenchmarkScale(b *testing.B) {
 	}
 	copies := watchCopies(b, admin)
 
-	bin := buildBinary(b, "clientgo-mirror", "./clientgo-mirror")
-	addr := freeAddrs(b, 1)[0]
+	bin := testkit.Build(b, "clientgo-mirror", "./clientgo-mirror")
 	start := time.Now()
-	proc := startBinary(b, b.TempDir(), "clientgo-mirror", bin, "--kubeconfig", writeKubeconfig(b, cp), "--http-addr", addr,
+	proc := testkit.Start(b, b.TempDir(), "clientgo-mirror", bin, "--kubeconfig", writeKubeconfig(b, cp), "--http-addr", process.LoopbackAny,
 		"--kube-api-qps", "1000", "--kube-api-burst", "2000")
 	rss := sampleRSS(b, proc.Pid())
 	copies.waitFor(b, benchData(0), nNS*nSrc)

@@ -39,15 +39,11 @@ func TestTwoReplicasHoldTheLimits(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("hook-token"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ports, err := process.FreePorts(2)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var replicas []onboard.Replica
-	for i, port := range ports {
-		url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for i := range 2 {
+		// Level info for the line that says which port the replica got.
 		p, err := process.Start(dir, fmt.Sprintf("hookops-server-%d", i), nil, bin,
-			"--addr", fmt.Sprintf("127.0.0.1:%d", port), "--auth-token-file", tokenFile, "--log-level", "warn",
+			"--addr", process.LoopbackAny, "--auth-token-file", tokenFile, "--log-level", "info",
 			"--deletion-guard-window=0", "--replicas=2",
 			"--github-content-limits=20/1s,60/10s", "--github-points-limits=900/1s",
 			"--github-write-gap=10ms", "--github-max-wait=20ms")
@@ -60,6 +56,11 @@ func TestTwoReplicasHoldTheLimits(t *testing.T) {
 			}
 			p.Stop(5 * time.Second)
 		})
+		addr, err := p.ListenAddr(ctx, "serving", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := "http://" + addr
 		if err := p.WaitReady(ctx, process.HTTPOK(nil, url+"/readyz")); err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -177,7 +176,7 @@ type kubectlFunc func(ctx context.Context, args ...string) (string, error)
 
 func kubectlFor(kubeconfig string) kubectlFunc {
 	return func(ctx context.Context, args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
+		out, err := testkit.KubectlCommand(ctx, kubeconfig, args...).CombinedOutput()
 		return string(out), err
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -154,21 +153,6 @@ func HTTPOK(client *http.Client, url string) func(context.Context) error {
 		}
 		return nil
 	}
-}
-
-// FreePorts returns n distinct loopback ports that were free a moment ago.
-// Holding all listeners until the end keeps the ports distinct.
-func FreePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // Build compiles a main package of the module at root into out, so tests run

@@ -56,20 +56,19 @@ func (s *Stack) startReceiver(ctx context.Context, root string) error {
 	if err != nil {
 		return err
 	}
-	ports, err := process.FreePorts(1)
-	if err != nil {
-		return err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	s.ReceiverURL = "http://" + addr
-	s.WebhookURL = s.ReceiverURL + ghwebhook.Path
 	p, err := s.exec("github-webhooks", filepath.Join(s.Dir, "hookops-server"), nil, "github-webhooks",
-		"--addr", addr, "--kubeconfig", kubeconfig, "--webhook-secret-file", secretFile, "--log-level", "debug")
+		"--addr", process.LoopbackAny, "--kubeconfig", kubeconfig, "--webhook-secret-file", secretFile, "--log-level", "debug")
 	if err != nil {
 		return err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	addr, err := p.ListenAddr(wctx, "serving GitHub webhooks", nil)
+	if err != nil {
+		return fmt.Errorf("the webhook receiver is not listening: %w", err)
+	}
+	s.ReceiverURL = "http://" + addr
+	s.WebhookURL = s.ReceiverURL + ghwebhook.Path
 	if err := p.WaitReady(wctx, process.HTTPOK(nil, s.ReceiverURL+"/readyz")); err != nil {
 		return fmt.Errorf("the webhook receiver is not ready: %w", err)
 	}

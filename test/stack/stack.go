@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,10 +29,10 @@ import (
 
 	"github.com/hookops/hookops/test/controlplane"
 	"github.com/hookops/hookops/test/fakegithub/fake"
-	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/pki"
 	"github.com/hookops/hookops/test/process"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/standin"
 )
 
 // Options configures a stack. The zero value picks free loopback ports.
@@ -55,7 +56,9 @@ type Options struct {
 	// fake of another stack) instead of starting a fake; Stack.GitHub is
 	// then nil.
 	GitHubURL string
-	// HookArgs are extra hook server flags, after the stack's own.
+	// HookArgs are extra hook server flags, after the stack's own. A
+	// --log-level above info would hide the lines the stack reads the
+	// server's ports from.
 	HookArgs []string
 	// Webhooks runs the GitHub webhook receiver (the hook server binary's
 	// github-webhooks command) as its ServiceAccount from
@@ -63,6 +66,23 @@ type Options struct {
 	// adds a webhook of every repository's events pointed at it to the fake
 	// GitHub (not to one named by GitHubURL: add it there yourself).
 	Webhooks bool
+	// Users are identities the kube-apiserver authenticates besides the
+	// admin, as controlplane.Options.Users.
+	Users []controlplane.User
+	// Controllers, when not nil, are the only Composite- and
+	// DecoratorControllers of manifests/controllers (by name) the stack
+	// installs, and so the only ones Metacontroller runs; an empty list
+	// installs none, and then no Metacontroller starts.
+	Controllers []string
+	// DeferMetacontroller leaves starting Metacontroller to
+	// Stack.StartMetacontroller, for a test that prepares objects first.
+	DeferMetacontroller bool
+	// StandinWorkers are the stand-in's sync workers per controller; 0 is
+	// its default.
+	StandinWorkers int
+	// StandinConfig, when set, adapts the stand-in's client configuration
+	// (a copy), for example to lift its rate limits or count its requests.
+	StandinConfig func(*rest.Config) *rest.Config
 }
 
 // Stack is a running local hookops.
@@ -82,18 +102,22 @@ type Stack struct {
 	ReceiverURL   string
 	WebhookURL    string
 	WebhookSecret string
-	// Standin is the stand-in Metacontroller; nil when a real one runs.
+	// Standin is the stand-in Metacontroller; nil when a real one runs or
+	// none is running.
 	Standin *standin.Standin
+	// HookServer is the hook server's process, whose log tests may read.
+	HookServer *process.Process
 	// Dir holds the logs of the processes the stack started.
 	Dir string
 
+	opts       Options
 	caPEM      []byte
 	standinLog string // the stand-in's log file; "" when Options.Log is given
 	procs      []*process.Process
 	closers    []io.Closer
 	servers    []*http.Server
-	cancel     context.CancelFunc
-	done       chan struct{}
+	mc         *running // nil while no Metacontroller runs
+	mcStarts   int
 }
 
 // SampleToken is the token in manifests/samples' Secret; the stack's fake
@@ -103,7 +127,7 @@ const SampleToken = "replace-me"
 // Start brings everything up; on error nothing is left running.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	root := reference.RepoRoot()
-	s := &Stack{done: make(chan struct{})}
+	s := &Stack{opts: opts}
 	if s.Dir, err = os.MkdirTemp("", "hookops-stack-"); err != nil {
 		return nil, err
 	}
@@ -112,7 +136,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			_ = s.Stop()
 		}
 	}()
-	if s.ControlPlane, err = controlplane.Start(ctx, controlplane.Options{}); err != nil {
+	if s.ControlPlane, err = controlplane.Start(ctx, controlplane.Options{Users: opts.Users}); err != nil {
 		return nil, err
 	}
 	if err = s.startGitHub(opts); err != nil {
@@ -129,10 +153,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	if err = s.startMetacontroller(runCtx, opts); err != nil {
-		return nil, err
+	if !opts.DeferMetacontroller {
+		if err = s.StartMetacontroller(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Samples {
 		samples, err := readManifests(filepath.Join(root, "manifests", "samples"), nil)
@@ -189,16 +213,8 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 	if err := process.Build(ctx, root, "./server", bin); err != nil {
 		return err
 	}
-	ports, err := process.FreePorts(2)
-	if err != nil {
-		return err
-	}
-	addr := opts.HookAddr
-	if addr == "" {
-		addr = fmt.Sprintf("127.0.0.1:%d", ports[0])
-	}
-	s.HookURL = "http://" + addr
-	tlsArgs, err := s.serverTLS(fmt.Sprintf("127.0.0.1:%d", ports[1]))
+	addr := cmp.Or(opts.HookAddr, process.LoopbackAny)
+	tlsArgs, err := s.serverTLS(process.LoopbackAny)
 	if err != nil {
 		return err
 	}
@@ -213,8 +229,20 @@ func (s *Stack) startHookServer(ctx context.Context, root string, opts Options) 
 	if err != nil {
 		return err
 	}
+	s.HookServer = p
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	// The server picked its ports; its log says which.
+	if opts.HookAddr == "" {
+		if addr, err = p.ListenAddr(ctx, "serving", map[string]any{"tls": false}); err != nil {
+			return err
+		}
+	}
+	tlsAddr, err := p.ListenAddr(ctx, "serving", map[string]any{"tls": true})
+	if err != nil {
+		return err
+	}
+	s.HookURL, s.ConvertURL = "http://"+addr, "https://"+tlsAddr+"/convert"
 	return p.WaitReady(ctx, process.HTTPOK(nil, s.HookURL+"/readyz"))
 }
 
@@ -242,7 +270,8 @@ func (s *Stack) hookTokenSecret() []*unstructured.Unstructured {
 }
 
 // serverTLS makes a CA and a serving certificate for the hook server's
-// HTTPS listener on addr, which kube-apiserver calls for CRD conversion.
+// HTTPS listener on addr, which kube-apiserver calls for CRD conversion
+// (at ConvertURL, once the server says where it listens).
 func (s *Stack) serverTLS(addr string) ([]string, error) {
 	ca, err := pki.NewCA("hookops-local")
 	if err != nil {
@@ -256,7 +285,7 @@ func (s *Stack) serverTLS(addr string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ConvertURL, s.caPEM = "https://"+addr+"/convert", ca.CertPEM
+	s.caPEM = ca.CertPEM
 	return []string{"--tls-addr", addr, "--tls-cert-file", cert, "--tls-key-file", key}, nil
 }
 
@@ -276,6 +305,11 @@ func (s *Stack) install(ctx context.Context, root string, opts Options) error {
 	})
 	if err != nil {
 		return fmt.Errorf("read our controllers: %w", err)
+	}
+	if opts.Controllers != nil {
+		controllers = slices.DeleteFunc(controllers, func(o *unstructured.Unstructured) bool {
+			return isController(o) && !slices.Contains(opts.Controllers, o.GetName())
+		})
 	}
 	// ApplyObjects applies the CRDs first and waits for each to be
 	// established. The hook token Secret goes before the controllers, whose
@@ -352,54 +386,13 @@ func (s *Stack) localizeConversion(crd *unstructured.Unstructured) error {
 	}, "spec", "conversion", "webhook", "clientConfig")
 }
 
-func (s *Stack) startMetacontroller(ctx context.Context, opts Options) error {
-	if opts.MetacontrollerBin != "" {
-		// Metrics and health endpoints off: their default ports are not ours to take.
-		args := []string{"--kubeconfig=" + s.ControlPlane.KubeconfigPath, "--discovery-interval=2s",
-			"--metrics-address=0", "--health-probe-bind-address=0"}
-		args = append(args, strings.Fields(os.Getenv("METACONTROLLER_ARGS"))...)
-		_, err := s.exec("metacontroller", opts.MetacontrollerBin, []string{"KUBECONFIG=" + s.ControlPlane.KubeconfigPath}, args...)
-		return err
-	}
-	log := opts.Log
-	if log == nil {
-		s.standinLog = filepath.Join(s.Dir, "metacontroller-standin.log")
-		f, err := os.Create(s.standinLog)
-		if err != nil {
-			return err
-		}
-		s.closers = append(s.closers, f)
-		log = slog.New(slog.NewJSONHandler(f, nil))
-	}
-	// Client-go's default 5 requests/s would make the stand-in, which reads
-	// fresh rather than from caches, the bottleneck of every test.
-	cfg := rest.CopyConfig(s.ControlPlane.Config)
-	cfg.QPS, cfg.Burst = 100, 200
-	mc, err := standin.FromCluster(ctx, cfg, standin.Options{Logger: log})
-	if err != nil {
-		return fmt.Errorf("start the Metacontroller stand-in: %w", err)
-	}
-	s.Standin = mc
-	go func() {
-		defer close(s.done)
-		if err := mc.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("stand-in stopped", "err", err)
-		}
-	}()
-	return nil
-}
-
 // Stop ends everything the stack started and removes its files.
 func (s *Stack) Stop() error {
 	if s.GitHub != nil {
 		s.GitHub.Close() // no more webhook deliveries
 	}
-	if s.cancel != nil {
-		s.cancel()
-		if s.Standin != nil {
-			<-s.done
-		}
-	}
+	// The stand-in's error was logged; the stack's own are what Stop reports.
+	_ = s.StopMetacontroller(context.Background())
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		s.procs[i].Stop(10 * time.Second)
 	}

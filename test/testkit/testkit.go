@@ -5,8 +5,6 @@ package testkit
 
 import (
 	"context"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 )
@@ -26,19 +24,4 @@ func Within(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// Kubectl runs kubectl against kubeconfig with stdin (if not empty) as its
-// input, bounded by APITimeout both on the client and as a process.
-func Kubectl(kubeconfig, stdin string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), APITimeout)
-	defer cancel()
-	full := append([]string{"--kubeconfig", kubeconfig, "--request-timeout", (APITimeout - 5*time.Second).String()}, args...)
-	cmd := exec.CommandContext(ctx, "kubectl", full...)
-	cmd.WaitDelay = 5 * time.Second
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }

@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 
@@ -161,7 +161,7 @@ func TestCompositeSyncOnce(t *testing.T) {
 	if _, err := c.SyncOnce(testkit.Context(t), ns, "w1"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the parent to be deleted", func() bool { return e.gone(t, widgets, ns, "w1") })
+	testkit.Eventually(t, 10*time.Second, "the parent to be deleted", func() (bool, string) { return e.gone(t, widgets, ns, "w1"), "" })
 	if _, err := c.SyncOnce(testkit.Context(t), ns, "w1"); err == nil {
 		t.Error("SyncOnce of a deleted parent succeeded")
 	}
@@ -197,7 +197,7 @@ func runWidgets(t *testing.T, kind, extra string, opts standin.Options, handle f
 // waitCalls waits for n sync calls and returns them.
 func waitCalls(t *testing.T, s *standin.Standin, n int, timeout time.Duration) []standin.Call {
 	t.Helper()
-	eventually(t, timeout, fmt.Sprintf("%d sync calls", n), func() bool { return len(calls(s, "sync")) >= n })
+	testkit.Eventually(t, timeout, fmt.Sprintf("%d sync calls", n), func() (bool, string) { return len(calls(s, "sync")) >= n, "" })
 	return calls(s, "sync")[:n]
 }
 
@@ -238,8 +238,8 @@ func TestCompositeBackoff(t *testing.T) {
 		within(t, fmt.Sprintf("gap after failure %d", i+1), g, want*9/10, want*3/2+300*time.Millisecond)
 		want *= 2
 	}
-	eventually(t, 10*time.Second, "the status of the successful call", func() bool {
-		return field(e.get(t, gvr, gvr.Resource, "p").Object, "status", "phase") == "ok"
+	testkit.Eventually(t, 10*time.Second, "the status of the successful call", func() (bool, string) {
+		return field(e.get(t, gvr, gvr.Resource, "p").Object, "status", "phase") == "ok", ""
 	})
 	// The children of the failed answers were never applied.
 	if !e.gone(t, configMaps, gvr.Resource, "never") {

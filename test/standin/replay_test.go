@@ -19,8 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/hookops/hookops/test/controlplane"
-	standin "github.com/hookops/hookops/test/metacontroller"
 	"github.com/hookops/hookops/test/reference"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 
@@ -160,7 +160,7 @@ func replayComposite(t *testing.T, e env, rec *recorder, opts standin.Options, v
 	}
 	finals := rec.find("/finalize/githubrepo", "demo")
 	compare(t, captured("composite-finalize.json"), finals[len(finals)-1])
-	eventually(t, 10*time.Second, "the finalized GitHubRepo to go", func() bool { return e.gone(t, githubRepos, "team-a", "demo") })
+	testkit.Eventually(t, 10*time.Second, "the finalized GitHubRepo to go", func() (bool, string) { return e.gone(t, githubRepos, "team-a", "demo"), "" })
 }
 
 func replayDecorator(t *testing.T, e env, rec *recorder, opts standin.Options, v string, captured func(string) capture) {
@@ -203,7 +203,7 @@ func replayDecorator(t *testing.T, e env, rec *recorder, opts standin.Options, v
 		ctx, cancel := context.WithCancel(testkit.Context(t))
 		done := make(chan error, 1)
 		go func() { done <- fromCluster(t, e, opts).Run(ctx) }()
-		eventually(t, 20*time.Second, "customize for "+parent, func() bool { return len(rec.find("/customize/mirror", parent)) > 0 })
+		testkit.Eventually(t, 20*time.Second, "customize for "+parent, func() (bool, string) { return len(rec.find("/customize/mirror", parent)) > 0, "" })
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
-	standin "github.com/hookops/hookops/test/metacontroller"
+	"github.com/hookops/hookops/test/standin"
 	"github.com/hookops/hookops/test/testkit"
 )
 
@@ -257,18 +257,18 @@ func TestDecoratorRun(t *testing.T) {
 	run(t, s)
 	e.namespace(t, target, map[string]string{label + "/accept": "true"})
 
-	noteHas := func(v string) func() bool {
-		return func() bool {
-			return !e.gone(t, configMaps, target, "note") && field(e.get(t, configMaps, target, "note").Object, "data", "v") == v
+	noteHas := func(v string) func() (bool, string) {
+		return func() (bool, string) {
+			return !e.gone(t, configMaps, target, "note") && field(e.get(t, configMaps, target, "note").Object, "data", "v") == v, ""
 		}
 	}
-	eventually(t, 10*time.Second, "the attachment", noteHas("1"))
+	testkit.Eventually(t, 10*time.Second, "the attachment", noteHas("1"))
 	listed := lists.Load()
 	src.Object["data"] = map[string]any{"v": "2"}
 	if _, err := e.dyn.Resource(configMaps).Namespace("deco-run-src").Update(testkit.Context(t), src, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the attachment to follow the related ConfigMap", noteHas("2"))
+	testkit.Eventually(t, 10*time.Second, "the attachment to follow the related ConfigMap", noteHas("2"))
 	// Like Metacontroller, syncs read attachments and related objects
 	// from the informers (one for ConfigMaps, shared by both), not with
 	// a LIST each.

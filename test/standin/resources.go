@@ -1,0 +1,106 @@
+package standin
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/hookops/hookops/test/controlplane"
+)
+
+// apiResource is what discovery says about one resource.
+type apiResource struct {
+	gvr        schema.GroupVersionResource
+	apiVersion string
+	kind       string
+	namespaced bool
+	hasStatus  bool
+}
+
+// resourceCache answers discovery questions from the control plane's REST
+// mapper, resetting it once when a resource is missing because CRDs come
+// and go in tests.
+type resourceCache struct {
+	mapper *controlplane.RESTMapper
+}
+
+func newResourceCache(client discovery.DiscoveryInterface) *resourceCache {
+	return &resourceCache{mapper: controlplane.NewRESTMapper(client)}
+}
+
+// byResource finds a resource by its plural name, e.g. ("v1", "configmaps").
+func (rc *resourceCache) byResource(apiVersion, resource string) (apiResource, error) {
+	return rc.find(apiVersion, resource, func(gv schema.GroupVersion) (*meta.RESTMapping, error) {
+		gvk, err := rc.mapper.KindFor(gv.WithResource(resource))
+		if err != nil {
+			return nil, err
+		}
+		m, err := rc.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		// The mapper also knows singular names; a rule names the plural.
+		if err == nil && m.Resource.Resource != resource {
+			return nil, &meta.NoResourceMatchError{PartialResource: gv.WithResource(resource)}
+		}
+		return m, err
+	})
+}
+
+// byKind finds a resource by its kind, e.g. ("v1", "ConfigMap").
+func (rc *resourceCache) byKind(apiVersion, kind string) (apiResource, error) {
+	return rc.find(apiVersion, kind, func(gv schema.GroupVersion) (*meta.RESTMapping, error) {
+		return rc.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
+	})
+}
+
+// find maps with lookup, asking discovery afresh once when it fails.
+func (rc *resourceCache) find(apiVersion, what string, lookup func(schema.GroupVersion) (*meta.RESTMapping, error)) (apiResource, error) {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return apiResource{}, fmt.Errorf("resource %s in %s: %w", what, apiVersion, err)
+	}
+	m, err := lookup(gv)
+	if err != nil {
+		rc.mapper.Reset()
+		m, err = lookup(gv)
+	}
+	if err != nil {
+		return apiResource{}, fmt.Errorf("the server has no resource %s in %s: %w", what, apiVersion, err)
+	}
+	hasStatus, err := rc.hasSubresource(apiVersion, m.Resource.Resource+"/status")
+	if err != nil {
+		return apiResource{}, err
+	}
+	return apiResource{
+		gvr:        m.Resource,
+		apiVersion: apiVersion,
+		kind:       m.GroupVersionKind.Kind,
+		namespaced: m.Scope.Name() == meta.RESTScopeNameNamespace,
+		hasStatus:  hasStatus,
+	}, nil
+}
+
+// hasSubresource reports whether discovery lists name (such as
+// "widgets/status") in apiVersion; a mapping does not say.
+func (rc *resourceCache) hasSubresource(apiVersion, name string) (bool, error) {
+	list, err := rc.mapper.Discovery.ServerResourcesForGroupVersion(apiVersion)
+	if err != nil {
+		return false, fmt.Errorf("discover %s: %w", apiVersion, err)
+	}
+	for _, r := range list.APIResources {
+		if r.Name == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// client returns a client for r, scoped to namespace when r is namespaced
+// and namespace is not empty.
+func (s *Standin) client(r apiResource, namespace string) dynamic.ResourceInterface {
+	if r.namespaced && namespace != "" {
+		return s.dyn.Resource(r.gvr).Namespace(namespace)
+	}
+	return s.dyn.Resource(r.gvr)
+}
