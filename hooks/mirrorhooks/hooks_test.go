@@ -407,3 +407,33 @@ func TestSyncImmutable(t *testing.T) {
 		t.Errorf("conflicts %q", *ann)
 	}
 }
+
+// A related object of the wrong shape is a malformed request (400), and
+// a Secret's error never quotes its data.
+func TestRejectsMalformedObjects(t *testing.T) {
+	cases := []struct {
+		name, kind string
+		body       map[string]any
+	}{
+		{"ConfigMap data not strings", "ConfigMap", map[string]any{"data": map[string]any{"a": 5}}},
+		{"Secret data not base64", "Secret", map[string]any{"data": map[string]any{"token": "s3cret!!"}}},
+		{"labels not a map", "ConfigMap", map[string]any{"metadata": map[string]any{"name": "x", "namespace": "team-a", "labels": "s3cret!!"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			obj := map[string]any{"apiVersion": "v1", "kind": c.kind, "metadata": map[string]any{"name": "x", "namespace": "team-a"}}
+			for k, v := range c.body {
+				obj[k] = v
+			}
+			req := &metacontroller.DecoratorRequest{Controller: controller(t), Object: targetNamespace(t, accept), Related: objects(t, obj)}
+			_, err := mirrorhooks.New().Sync(context.Background(), req)
+			var reqErr *metacontroller.RequestError
+			if !errors.As(err, &reqErr) {
+				t.Fatalf("err = %v, want a RequestError", err)
+			}
+			if c.kind == "Secret" && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error quotes the Secret's data: %v", err)
+			}
+		})
+	}
+}
