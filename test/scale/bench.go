@@ -184,13 +184,16 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		return nil, err
 	}
 	rep.Steady = b.phase(warm, end)
+	if rep.Floor, err = b.floor(ctx, rep.Steady); err != nil {
+		return nil, err
+	}
 	if err := b.addAnswers(rep, start.at, created.at, warm.at, end.at); err != nil {
 		return nil, err
 	}
 	if rep.Sizes, err = measureSizes(ctx, b.dyn); err != nil {
 		return nil, err
 	}
-	rep.Targets = targets(rep.Steady)
+	rep.Targets = targets(rep.Steady, rep.Floor)
 	rep.Notes = b.notes(rep)
 	return rep, nil
 }
@@ -307,3 +310,18 @@ func (b *bench) config() runConfig {
 		CPUs: runtime.NumCPU(), StartedAt: time.Now().UTC(),
 	}
 }
+
+// floor times bare loopback round trips at the steady state's hook call
+// rate for a minute, while the idle GitHubRepos go on being synced.
+func (b *bench) floor(ctx context.Context, steady phaseResult) (latency, error) {
+	rate := 1.0
+	for _, l := range steady.Latency {
+		if l.Hook == allHooks && l.CallsPerSecond > 0 {
+			rate = l.CallsPerSecond
+		}
+	}
+	fmt.Printf("timing bare loopback round trips at %.1f a second for %s ...\n", rate, floorDuration)
+	return loopbackFloor(ctx, rate, floorDuration)
+}
+
+const floorDuration = time.Minute

@@ -34,7 +34,7 @@ func printReport(rep *report) {
 		return floats(p.GitHubRepoWrites.StatusFields)
 	})
 	fmt.Println()
-	printLatency(rep.Steady)
+	printLatency(append(rep.Steady.Latency, rep.Floor))
 	fmt.Println()
 	printEndpoints(rep.Steady)
 	fmt.Println()
@@ -107,10 +107,10 @@ func printPerObject(c createdCost) {
 		c.GitHubRepoWrites, c.ConfigMapWrites, c.SyncCalls, c.CredentialsSyncs, c.ConversionCalls, c.GitHubRequests, c.GitHubUnits, c.GitHubWrites)
 }
 
-func printLatency(p phaseResult) {
+func printLatency(rows []latency) {
 	w := table()
 	fmt.Fprintln(w, "hook (steady state)\tcalls\tcalls/s\tp50 ms\tp99 ms\t≤ 5 ms\tsmallest bucket")
-	for _, l := range p.Latency {
+	for _, l := range rows {
 		fmt.Fprintf(w, "%s\t%.0f\t%.2f\t%s\t%s\t%.2f%%\t%s ms\n", l.Hook, l.Calls, l.CallsPerSecond,
 			fmtNum(l.P50ms), fmtNum(l.P99ms), float64(l.AtMost5ms)*100, fmtNum(l.ResolutionMs))
 	}

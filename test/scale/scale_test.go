@@ -156,3 +156,27 @@ func TestClassifyWrites(t *testing.T) {
 		t.Errorf("counts %+v", c)
 	}
 }
+
+func TestFloorRow(t *testing.T) {
+	var took []time.Duration
+	for i := range 100 {
+		took = append(took, time.Duration(i+1)*100*time.Microsecond) // 0.1 to 10 ms
+	}
+	l := floorRow(took, 10*time.Second)
+	if l.Calls != 100 || l.CallsPerSecond != 10 {
+		t.Errorf("calls %v, %v/s; want 100, 10/s", l.Calls, l.CallsPerSecond)
+	}
+	if l.P50ms != 5 || l.P99ms != 9.9 || l.AtMost5ms != 0.5 {
+		t.Errorf("p50 %v, p99 %v, share ≤ 5 ms %v; want 5, 9.9, 0.5", l.P50ms, l.P99ms, l.AtMost5ms)
+	}
+}
+
+func TestLoopbackFloorTimesEveryCall(t *testing.T) {
+	l, err := loopbackFloor(t.Context(), 100, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Hook != floorName || l.Calls < 20 || l.Calls > 31 || !(l.P50ms > 0) || l.P99ms < l.P50ms {
+		t.Errorf("floor row %+v: want about 30 calls, 0 < p50 ≤ p99", l)
+	}
+}
