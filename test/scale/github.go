@@ -195,14 +195,13 @@ func (t ghTally) clone() ghTally {
 }
 
 // requestLog follows the fake's request log, which keeps only the last
-// 10,000 requests: polled every couple of seconds, it sees each request
-// once, since the log only grows at its end and loses its oldest tenth
-// at a time.
+// 10,000 requests: polled every couple of seconds from where the last poll
+// ended, it sees each request once and copies only the new ones.
 type requestLog struct {
 	srv *fake.Server
 
 	mu    sync.Mutex
-	last  *fake.Request // the newest entry counted
+	next  int // the fake's log position after the newest entry counted
 	tally ghTally
 }
 
@@ -210,38 +209,20 @@ var errLogLost = errors.New("the fake's request log dropped requests before they
 
 // poll counts the requests logged since the last poll.
 // The lock is held across the read, so that two polls at once cannot
-// count from an older read after a newer one.
+// count the same entries.
 func (l *requestLog) poll() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	reqs := l.srv.Requests(fake.RequestFilter{})
-	start, err := l.newSince(reqs)
-	for _, r := range reqs[start:] {
+	reqs, next, lost := l.srv.RequestsFrom(l.next)
+	l.next = next
+	for _, r := range reqs {
 		l.tally.add(r)
 	}
-	if len(reqs) > 0 {
-		last := reqs[len(reqs)-1]
-		l.last = &last
-	}
-	if err != nil {
+	if lost {
 		l.tally.Lost++
+		return errLogLost
 	}
-	return err
-}
-
-// newSince finds where the entries not counted yet begin. Entries are
-// values that differ at least in their start time, so the last one counted
-// is found by equality.
-func (l *requestLog) newSince(reqs []fake.Request) (int, error) {
-	if l.last == nil {
-		return 0, nil
-	}
-	for i := len(reqs) - 1; i >= 0; i-- {
-		if reqs[i] == *l.last {
-			return i + 1, nil
-		}
-	}
-	return 0, errLogLost
+	return nil
 }
 
 func (l *requestLog) snapshot() ghTally {

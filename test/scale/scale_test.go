@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"slices"
@@ -123,19 +124,32 @@ func TestUnits(t *testing.T) {
 	}
 }
 
+// The cursor counts each request once, and a log trimmed past it is
+// reported, not silently recounted.
 func TestRequestLogCursor(t *testing.T) {
-	at := time.Unix(0, 0)
-	req := func(i int) fake.Request {
-		return fake.Request{Time: at.Add(time.Duration(i)), Method: "GET", Status: 200}
+	srv, base := fake.Start(t)
+	get := func(n int) {
+		for range n {
+			resp, err := http.Get(base + "rate_limit")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
 	}
-	l := &requestLog{}
-	l.last = &fake.Request{}
-	*l.last = req(2)
-	if got, err := l.newSince([]fake.Request{req(1), req(2), req(3)}); got != 2 || err != nil {
-		t.Errorf("newSince = %d, %v; want 2", got, err)
+	l := &requestLog{srv: srv}
+	get(3)
+	if err := l.poll(); err != nil || l.tally.Requests != 3 {
+		t.Fatalf("first poll: %d requests, %v; want 3", l.tally.Requests, err)
 	}
-	if _, err := l.newSince([]fake.Request{req(3), req(4)}); err == nil {
-		t.Error("a log that dropped the last entry counted is not reported")
+	get(2)
+	if err := l.poll(); err != nil || l.tally.Requests != 5 {
+		t.Fatalf("second poll: %d requests, %v; want 5", l.tally.Requests, err)
+	}
+	get(1)
+	srv.ClearRequests()
+	if err := l.poll(); !errors.Is(err, errLogLost) || l.tally.Lost != 1 {
+		t.Errorf("poll after the log lost a request: %v, lost %d; want errLogLost", err, l.tally.Lost)
 	}
 }
 

@@ -78,6 +78,7 @@ func (s *Server) finish(r *http.Request, c *call) {
 	}
 	if len(s.requests) == maxLogged {
 		s.requests = slices.Delete(s.requests, 0, maxLogged/10)
+		s.trimmed += maxLogged / 10
 	}
 	s.requests = append(s.requests, entry)
 	s.mu.Unlock()
@@ -112,9 +113,27 @@ func (s *Server) Requests(f RequestFilter) []Request {
 	return out
 }
 
+// RequestsFrom returns the logged requests from position next on, counted
+// over every request ever logged, and the position after the last of them;
+// lost reports that some from next on were trimmed from the log before
+// they could be read. A poller passes back the position it got, so that
+// each poll copies only what is new: every request the fake serves waits
+// for the lock a poll holds.
+func (s *Server) RequestsFrom(next int) (reqs []Request, after int, lost bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := next - s.trimmed
+	if start < 0 {
+		start, lost = 0, true
+	}
+	start = min(start, len(s.requests))
+	return slices.Clone(s.requests[start:]), s.trimmed + len(s.requests), lost
+}
+
 // ClearRequests empties the request log.
 func (s *Server) ClearRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.trimmed += len(s.requests)
 	s.requests = nil
 }

@@ -55,6 +55,7 @@ type Server struct {
 	faults        []*activeFault
 	lastFault     int
 	requests      []Request
+	trimmed       int // requests ever removed from the front of requests
 	lastReqID     int64
 	secondaryHits int
 	violations    map[string]int
@@ -143,7 +144,7 @@ func (s *Server) Reset() error {
 	defer s.mu.Unlock()
 	s.st = st
 	s.buckets, s.activity, s.lastWrite = map[string]*RateLimit{}, map[string]*activity{}, map[string]time.Time{}
-	s.faults, s.requests = nil, nil
+	s.faults, s.requests, s.trimmed = nil, nil, s.trimmed+len(s.requests)
 	s.secondaryHits, s.violations, s.refusals = 0, map[string]int{}, 0
 	s.minGap, s.gapSeen = 0, false
 	s.ClearDeliveries()
