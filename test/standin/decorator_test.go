@@ -177,15 +177,8 @@ func TestUnchangedAttachmentIsNotSent(t *testing.T) {
 	e := startCluster(t)
 	const label, target = "noop.test.hookops.dev", "deco-noop"
 	srv, _ := decoratorHooks(t, label)
-	var patches atomic.Int64
-	cfg := rest.CopyConfig(e.cfg)
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			if r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "/configmaps/") {
-				patches.Add(1)
-			}
-			return rt.RoundTrip(r)
-		})
+	cfg, patches := counting(e.cfg, func(r *http.Request) bool {
+		return r.Method == http.MethodPatch && strings.Contains(r.URL.Path, "/configmaps/")
 	})
 	s, err := standin.New(cfg, []*unstructured.Unstructured{decoratorController(t, "deco-noop", label, srv.URL)}, standin.Options{Logger: testLogger(t)})
 	if err != nil {
@@ -226,6 +219,22 @@ func TestUnchangedAttachmentIsNotSent(t *testing.T) {
 	syncOnce(1, "green")
 }
 
+// counting returns a copy of cfg whose client counts the requests that
+// match.
+func counting(cfg *rest.Config, match func(*http.Request) bool) (*rest.Config, *atomic.Int64) {
+	var n atomic.Int64
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if match(r) {
+				n.Add(1)
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	return cfg, &n
+}
+
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -238,15 +247,8 @@ func TestDecoratorRun(t *testing.T) {
 	e := startCluster(t)
 	const label, target = "run.test.hookops.dev", "deco-run"
 	srv, _ := decoratorHooks(t, label)
-	var lists atomic.Int64
-	cfg := rest.CopyConfig(e.cfg)
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/configmaps") && r.URL.Query().Get("watch") != "true" {
-				lists.Add(1)
-			}
-			return rt.RoundTrip(r)
-		})
+	cfg, lists := counting(e.cfg, func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/configmaps") && r.URL.Query().Get("watch") != "true"
 	})
 	s, err := standin.New(cfg, []*unstructured.Unstructured{decoratorController(t, "deco-run", label, srv.URL)}, standin.Options{Logger: testLogger(t)})
 	if err != nil {
