@@ -44,6 +44,7 @@ loop:
 	for {
 		select {
 		case <-ctx.Done():
+			wg.Wait() // no call outlives the server it calls
 			return latency{}, ctx.Err()
 		case <-end:
 			break loop
