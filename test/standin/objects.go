@@ -122,6 +122,7 @@ func (c *Controller) deleteChild(ctx context.Context, obj *unstructured.Unstruct
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete %s %s: %w", obj.GetKind(), objectKey(obj.GetNamespace(), obj.GetName()), err)
 	}
+	c.s.applied.forget(appliedKey(r, obj))
 	c.s.log.Info("deleted child", "controller", c.name, "kind", obj.GetKind(), "object", objectKey(obj.GetNamespace(), obj.GetName()))
 	return nil
 }
