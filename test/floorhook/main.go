@@ -18,13 +18,14 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	githubURL := flag.String("github-url", "", "GitHub API base for credentials Secrets without a baseURL, ending in /")
 	flag.Parse()
-	http.Handle("POST /sync", sync(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}))
+	http.Handle("POST /sync", sync(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, *githubURL))
 	http.HandleFunc("GET /readyz", func(http.ResponseWriter, *http.Request) {})
 	log.Fatal(http.ListenAndServe(*addr, nil))
 }
 
-func sync(client *http.Client) http.HandlerFunc {
+func sync(client *http.Client, githubURL string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var req metacontroller.CompositeRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -36,6 +37,9 @@ func sync(client *http.Client) http.HandlerFunc {
 		data, _ := secret["data"].(map[string]any)
 		token, _ := base64.StdEncoding.DecodeString(fmt.Sprint(data["token"]))
 		baseURL, _ := base64.StdEncoding.DecodeString(fmt.Sprint(data["baseURL"]))
+		if len(baseURL) == 0 {
+			baseURL = []byte(githubURL)
+		}
 		id, _ := st["repoID"].(float64)
 		get, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, fmt.Sprintf("%srepositories/%d", baseURL, int64(id)), nil)
 		get.Header.Set("Authorization", "Bearer "+string(token))

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -11,78 +13,119 @@ import (
 	"time"
 )
 
-// loopbackFloor times bare HTTP round trips on this machine: a handler
-// that only answers 304, called over loopback rate times a second for d,
-// each call on its own as Metacontroller's workers call the hook server.
-// No hook answers faster than the machine carries a request to it and back,
-// and the hook's one GitHub request is such a round trip too, so this is
-// the floor of the hook's latency measured beside it. Its quantiles are
-// exact: every call is timed.
-func loopbackFloor(ctx context.Context, rate float64, d time.Duration) (latency, error) {
+// A floorTarget is one kind of call the floor times. The floor calls each
+// the same way, from the same client, in turn, so that their rows differ
+// only by what answers.
+type floorTarget struct {
+	name string
+	url  string
+	body []byte // nil: a GET
+	auth string // bearer token, if any
+}
+
+// Floor rows, in the order they are called.
+const (
+	floorName     = "floor: bare loopback HTTP round trip"
+	minimalName   = "floor: minimal sync hook (test/floorhook), same request"
+	hookFloorName = "hook server, same request, timed as the floors"
+)
+
+// floors times calls to each target in turn, rate calls a second in all,
+// for d, each call on its own as Metacontroller's workers call the hook
+// server. The first target is always a bare loopback round trip (a
+// handler that only answers 304): no hook answers faster than the machine
+// carries a request to it and back. Beside it, a minimal sync hook and the
+// hook server, sent the same real sync request, show what the machine
+// allows a hook that makes one GitHub request, and how near the hook
+// server comes to it. Every call is timed, so the quantiles are exact.
+func floors(ctx context.Context, rate float64, d time.Duration, targets ...floorTarget) ([]latency, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return latency{}, fmt.Errorf("loopback floor: %w", err)
+		return nil, fmt.Errorf("loopback floor: %w", err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	url := "http://" + ln.Addr().String() + "/"
+	targets = append([]floorTarget{{name: floorName, url: "http://" + ln.Addr().String() + "/"}}, targets...)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
 
 	var (
 		mu    sync.Mutex
-		took  []time.Duration
+		took  = make([][]time.Duration, len(targets))
 		wg    sync.WaitGroup
 		first error
 	)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
 	end := time.After(d)
-loop:
-	for {
+	for n := 0; ; n++ {
 		select {
 		case <-ctx.Done():
 			wg.Wait() // no call outlives the server it calls
-			return latency{}, ctx.Err()
+			return nil, ctx.Err()
 		case <-end:
-			break loop
+			wg.Wait()
+			if first != nil {
+				return nil, fmt.Errorf("floor: %w", first)
+			}
+			rows := make([]latency, len(targets))
+			for i, t := range targets {
+				rows[i] = floorRow(t.name, took[i], d)
+			}
+			return rows, nil
 		case <-tick.C:
+			i := n % len(targets)
 			wg.Go(func() {
 				start := time.Now()
-				err := roundTrip(ctx, client, url)
+				err := call(ctx, client, targets[i])
+				elapsed := time.Since(start)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil && first == nil {
-					first = err
+					first = fmt.Errorf("%s: %w", targets[i].name, err)
 				}
-				took = append(took, time.Since(start))
+				took[i] = append(took[i], elapsed)
 			})
 		}
 	}
-	wg.Wait()
-	if first != nil {
-		return latency{}, fmt.Errorf("loopback floor: %w", first)
-	}
-	return floorRow(took, d), nil
 }
 
-func roundTrip(ctx context.Context, client *http.Client, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// call sends one request and reads the whole answer, which must be a 200
+// to a POST and a 304 to a GET.
+func call(ctx context.Context, client *http.Client, t floorTarget) error {
+	method, want := http.MethodGet, http.StatusNotModified
+	if t.body != nil {
+		method, want = http.MethodPost, http.StatusOK
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.url, bytes.NewReader(t.body))
 	if err != nil {
 		return err
+	}
+	if t.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if t.auth != "" {
+		req.Header.Set("Authorization", "Bearer "+t.auth)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
-	return resp.Body.Close()
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %s, want %d", method, t.url, resp.Status, want)
+	}
+	return nil
 }
 
 // floorRow summarises timed calls as a row of the latency table.
-func floorRow(took []time.Duration, d time.Duration) latency {
-	l := latency{Hook: floorName, Calls: float64(len(took)), CallsPerSecond: float64(len(took)) / d.Seconds(), ResolutionMs: num(math.NaN())}
+func floorRow(name string, took []time.Duration, d time.Duration) latency {
+	l := latency{Hook: name, Calls: float64(len(took)), CallsPerSecond: float64(len(took)) / d.Seconds(), ResolutionMs: num(math.NaN())}
 	if len(took) == 0 {
 		return l
 	}
@@ -98,6 +141,3 @@ func floorRow(took []time.Duration, d time.Duration) latency {
 	l.AtMost5ms = num(float64(within) / float64(len(took)))
 	return l
 }
-
-// floorName is the floor's row in the latency table.
-const floorName = "floor: bare loopback HTTP round trip"

@@ -35,6 +35,7 @@ type options struct {
 	readyTimeout      time.Duration
 	mcBin, mcArgs     string
 	hookArgs          []string // extra hook server flags, after the benchmark's own
+	pprofAddr         string
 }
 
 func parseFlags() options {
@@ -49,6 +50,7 @@ func parseFlags() options {
 	flag.IntVar(&o.workers, "apply-workers", 16, "server-side applies in flight at once within a batch")
 	flag.DurationVar(&o.poll, "poll", 2*time.Second, "how often to LIST the GitHubRepos while waiting for Ready")
 	flag.DurationVar(&o.readyTimeout, "ready-timeout", time.Hour, "how long all may take to be Ready")
+	flag.StringVar(&o.pprofAddr, "pprof-addr", "", "serve this process's Go profiles (/debug/pprof/) here, to profile the fake GitHub it runs; the hook server's own are --hook-args=--pprof-addr=...")
 	extra := flag.String("hook-args", "", "extra hook server flags, space-separated, after the benchmark's own (e.g. \"--max-in-flight=128\")")
 	flag.Parse()
 	o.hookArgs = strings.Fields(*extra)
@@ -76,6 +78,9 @@ func main() {
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(2)
+	}
+	if o.pprofAddr != "" {
+		go servePprof(o.pprofAddr)
 	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)

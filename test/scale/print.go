@@ -34,7 +34,7 @@ func printReport(rep *report) {
 		return floats(p.GitHubRepoWrites.StatusFields)
 	})
 	fmt.Println()
-	printLatency(append(rep.Steady.Latency, rep.Floor))
+	printLatency(append(rep.Steady.Latency, rep.Floors...))
 	fmt.Println()
 	printEndpoints(rep.Steady)
 	fmt.Println()

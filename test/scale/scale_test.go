@@ -2,10 +2,13 @@ package main
 
 import (
 	"errors"
+	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,7 +180,7 @@ func TestFloorRow(t *testing.T) {
 	for i := range 100 {
 		took = append(took, time.Duration(i+1)*100*time.Microsecond) // 0.1 to 10 ms
 	}
-	l := floorRow(took, 10*time.Second)
+	l := floorRow("x", took, 10*time.Second)
 	if l.Calls != 100 || l.CallsPerSecond != 10 {
 		t.Errorf("calls %v, %v/s; want 100, 10/s", l.Calls, l.CallsPerSecond)
 	}
@@ -186,13 +189,44 @@ func TestFloorRow(t *testing.T) {
 	}
 }
 
-func TestLoopbackFloorTimesEveryCall(t *testing.T) {
-	l, err := loopbackFloor(t.Context(), 100, 300*time.Millisecond)
+func TestFloorsTimeEveryCallInTurn(t *testing.T) {
+	var posts atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || string(body) != `{"parent":{}}` || r.Header.Get("Authorization") != "Bearer t0k" ||
+			r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "not the request sent", http.StatusBadRequest)
+			return
+		}
+		posts.Add(1)
+	}))
+	defer hook.Close()
+	rows, err := floors(t.Context(), 100, 300*time.Millisecond, floorTarget{name: "hook", url: hook.URL, body: []byte(`{"parent":{}}`), auth: "t0k"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A loaded machine may skip ticks, so only the upper bound is sharp.
-	if l.Hook != floorName || l.Calls < 1 || l.Calls > 31 || !(l.P50ms > 0) || l.P99ms < l.P50ms {
-		t.Errorf("floor row %+v: want 1 to 31 calls, 0 < p50 ≤ p99", l)
+	if len(rows) != 2 || rows[0].Hook != floorName || rows[1].Hook != "hook" {
+		t.Fatalf("rows %+v: want the loopback floor, then hook", rows)
+	}
+	// A loaded machine may skip ticks, so only the upper bound is sharp;
+	// the targets take turns, the loopback first.
+	for _, l := range rows {
+		if l.Calls < 1 || l.Calls > 16 || !(l.P50ms > 0) || l.P99ms < l.P50ms {
+			t.Errorf("row %+v: want 1 to 16 calls, 0 < p50 ≤ p99", l)
+		}
+	}
+	if rows[0].Calls < rows[1].Calls || rows[0].Calls > rows[1].Calls+1 || int(rows[1].Calls) != int(posts.Load()) {
+		t.Errorf("%v loopback calls, %v hook calls (%d served): want turns", rows[0].Calls, rows[1].Calls, posts.Load())
+	}
+}
+
+func TestFloorsFailOnAWrongAnswer(t *testing.T) {
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer hook.Close()
+	_, err := floors(t.Context(), 100, 100*time.Millisecond, floorTarget{name: "hook", url: hook.URL, body: []byte(`{}`)})
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("error %v: want the hook's 401", err)
 	}
 }
