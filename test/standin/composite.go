@@ -163,14 +163,12 @@ func (c *Controller) ownedChildren(ctx context.Context, parent *unstructured.Uns
 			return nil, err
 		}
 		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
-		objs, err := c.s.list(ctx, r, namespace, selector)
+		objs, err := c.s.controlled(ctx, r, namespace, parent.GetUID(), selector)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", rule.resource, err)
 		}
 		for _, obj := range objs {
-			if ref := metav1.GetControllerOf(obj); ref != nil && ref.UID == parent.GetUID() {
-				set.add(obj)
-			}
+			set.add(obj)
 		}
 	}
 	return set, nil

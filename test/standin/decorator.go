@@ -184,13 +184,12 @@ func (c *Controller) attachments(ctx context.Context, target *unstructured.Unstr
 			return nil, err
 		}
 		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
-		objs, err := c.s.list(ctx, r, target.GetNamespace(), labels.Everything())
+		objs, err := c.s.controlled(ctx, r, target.GetNamespace(), target.GetUID(), labels.Everything())
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", rule.resource, err)
 		}
 		for _, obj := range objs {
-			ref := metav1.GetControllerOf(obj)
-			if ref != nil && ref.UID == target.GetUID() && obj.GetAnnotations()[decoratorAnnotation] == c.name {
+			if obj.GetAnnotations()[decoratorAnnotation] == c.name {
 				set.add(obj)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 )
@@ -42,7 +43,7 @@ func (is *informerSet) get(r apiResource) cache.SharedIndexInformer {
 		return inf
 	}
 	inf := dynamicinformer.NewFilteredDynamicInformer(is.s.dyn, r.gvr, metav1.NamespaceAll, 0,
-		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, nil).Informer()
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc, controllerIndex: controllerUID}, nil).Informer()
 	is.m[r.gvr] = inf
 	is.wg.Add(1)
 	go func() {
@@ -94,14 +95,62 @@ func fromStore(idx cache.Indexer, namespace string, sel labels.Selector) ([]*uns
 			return nil, fmt.Errorf("informer store: %w", err)
 		}
 	}
+	everything := sel.Empty()
 	var out []*unstructured.Unstructured
 	for _, o := range objs {
 		u, ok := o.(*unstructured.Unstructured)
-		if ok && sel.Matches(labels.Set(u.GetLabels())) {
+		if ok && (everything || sel.Matches(labelsOf(u))) {
 			out = append(out, u)
 		}
 	}
 	return out, nil
+}
+
+// controllerIndex files objects by the uid of their controller, as
+// Metacontroller's informers do, so that a parent's children are found
+// without reading every object of their type: under a cluster-scoped
+// parent such as a Namespace, that is every object in the cluster.
+const controllerIndex = "controller-uid"
+
+func controllerUID(obj any) ([]string, error) {
+	o, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, nil
+	}
+	if ref := metav1.GetControllerOfNoCopy(o); ref != nil {
+		return []string{string(ref.UID)}, nil
+	}
+	return nil, nil
+}
+
+// controlled returns the objects of type r in namespace (all when empty)
+// whose controller is owner and that sel selects, from the informer's
+// index while Run runs, as list does otherwise.
+func (s *Standin) controlled(ctx context.Context, r apiResource, namespace string, owner types.UID, sel labels.Selector) ([]*unstructured.Unstructured, error) {
+	var objs []*unstructured.Unstructured
+	if inf := s.informerSet().synced(r); inf != nil {
+		found, err := inf.GetIndexer().ByIndex(controllerIndex, string(owner))
+		if err != nil {
+			return nil, fmt.Errorf("informer store: %w", err)
+		}
+		everything := sel.Empty()
+		for _, o := range found {
+			if u, ok := o.(*unstructured.Unstructured); ok && (namespace == "" || u.GetNamespace() == namespace) && (everything || sel.Matches(labelsOf(u))) {
+				objs = append(objs, u)
+			}
+		}
+		return objs, nil
+	}
+	all, err := s.list(ctx, r, namespace, sel)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range all {
+		if ref := metav1.GetControllerOf(u); ref != nil && ref.UID == owner {
+			objs = append(objs, u)
+		}
+	}
+	return objs, nil
 }
 
 func (s *Standin) informerSet() *informerSet {

@@ -27,6 +27,44 @@ type relatedRule struct {
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
 	Namespace         string                `json:"namespace"`
 	Names             []string              `json:"names"`
+
+	// sel is LabelSelector parsed once, when the answer comes (parse), as
+	// every related object's event is matched against every parent's rules.
+	sel    labels.Selector
+	selErr error
+}
+
+func (r *relatedRule) parse() { r.sel, r.selErr = r.selector() }
+
+// selector is the parsed LabelSelector, everything when there is none.
+func (r *relatedRule) selector() (labels.Selector, error) {
+	if r.sel != nil || r.selErr != nil {
+		return r.sel, r.selErr
+	}
+	if r.LabelSelector == nil {
+		return labels.Everything(), nil
+	}
+	return metav1.LabelSelectorAsSelector(r.LabelSelector)
+}
+
+// rawLabels are an object's labels read where they lie: GetLabels copies
+// them, for every object of a related type on every event and sync.
+type rawLabels map[string]any
+
+func labelsOf(u *unstructured.Unstructured) rawLabels {
+	m, _, _ := unstructured.NestedFieldNoCopy(u.Object, "metadata", "labels")
+	l, _ := m.(map[string]any)
+	return l
+}
+
+func (l rawLabels) Has(k string) bool { _, ok := l[k]; return ok }
+
+func (l rawLabels) Get(k string) string { v, _ := l.Lookup(k); return v }
+
+func (l rawLabels) Lookup(k string) (string, bool) {
+	v, ok := l[k]
+	s, _ := v.(string)
+	return s, ok
 }
 
 type customizeAnswer struct {
@@ -63,6 +101,9 @@ func (c *Controller) customize(ctx context.Context, parent *unstructured.Unstruc
 	if err := c.call(ctx, h, objectKey(parent.GetNamespace(), parent.GetName()), &req, &ans); err != nil {
 		return customizeEntry{}, err
 	}
+	for i := range ans.RelatedResources {
+		ans.RelatedResources[i].parse()
+	}
 	e = customizeEntry{rules: ans.RelatedResources, version: h.version, at: time.Now()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -90,8 +131,8 @@ func (c *Controller) related(ctx context.Context, parent *unstructured.Unstructu
 		c.watchRelated(r)
 		set.init(metacontroller.GroupKind(r.kind, r.apiVersion))
 		sel := labels.Everything()
-		if rule.LabelSelector != nil && len(rule.Names) == 0 {
-			if sel, err = metav1.LabelSelectorAsSelector(rule.LabelSelector); err != nil {
+		if len(rule.Names) == 0 {
+			if sel, err = rule.selector(); err != nil {
 				return nil, fmt.Errorf("related %s: %w", rule.Resource, err)
 			}
 		}
@@ -155,12 +196,9 @@ func selects(v metacontroller.Version, rule relatedRule, parent *unstructured.Un
 	if len(rule.Names) > 0 {
 		return slices.Contains(rule.Names, obj.GetName()), nil
 	}
-	sel := labels.Everything()
-	if rule.LabelSelector != nil {
-		var err error
-		if sel, err = metav1.LabelSelectorAsSelector(rule.LabelSelector); err != nil {
-			return false, fmt.Errorf("related %s: %w", rule.Resource, err)
-		}
+	sel, err := rule.selector()
+	if err != nil {
+		return false, fmt.Errorf("related %s: %w", rule.Resource, err)
 	}
-	return sel.Matches(labels.Set(obj.GetLabels())), nil
+	return sel.Empty() || sel.Matches(labelsOf(obj)), nil
 }

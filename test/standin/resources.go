@@ -2,6 +2,8 @@ package standin
 
 import (
 	"fmt"
+	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -22,17 +24,62 @@ type apiResource struct {
 
 // resourceCache answers discovery questions from the control plane's REST
 // mapper, resetting it once when a resource is missing because CRDs come
-// and go in tests.
+// and go in tests. Answers are kept for discoveryInterval, as
+// Metacontroller keeps what discovery said between refreshes: every
+// related object's event asks about every parent's rules, and the REST
+// mapper is far too slow to ask each time.
 type resourceCache struct {
 	mapper *controlplane.RESTMapper
+	now    func() time.Time
+
+	mu    sync.Mutex
+	found map[resourceQuery]foundResource
+}
+
+// discoveryInterval is Metacontroller's default --discovery-interval.
+const discoveryInterval = 30 * time.Second
+
+type resourceQuery struct{ apiVersion, name string }
+
+type foundResource struct {
+	r  apiResource
+	at time.Time
 }
 
 func newResourceCache(client discovery.DiscoveryInterface) *resourceCache {
-	return &resourceCache{mapper: controlplane.NewRESTMapper(client)}
+	return &resourceCache{mapper: controlplane.NewRESTMapper(client), now: time.Now, found: map[resourceQuery]foundResource{}}
 }
 
 // byResource finds a resource by its plural name, e.g. ("v1", "configmaps").
 func (rc *resourceCache) byResource(apiVersion, resource string) (apiResource, error) {
+	return rc.remembered(resourceQuery{apiVersion, resource}, func() (apiResource, error) { return rc.lookUpResource(apiVersion, resource) })
+}
+
+// byKind finds a resource by its kind, e.g. ("v1", "ConfigMap").
+func (rc *resourceCache) byKind(apiVersion, kind string) (apiResource, error) {
+	return rc.remembered(resourceQuery{apiVersion, "kind:" + kind}, func() (apiResource, error) { return rc.lookUpKind(apiVersion, kind) })
+}
+
+// remembered answers q from what was found within discoveryInterval, or
+// by lookup. Misses are not kept: the resource may appear any moment.
+func (rc *resourceCache) remembered(q resourceQuery, lookup func() (apiResource, error)) (apiResource, error) {
+	rc.mu.Lock()
+	f, ok := rc.found[q]
+	rc.mu.Unlock()
+	if ok && rc.now().Sub(f.at) < discoveryInterval {
+		return f.r, nil
+	}
+	r, err := lookup()
+	if err != nil {
+		return r, err
+	}
+	rc.mu.Lock()
+	rc.found[q] = foundResource{r: r, at: rc.now()}
+	rc.mu.Unlock()
+	return r, nil
+}
+
+func (rc *resourceCache) lookUpResource(apiVersion, resource string) (apiResource, error) {
 	return rc.find(apiVersion, resource, func(gv schema.GroupVersion) (*meta.RESTMapping, error) {
 		gvk, err := rc.mapper.KindFor(gv.WithResource(resource))
 		if err != nil {
@@ -47,8 +94,7 @@ func (rc *resourceCache) byResource(apiVersion, resource string) (apiResource, e
 	})
 }
 
-// byKind finds a resource by its kind, e.g. ("v1", "ConfigMap").
-func (rc *resourceCache) byKind(apiVersion, kind string) (apiResource, error) {
+func (rc *resourceCache) lookUpKind(apiVersion, kind string) (apiResource, error) {
 	return rc.find(apiVersion, kind, func(gv schema.GroupVersion) (*meta.RESTMapping, error) {
 		return rc.mapper.RESTMapping(gv.WithKind(kind).GroupKind(), gv.Version)
 	})
