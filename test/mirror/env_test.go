@@ -116,6 +116,17 @@ type implOptions struct {
 	// controllers, when set, are the only DecoratorControllers of
 	// mirror.yaml the stand-in runs.
 	controllers []string
+	// shippedLogs logs at the level the binaries ship with (info) rather
+	// than debug, which the tests read but a benchmark would pay for.
+	shippedLogs bool
+}
+
+// logLevel is the level the implementation logs at.
+func (o implOptions) logLevel() slog.Level {
+	if o.shippedLogs {
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
 }
 
 func (o implOptions) config(cfg *rest.Config) *rest.Config {
@@ -151,6 +162,8 @@ type clientgoImpl struct {
 	admin   kubernetes.Interface // for checks
 	recheck time.Duration
 	logBuf  *testkit.Buffer
+	// logLevel is the controller's; the tests read its debug lines.
+	logLevel slog.Level
 
 	cancel context.CancelFunc
 	done   chan error
@@ -183,14 +196,14 @@ func newClientgoImpl(t testing.TB, opts implOptions) *clientgoImpl {
 		t.Fatal(err)
 	}
 	cfg = opts.config(cfg)
-	return &clientgoImpl{cp: cp, cfg: cfg, client: kubernetes.NewForConfigOrDie(cfg), admin: admin, recheck: time.Second, logBuf: &testkit.Buffer{}}
+	return &clientgoImpl{cp: cp, cfg: cfg, client: kubernetes.NewForConfigOrDie(cfg), admin: admin, recheck: time.Second, logBuf: &testkit.Buffer{}, logLevel: opts.logLevel()}
 }
 
 func (c *clientgoImpl) controlPlane() *controlplane.ControlPlane { return c.cp }
 
 func (c *clientgoImpl) start(t testing.TB) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(c.logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(c.logBuf, &slog.HandlerOptions{Level: c.logLevel}))
 	c.events = record.NewBroadcaster()
 	c.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.client.CoreV1().Events("")})
 	ctrl, err := controller.New(c.client, controller.Options{
@@ -272,6 +285,7 @@ func newHooksImpl(t testing.TB, opts implOptions) *hooksImpl {
 		MetacontrollerBin:   os.Getenv("METACONTROLLER_BIN"),
 		StandinWorkers:      opts.standinWorkers,
 		StandinConfig:       opts.config,
+		HookArgs:            []string{"--log-level", opts.logLevel().String()},
 		Log:                 slog.New(slog.NewTextHandler(logBuf, nil)),
 	})
 	return &hooksImpl{st: st, client: kubernetes.NewForConfigOrDie(st.ControlPlane.Config), logBuf: logBuf}
