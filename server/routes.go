@@ -60,8 +60,8 @@ func routeTable(c controllerSet, m *metrics, ready *atomic.Bool) []route {
 		{"/hooks/credentials/finalize", "credentials", "finalize", hookCall, serveHook(metacontroller.DecodeDecorator, c.credentials.Finalize)},
 
 		{"/hooks/mirror/customize", "mirror", "customize", hookCall, serveHook(metacontroller.DecodeCustomize, c.mirror.Customize)},
-		{"/hooks/mirror/sync", "mirror", "sync", hookCall, serveHook(metacontroller.DecodeDecorator, c.mirror.Sync)},
-		{"/hooks/mirror/finalize", "mirror", "finalize", hookCall, serveHook(metacontroller.DecodeDecorator, c.mirror.Finalize)},
+		{"/hooks/mirror/sync", "mirror", "sync", hookCall, serveHook(metacontroller.DecodeRawDecorator, c.mirror.Sync)},
+		{"/hooks/mirror/finalize", "mirror", "finalize", hookCall, serveHook(metacontroller.DecodeRawDecorator, c.mirror.Finalize)},
 
 		// mirror-sources only annotates the sources and writes no copies, so
 		// it has nothing to finalize.

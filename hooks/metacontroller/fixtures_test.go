@@ -185,3 +185,52 @@ func TestNumbersSurviveExactly(t *testing.T) {
 		t.Errorf("spec came back as %s, want %s", out, want)
 	}
 }
+
+// A decorator request read raw holds, object for object, what the generic
+// decode reads from the same captured request.
+func TestCapturedDecoratorRaw(t *testing.T) {
+	for _, version := range []string{"v1", "v2"} {
+		for _, name := range []string{"decorator-sync.json", "decorator-sync-empty.json"} {
+			t.Run(version+"/"+name, func(t *testing.T) {
+				body := readCapture(t, version, name)
+				want, err := metacontroller.DecodeDecorator(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := metacontroller.DecodeRawDecorator(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Subject().Name() != want.Subject().Name() || got.Finalizing != want.Finalizing || !reflect.DeepEqual(got.Controller, want.Controller) {
+					t.Errorf("object, controller or finalizing differ")
+				}
+				for field, maps := range map[string][2]any{"attachments": {want.Attachments, got.Attachments}, "related": {want.Related, got.Related}} {
+					decoded, raw := maps[0].(metacontroller.ObjectMap), maps[1].(metacontroller.RawObjectMap)
+					if len(decoded) != len(raw) {
+						t.Errorf("%s: %d types, want %d", field, len(raw), len(decoded))
+					}
+					for gk, objs := range decoded {
+						kind, apiVersion, _ := strings.Cut(gk, ".")
+						if n := len(raw.All(kind, apiVersion)); n != len(objs) {
+							t.Errorf("%s %s: %d objects, want %d", field, gk, n, len(objs))
+						}
+						for key, o := range objs {
+							if !reflect.DeepEqual(generic(t, mustJSON(t, o)), generic(t, raw[gk][key])) {
+								t.Errorf("%s %s %s differs", field, gk, key)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

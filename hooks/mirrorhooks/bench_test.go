@@ -40,7 +40,7 @@ func BenchmarkSyncRequest(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := metacontroller.DecodeDecorator(bytes.NewReader(body))
+		r, err := metacontroller.DecodeRawDecorator(bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -100,6 +100,21 @@ func objects(t *testing.T, objs ...any) metacontroller.ObjectMap {
 	return m
 }
 
+// raw sends req through JSON as Metacontroller would and reads it as the
+// hook server does for the mirror's sync and finalize hooks.
+func raw(t *testing.T, req *metacontroller.DecoratorRequest) *metacontroller.RawDecoratorRequest {
+	t.Helper()
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := metacontroller.DecodeRawDecorator(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func controller(t *testing.T) metacontroller.Object {
 	return object(t, map[string]any{"apiVersion": "metacontroller.k8s.io/v1alpha1", "kind": "DecoratorController", "metadata": map[string]any{"name": "mirror"}})
 }
@@ -183,7 +198,7 @@ func TestSync(t *testing.T) {
 				Related:     objects(t, c.related...),
 				Attachments: objects(t, c.attachments...),
 			}
-			resp, err := hooks.Sync(context.Background(), req)
+			resp, err := hooks.Sync(context.Background(), raw(t, req))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,7 +226,7 @@ func TestSyncCopyShape(t *testing.T) {
 		Controller: controller(t), Object: targetNamespace(t, accept),
 		Related: objects(t, tls), Attachments: objects(t),
 	}
-	resp, err := mirrorhooks.New().Sync(context.Background(), req)
+	resp, err := mirrorhooks.New().Sync(context.Background(), raw(t, req))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +280,8 @@ func TestFinalize(t *testing.T) {
 				Related: objects(t, sourceConfigMap("shared", "ca", "*", nil)), Attachments: objects(t, c.attachments...),
 			}
 			// Metacontroller calls finalize, or sync with finalizing set.
-			for name, hook := range map[string]metacontroller.DecoratorHook{"finalize": mirrorhooks.New().Finalize, "sync": mirrorhooks.New().Sync} {
-				resp, err := hook(context.Background(), req)
+			for name, hook := range map[string]metacontroller.RawDecoratorHook{"finalize": mirrorhooks.New().Finalize, "sync": mirrorhooks.New().Sync} {
+				resp, err := hook(context.Background(), raw(t, req))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -287,7 +302,7 @@ func TestRejectsOtherParents(t *testing.T) {
 	if _, err := mirrorhooks.New().Customize(context.Background(), &metacontroller.CustomizeRequest{Controller: controller(t), Parent: pod}); !errors.As(err, &reqErr) {
 		t.Errorf("customize: err = %v, want a RequestError", err)
 	}
-	if _, err := mirrorhooks.New().Sync(context.Background(), &metacontroller.DecoratorRequest{Controller: controller(t), Object: pod}); !errors.As(err, &reqErr) {
+	if _, err := mirrorhooks.New().Sync(context.Background(), raw(t, &metacontroller.DecoratorRequest{Controller: controller(t), Object: pod})); !errors.As(err, &reqErr) {
 		t.Errorf("sync: err = %v, want a RequestError", err)
 	}
 }
@@ -327,7 +342,7 @@ func TestCapturedRequests(t *testing.T) {
 				t.Errorf("customize answered %+v", cresp.RelatedResources)
 			}
 
-			empty, err := metacontroller.DecodeDecorator(bytes.NewReader(readCaptured(t, version, "decorator-sync-empty.json")))
+			empty, err := metacontroller.DecodeRawDecorator(bytes.NewReader(readCaptured(t, version, "decorator-sync-empty.json")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -341,7 +356,7 @@ func TestCapturedRequests(t *testing.T) {
 				t.Errorf("attachments %q, want %q", got, want)
 			}
 
-			full, err := metacontroller.DecodeDecorator(bytes.NewReader(readCaptured(t, version, "decorator-sync.json")))
+			full, err := metacontroller.DecodeRawDecorator(bytes.NewReader(readCaptured(t, version, "decorator-sync.json")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -382,10 +397,10 @@ func TestSyncImmutable(t *testing.T) {
 	hooks := &mirrorhooks.Hooks{Log: slog.New(slog.NewJSONHandler(&logs, nil))}
 	sync := func(attachments ...any) *metacontroller.DecoratorResponse {
 		t.Helper()
-		resp, err := hooks.Sync(context.Background(), &metacontroller.DecoratorRequest{
+		resp, err := hooks.Sync(context.Background(), raw(t, &metacontroller.DecoratorRequest{
 			Controller: controller(t), Object: targetNamespace(t, accept),
 			Related: objects(t, src), Attachments: objects(t, attachments...),
-		})
+		}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -426,7 +441,7 @@ func TestRejectsMalformedObjects(t *testing.T) {
 				obj[k] = v
 			}
 			req := &metacontroller.DecoratorRequest{Controller: controller(t), Object: targetNamespace(t, accept), Related: objects(t, obj)}
-			_, err := mirrorhooks.New().Sync(context.Background(), req)
+			_, err := mirrorhooks.New().Sync(context.Background(), raw(t, req))
 			var reqErr *metacontroller.RequestError
 			if !errors.As(err, &reqErr) {
 				t.Fatalf("err = %v, want a RequestError", err)

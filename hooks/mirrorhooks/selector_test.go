@@ -51,7 +51,7 @@ func TestSyncSelector(t *testing.T) {
 				Related:     objects(t, c.related...),
 				Attachments: objects(t, c.attachments...),
 			}
-			resp, err := mirrorhooks.New().Sync(context.Background(), req)
+			resp, err := mirrorhooks.New().Sync(context.Background(), raw(t, req))
 			if err != nil {
 				t.Fatal(err)
 			}

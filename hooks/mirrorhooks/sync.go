@@ -3,10 +3,12 @@ package mirrorhooks
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
 	"github.com/hookops/hookops/mirror"
@@ -19,7 +21,7 @@ const decoratorAnnotation = "metacontroller.k8s.io/decorator-controller"
 
 // Sync returns the copies that should stand in the namespace and records
 // the conflicts on it (removing the annotation when there are none).
-func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
+func (h *Hooks) Sync(ctx context.Context, req *metacontroller.RawDecoratorRequest) (*metacontroller.DecoratorResponse, error) {
 	if req.Finalizing {
 		return h.Finalize(ctx, req)
 	}
@@ -58,7 +60,7 @@ func (h *Hooks) Sync(ctx context.Context, req *metacontroller.DecoratorRequest) 
 // Finalize runs when the namespace stops accepting copies or is deleted:
 // no attachments, so Metacontroller deletes the copies it owns, and no
 // conflicts. It is done once no copy is left.
-func (h *Hooks) Finalize(_ context.Context, req *metacontroller.DecoratorRequest) (*metacontroller.DecoratorResponse, error) {
+func (h *Hooks) Finalize(_ context.Context, req *metacontroller.RawDecoratorRequest) (*metacontroller.DecoratorResponse, error) {
 	if _, err := namespace(req.Object); err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ type planInput struct {
 	name     string // the DecoratorController's name
 }
 
-func planInputOf(req *metacontroller.DecoratorRequest, ns string) (*planInput, error) {
+func planInputOf(req *metacontroller.RawDecoratorRequest, ns string) (*planInput, error) {
 	in := &planInput{
 		standing: map[mirror.Ref]*mirror.Object{},
 		owned:    map[mirror.Ref]bool{},
@@ -108,7 +110,7 @@ func planInputOf(req *metacontroller.DecoratorRequest, ns string) (*planInput, e
 	}
 	for _, kind := range []mirror.Kind{mirror.ConfigMap, mirror.Secret} {
 		for _, raw := range req.Related.All(string(kind), "v1") {
-			o, err := reduce(kind, raw)
+			o, err := reduceRaw(kind, raw)
 			if err != nil {
 				return nil, err
 			}
@@ -122,7 +124,7 @@ func planInputOf(req *metacontroller.DecoratorRequest, ns string) (*planInput, e
 		// Attachments win over related objects of the same name: they are
 		// what Metacontroller will compare our answer with.
 		for _, raw := range req.Attachments.All(string(kind), "v1") {
-			o, err := reduce(kind, raw)
+			o, err := reduceRaw(kind, raw)
 			if err != nil {
 				return nil, err
 			}
@@ -144,27 +146,45 @@ func (in *planInput) ours(o *mirror.Object) bool {
 	return ref != nil && string(ref.UID) == in.nsUID && o.Annotations[decoratorAnnotation] == in.name
 }
 
-// reduce reads a requested object into the planner's form. It goes
-// through JSON, which costs 40% of a large namespace's sync
-// (BenchmarkSyncRequest), because the faster unstructured converter
-// accepts a number where a string belongs (as a rune): a malformed object
-// must be refused, never copied with other content.
-func reduce(kind mirror.Kind, raw metacontroller.Object) (mirror.Object, error) {
+// reduceRaw reads a requested object, as sent, into the planner's form:
+// once, straight into its type, which refuses a number where a string
+// belongs. A malformed object must be refused, never copied with other
+// content.
+func reduceRaw(kind mirror.Kind, raw json.RawMessage) (mirror.Object, error) {
 	switch kind {
 	case mirror.ConfigMap:
 		var cm corev1.ConfigMap
-		if err := raw.Into(&cm); err != nil {
-			return mirror.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("ConfigMap %s/%s is not valid: %v", raw.Namespace(), raw.Name(), err)}
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &cm); err != nil {
+			return mirror.Object{}, invalid(kind, cm.ObjectMeta, err)
 		}
 		return mirror.FromConfigMap(&cm), nil
 	default:
 		var s corev1.Secret
-		if err := raw.Into(&s); err != nil {
-			// Never the error's text: it could quote Secret data.
-			return mirror.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("Secret %s/%s is not valid", raw.Namespace(), raw.Name())}
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &s); err != nil {
+			return mirror.Object{}, invalid(kind, s.ObjectMeta, err)
 		}
 		return mirror.FromSecret(&s), nil
 	}
+}
+
+// reduce is reduceRaw for an object in its generic form. It goes through
+// JSON, rather than the faster unstructured converter, because that
+// accepts a number where a string belongs (as a rune).
+func reduce(kind mirror.Kind, o metacontroller.Object) (mirror.Object, error) {
+	raw, err := json.Marshal(o)
+	if err != nil {
+		return mirror.Object{}, &metacontroller.RequestError{Msg: fmt.Sprintf("%s %s/%s is not valid", kind, o.Namespace(), o.Name())}
+	}
+	return reduceRaw(kind, raw)
+}
+
+// invalid reports a malformed object; for a Secret never the error's
+// text, which could quote its data.
+func invalid(kind mirror.Kind, meta metav1.ObjectMeta, err error) error {
+	if kind == mirror.Secret {
+		return &metacontroller.RequestError{Msg: fmt.Sprintf("Secret %s/%s is not valid", meta.Namespace, meta.Name)}
+	}
+	return &metacontroller.RequestError{Msg: fmt.Sprintf("%s %s/%s is not valid: %v", kind, meta.Namespace, meta.Name, err)}
 }
 
 // attachment renders a copy with only the fields the mirror manages, so
