@@ -353,3 +353,39 @@ func TestMergeStrings(t *testing.T) {
 		t.Error("change reported for a no-op")
 	}
 }
+
+// What discovery said is kept for Metacontroller's discovery interval and
+// asked again after it; a miss is never kept, since a CRD may appear any
+// moment.
+func TestResourceCacheRemembersForTheDiscoveryInterval(t *testing.T) {
+	now := time.Unix(1000, 0)
+	rc := &resourceCache{now: func() time.Time { return now }, found: map[resourceQuery]foundResource{}}
+	lookups, fail := 0, false
+	lookup := func() (apiResource, error) {
+		lookups++
+		if fail {
+			return apiResource{}, errors.New("no such resource")
+		}
+		return apiResource{kind: "Widget"}, nil
+	}
+	q := resourceQuery{"example.com/v1", "widgets"}
+	steps := []struct {
+		advance     time.Duration
+		fail        bool
+		wantLookups int
+		wantErr     bool
+	}{
+		{0, false, 1, false}, // first question: asked
+		{discoveryInterval - time.Second, false, 1, false}, // within the interval: remembered
+		{time.Second, true, 2, true},                       // the interval is over: asked again, and it fails
+		{0, false, 3, false},                               // the miss was not kept
+		{0, false, 3, false},                               // the new answer is
+	}
+	for i, s := range steps {
+		now, fail = now.Add(s.advance), s.fail
+		r, err := rc.remembered(q, lookup)
+		if lookups != s.wantLookups || (err != nil) != s.wantErr || (err == nil && r.kind != "Widget") {
+			t.Errorf("step %d: %d lookups, err %v, %+v; want %d lookups, error %v", i, lookups, err, r, s.wantLookups, s.wantErr)
+		}
+	}
+}
