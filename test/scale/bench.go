@@ -338,5 +338,5 @@ func (b *bench) floor(ctx context.Context, steady phaseResult) ([]latency, error
 }
 
 // floorDuration gives each of the three floor rows about 1,000 calls at
-// 33 a second: a p99 of ten.
+// 33 a second, so that each p99 rests on its ten slowest calls.
 const floorDuration = 90 * time.Second
