@@ -36,7 +36,8 @@ const (
 // Before the implementation starts, the same control plane's floor is
 // measured (measureFloor): 2,500 ConfigMap updates from a plain parallel
 // client, timed until the benchmark's watch has seen them all, as a round
-// is. Each implementation's propagation time is reported as a ratio to
+// is; it is measured again once the rounds are done and the
+// implementation stopped, and the two are averaged. Each implementation's propagation time is reported as a ratio to
 // it (x-floor), and its ConfigMap and Secret writes per changed copy
 // (writes/copy, 1 when nothing is written twice or in vain). Both log at
 // the level they ship with.
@@ -124,6 +125,15 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 		b.StartTimer()
 	}
 	perRound := took / time.Duration(b.N)
+	// The floors again, with the implementation stopped as before it
+	// started: the machine's speed drifts over the minutes the rounds
+	// take, and one floor of a few seconds before them moved the ratio by
+	// up to ±0.6 between runs. Each floor is the mean of the two.
+	im.stop(b)
+	floorAfter := measureFloor(b, floorClient, names, benchSources, false)
+	applyAfter := measureFloor(b, floorClient, names, benchSources, true)
+	b.Logf("after the rounds: floor %s, apply floor %s", floorAfter.Round(time.Millisecond), applyAfter.Round(time.Millisecond))
+	floor, applyFloor = (floor+floorAfter)/2, (applyFloor+applyAfter)/2
 	changed := float64(benchSources * benchNamespaces)
 	ratio := perRound.Seconds() / floor.Seconds()
 	perCopy := float64(writes) / float64(b.N) / changed
