@@ -30,7 +30,8 @@ const (
 // controller's, or the Metacontroller stand-in's for the hooks, which make
 // none themselves). Client-side rate limiting is off on both sides; a real
 // Metacontroller (METACONTROLLER_BIN) needs it off by its flags
-// (METACONTROLLER_ARGS="--client-go-qps=10000 --client-go-burst=20000"), and
+// (METACONTROLLER_ARGS="--workers=16 --client-go-qps=10000
+// --client-go-burst=20000", the workers as the stand-in's below), and
 // its requests are not counted.
 //
 // Before the implementation starts, the same control plane's floor is
