@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/hookops/hookops/mirror"
+	"github.com/hookops/hookops/test/testkit"
 )
 
 const (
@@ -194,16 +195,19 @@ type copyWatch struct {
 }
 
 func watchCopies(b *testing.B, client kubernetes.Interface) *copyWatch {
-	return watchLabelled(b, client, mirror.LabelCopy)
+	w, stop := watchLabelled(b, client, mirror.LabelCopy)
+	b.Cleanup(stop)
+	return w
 }
 
 // watchLabelled follows the ConfigMaps labelled label=true as watchCopies
-// follows copies.
-func watchLabelled(b *testing.B, client kubernetes.Interface, label string) *copyWatch {
+// follows copies, until stop: a watch left running would weigh on every
+// measurement after it.
+func watchLabelled(b *testing.B, client kubernetes.Interface, label string) (w *copyWatch, stop func()) {
 	f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = label + "=true"
 	}))
-	w := &copyWatch{hashes: map[types.UID]string{}, holding: map[string]int{}, changed: make(chan struct{})}
+	w = &copyWatch{hashes: map[types.UID]string{}, holding: map[string]int{}, changed: make(chan struct{})}
 	inf := f.Core().V1().ConfigMaps().Informer()
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { w.set(obj, true) },
@@ -213,16 +217,19 @@ func watchLabelled(b *testing.B, client kubernetes.Interface, label string) *cop
 	if err != nil {
 		b.Fatal(err)
 	}
-	stop := make(chan struct{})
-	f.Start(stop)
-	b.Cleanup(func() {
-		close(stop)
+	done := make(chan struct{})
+	f.Start(done)
+	stop = func() {
+		close(done)
 		f.Shutdown()
-	})
-	if !cache.WaitForCacheSync(stop, inf.HasSynced) {
-		b.Fatal("copy watch did not sync")
 	}
-	return w
+	ctx, cancel := context.WithTimeout(context.Background(), testkit.APITimeout)
+	defer cancel()
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		stop()
+		b.Fatalf("the watch of %s=true did not sync within %s", label, testkit.APITimeout)
+	}
+	return w, stop
 }
 
 func (w *copyWatch) set(obj any, present bool) {

@@ -40,7 +40,8 @@ const floorLabel = "bench.hookops.dev/floor"
 func measureFloor(b *testing.B, client kubernetes.Interface, namespaces []string, perNamespace int, apply bool) time.Duration {
 	b.Helper()
 	ctx := context.Background()
-	seen := watchLabelled(b, client, floorLabel)
+	seen, stop := watchLabelled(b, client, floorLabel)
+	defer stop()
 	var objs []*corev1.ConfigMap
 	for _, ns := range namespaces {
 		for i := range perNamespace {
