@@ -1,7 +1,6 @@
 package metacontroller
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 )
@@ -43,6 +42,3 @@ func DecodeRawDecorator(r io.Reader) (*RawDecoratorRequest, error) {
 	}
 	return req, checkObject("object", req.Object)
 }
-
-// RawDecoratorHook is a DecoratorHook that reads a RawDecoratorRequest.
-type RawDecoratorHook func(ctx context.Context, req *RawDecoratorRequest) (*DecoratorResponse, error)

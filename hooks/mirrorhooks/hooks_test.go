@@ -100,6 +100,18 @@ func objects(t *testing.T, objs ...any) metacontroller.ObjectMap {
 	return m
 }
 
+// namespaceSync is a sync request for namespace team-a with nsLabels,
+// as the hook server reads it.
+func namespaceSync(t *testing.T, nsLabels map[string]string, related, attachments []any) *metacontroller.RawDecoratorRequest {
+	t.Helper()
+	return raw(t, &metacontroller.DecoratorRequest{
+		Controller:  controller(t),
+		Object:      targetNamespace(t, nsLabels),
+		Related:     objects(t, related...),
+		Attachments: objects(t, attachments...),
+	})
+}
+
 // raw sends req through JSON as Metacontroller would and reads it as the
 // hook server does for the mirror's sync and finalize hooks.
 func raw(t *testing.T, req *metacontroller.DecoratorRequest) *metacontroller.RawDecoratorRequest {
@@ -192,13 +204,7 @@ func TestSync(t *testing.T) {
 	hooks := mirrorhooks.New()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req := &metacontroller.DecoratorRequest{
-				Controller:  controller(t),
-				Object:      targetNamespace(t, c.nsLabels),
-				Related:     objects(t, c.related...),
-				Attachments: objects(t, c.attachments...),
-			}
-			resp, err := hooks.Sync(context.Background(), raw(t, req))
+			resp, err := hooks.Sync(context.Background(), namespaceSync(t, c.nsLabels, c.related, c.attachments))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -222,11 +228,7 @@ func TestSync(t *testing.T) {
 func TestSyncCopyShape(t *testing.T) {
 	tls := sourceSecret("shared", "cert", "team-a", corev1.SecretTypeTLS, map[string][]byte{"tls.crt": []byte("C"), "tls.key": []byte("K")})
 	tls.Labels["app"] = "web"
-	req := &metacontroller.DecoratorRequest{
-		Controller: controller(t), Object: targetNamespace(t, accept),
-		Related: objects(t, tls), Attachments: objects(t),
-	}
-	resp, err := mirrorhooks.New().Sync(context.Background(), raw(t, req))
+	resp, err := mirrorhooks.New().Sync(context.Background(), namespaceSync(t, accept, []any{tls}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +282,8 @@ func TestFinalize(t *testing.T) {
 				Related: objects(t, sourceConfigMap("shared", "ca", "*", nil)), Attachments: objects(t, c.attachments...),
 			}
 			// Metacontroller calls finalize, or sync with finalizing set.
-			for name, hook := range map[string]metacontroller.RawDecoratorHook{"finalize": mirrorhooks.New().Finalize, "sync": mirrorhooks.New().Sync} {
+			type hookFunc = func(context.Context, *metacontroller.RawDecoratorRequest) (*metacontroller.DecoratorResponse, error)
+			for name, hook := range map[string]hookFunc{"finalize": mirrorhooks.New().Finalize, "sync": mirrorhooks.New().Sync} {
 				resp, err := hook(context.Background(), raw(t, req))
 				if err != nil {
 					t.Fatal(err)
@@ -342,28 +345,26 @@ func TestCapturedRequests(t *testing.T) {
 				t.Errorf("customize answered %+v", cresp.RelatedResources)
 			}
 
-			empty, err := metacontroller.DecodeRawDecorator(bytes.NewReader(readCaptured(t, version, "decorator-sync-empty.json")))
-			if err != nil {
-				t.Fatal(err)
+			sync := func(file string) *metacontroller.DecoratorResponse {
+				t.Helper()
+				req, err := metacontroller.DecodeRawDecorator(bytes.NewReader(readCaptured(t, version, file)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := hooks.Sync(context.Background(), req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp
 			}
-			resp, err := hooks.Sync(context.Background(), empty)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp := sync("decorator-sync-empty.json")
 			// No copy yet; v1's capture was taken before the source existed.
 			want := map[string]string{"v1": "", "v2": "ConfigMap team-a/defaults"}[version]
 			if got := strings.Join(names(resp), ","); got != want {
 				t.Errorf("attachments %q, want %q", got, want)
 			}
 
-			full, err := metacontroller.DecodeRawDecorator(bytes.NewReader(readCaptured(t, version, "decorator-sync.json")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err = hooks.Sync(context.Background(), full)
-			if err != nil {
-				t.Fatal(err)
-			}
+			resp = sync("decorator-sync.json")
 			// shared-config/defaults asks for team-*; the attachment
 			// team-a/defaults is Metacontroller's, so it is updated in place.
 			if got := names(resp); len(got) != 1 || got[0] != "ConfigMap team-a/defaults" {
@@ -397,10 +398,7 @@ func TestSyncImmutable(t *testing.T) {
 	hooks := &mirrorhooks.Hooks{Log: slog.New(slog.NewJSONHandler(&logs, nil))}
 	sync := func(attachments ...any) *metacontroller.DecoratorResponse {
 		t.Helper()
-		resp, err := hooks.Sync(context.Background(), raw(t, &metacontroller.DecoratorRequest{
-			Controller: controller(t), Object: targetNamespace(t, accept),
-			Related: objects(t, src), Attachments: objects(t, attachments...),
-		}))
+		resp, err := hooks.Sync(context.Background(), namespaceSync(t, accept, []any{src}, attachments))
 		if err != nil {
 			t.Fatal(err)
 		}

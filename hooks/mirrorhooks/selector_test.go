@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/hookops/hookops/hooks/metacontroller"
 	"github.com/hookops/hookops/hooks/mirrorhooks"
 	"github.com/hookops/hookops/mirror"
 )
@@ -45,13 +44,7 @@ func TestSyncSelector(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req := &metacontroller.DecoratorRequest{
-				Controller:  controller(t),
-				Object:      targetNamespace(t, c.nsLabels),
-				Related:     objects(t, c.related...),
-				Attachments: objects(t, c.attachments...),
-			}
-			resp, err := mirrorhooks.New().Sync(context.Background(), raw(t, req))
+			resp, err := mirrorhooks.New().Sync(context.Background(), namespaceSync(t, c.nsLabels, c.related, c.attachments))
 			if err != nil {
 				t.Fatal(err)
 			}
