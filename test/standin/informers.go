@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
@@ -43,7 +44,7 @@ func (is *informerSet) get(r apiResource) cache.SharedIndexInformer {
 		return inf
 	}
 	inf := dynamicinformer.NewFilteredDynamicInformer(is.s.dyn, r.gvr, metav1.NamespaceAll, 0,
-		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc, controllerIndex: controllerUID}, nil).Informer()
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc, controllerIndex: controllerUID, labelKeyIndex: labelKeys}, nil).Informer()
 	is.m[r.gvr] = inf
 	is.wg.Add(1)
 	go func() {
@@ -88,22 +89,64 @@ func (s *Standin) list(ctx context.Context, r apiResource, namespace string, sel
 }
 
 func fromStore(idx cache.Indexer, namespace string, sel labels.Selector) ([]*unstructured.Unstructured, error) {
-	objs := idx.List()
-	if namespace != "" {
-		var err error
-		if objs, err = idx.ByIndex(cache.NamespaceIndex, namespace); err != nil {
-			return nil, fmt.Errorf("informer store: %w", err)
-		}
+	objs, err := candidates(idx, namespace, sel)
+	if err != nil {
+		return nil, fmt.Errorf("informer store: %w", err)
 	}
 	everything := sel.Empty()
 	var out []*unstructured.Unstructured
 	for _, o := range objs {
 		u, ok := o.(*unstructured.Unstructured)
-		if ok && (everything || sel.Matches(labelsOf(u))) {
+		if ok && (namespace == "" || u.GetNamespace() == namespace) && (everything || sel.Matches(labelsOf(u))) {
 			out = append(out, u)
 		}
 	}
 	return out, nil
+}
+
+// candidates narrows the store to the fewest objects that can match:
+// those of the namespace, or those carrying a label key the selector
+// requires, whichever are fewer. A cluster-wide selector of labelled
+// sources would otherwise read the labels of every object of the type,
+// copies included, on every sync of every namespace.
+func candidates(idx cache.Indexer, namespace string, sel labels.Selector) ([]any, error) {
+	objs := idx.List()
+	if namespace != "" {
+		var err error
+		if objs, err = idx.ByIndex(cache.NamespaceIndex, namespace); err != nil {
+			return nil, err
+		}
+	}
+	reqs, _ := sel.Requirements()
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals, selection.In, selection.Exists, selection.GreaterThan, selection.LessThan:
+			withKey, err := idx.ByIndex(labelKeyIndex, r.Key())
+			if err != nil {
+				return nil, err
+			}
+			if len(withKey) < len(objs) {
+				objs = withKey
+			}
+		}
+	}
+	return objs, nil
+}
+
+// labelKeyIndex files objects by each of their label keys (see candidates).
+const labelKeyIndex = "label-key"
+
+func labelKeys(obj any) ([]string, error) {
+	o, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, nil
+	}
+	l := o.GetLabels()
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 // controllerIndex files objects by the uid of their controller, as
