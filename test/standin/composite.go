@@ -65,12 +65,12 @@ func (c *Controller) syncComposite(ctx context.Context, namespace, name string) 
 	if err != nil {
 		return nil, err
 	}
-	req := metacontroller.CompositeRequest{
-		Controller: c.object,
-		Parent:     parent.Object,
-		Children:   children.forHook(h.version, parent.GetNamespace()),
-		Related:    related.forHook(h.version, parent.GetNamespace()),
-		Finalizing: hookName == hookFinalize,
+	req := compositeRequest{Controller: c.object, Parent: parent.Object, Finalizing: hookName == hookFinalize}
+	if req.Children, err = children.forHook(&c.s.encoded, h.version, parent.GetNamespace()); err != nil {
+		return nil, err
+	}
+	if req.Related, err = related.forHook(&c.s.encoded, h.version, parent.GetNamespace()); err != nil {
+		return nil, err
 	}
 	var ans compositeAnswer
 	if err := c.call(ctx, h, objectKey(namespace, name), &req, &ans); err != nil {

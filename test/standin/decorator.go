@@ -67,12 +67,12 @@ func (c *Controller) syncDecorator(ctx context.Context, i int, namespace, name s
 	if err != nil {
 		return nil, err
 	}
-	req := metacontroller.DecoratorRequest{
-		Controller:  c.object,
-		Object:      target.Object,
-		Attachments: observed.forHook(h.version, target.GetNamespace()),
-		Related:     related.forHook(h.version, target.GetNamespace()),
-		Finalizing:  hookName == hookFinalize,
+	req := decoratorRequest{Controller: c.object, Object: target.Object, Finalizing: hookName == hookFinalize}
+	if req.Attachments, err = observed.forHook(&c.s.encoded, h.version, target.GetNamespace()); err != nil {
+		return nil, err
+	}
+	if req.Related, err = related.forHook(&c.s.encoded, h.version, target.GetNamespace()); err != nil {
+		return nil, err
 	}
 	var ans decoratorAnswer
 	if err := c.call(ctx, h, objectKey(namespace, name), &req, &ans); err != nil {

@@ -103,9 +103,16 @@ func (e *TooManyRequestsError) Error() string {
 
 const maxErrorBody = 512
 
+func encodeRequest(req any) ([]byte, error) {
+	if a, ok := req.(jsonAppender); ok {
+		return a.appendJSON(nil)
+	}
+	return json.Marshal(req)
+}
+
 // call POSTs req to the controller's hook and decodes the answer into resp.
 func (c *Controller) call(ctx context.Context, h *hook, parent string, req, resp any) error {
-	body, err := json.Marshal(req)
+	body, err := encodeRequest(req)
 	if err != nil {
 		return fmt.Errorf("encode %s request: %w", h.name, err)
 	}

@@ -45,18 +45,23 @@ func (s objectSet) get(obj *unstructured.Unstructured) *unstructured.Unstructure
 // parentNS sees them. v1 under a namespaced parent only ever sees objects in
 // the parent's namespace (Metacontroller drops the others, cluster-scoped
 // ones included); everything else keeps namespace/name keys.
-func (s objectSet) forHook(v metacontroller.Version, parentNS string) metacontroller.ObjectMap {
-	out := metacontroller.ObjectMap{}
+// The objects come encoded, from enc.
+func (s objectSet) forHook(enc *encodings, v metacontroller.Version, parentNS string) (metacontroller.RawObjectMap, error) {
+	out := metacontroller.RawObjectMap{}
 	for gk, objs := range s {
-		out[gk] = map[string]metacontroller.Object{}
+		out[gk] = map[string]json.RawMessage{}
 		for _, o := range objs {
 			if v != metacontroller.V2 && parentNS != "" && o.GetNamespace() != parentNS {
 				continue
 			}
-			out[gk][metacontroller.Key(v, parentNS, o.GetNamespace(), o.GetName())] = o.Object
+			b, err := enc.encode(o)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s %s: %w", o.GetKind(), objectKey(o.GetNamespace(), o.GetName()), err)
+			}
+			out[gk][metacontroller.Key(v, parentNS, o.GetNamespace(), o.GetName())] = b
 		}
 	}
-	return out
+	return out, nil
 }
 
 func objectKey(namespace, name string) string {

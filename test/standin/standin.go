@@ -91,6 +91,7 @@ type Standin struct {
 	controllers []*Controller
 	calls       callLog
 	applied     appliedCache // what was last applied to each child
+	encoded     encodings    // objects as sent to hooks
 
 	informersMu sync.Mutex
 	informers   *informerSet // while Run runs
