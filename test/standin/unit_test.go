@@ -1,7 +1,9 @@
 package standin
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +18,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/yaml"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
@@ -239,7 +244,11 @@ func TestCall(t *testing.T) {
 	})
 	t.Run("request encoding keeps empty maps", func(t *testing.T) {
 		c := testController(t, srv.URL+"/echo", "")
-		req := metacontroller.CompositeRequest{Parent: metacontroller.Object{"a": "b"}, Children: objectSet{}.forHook("v1", "ns"), Related: metacontroller.ObjectMap{}}
+		children, err := objectSet{}.forHook(&encodings{}, "v1", "ns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := compositeRequest{Parent: metacontroller.Object{"a": "b"}, Children: children, Related: metacontroller.RawObjectMap{}}
 		var back map[string]any
 		if err := c.call(ctx, c.hooks["sync"], "a", &req, &back); err != nil {
 			t.Fatal(err)
@@ -266,7 +275,7 @@ func TestObjectSetKeys(t *testing.T) {
 	set.add(obj("v1", "ConfigMap", "team-a", "same", nil))
 	set.add(obj("v1", "ConfigMap", "team-b", "other", nil))
 	set.add(obj("v1", "Namespace", "", "team-a", nil))
-	keys := func(m metacontroller.ObjectMap) map[string][]string {
+	keys := func(m metacontroller.RawObjectMap) map[string][]string {
 		out := map[string][]string{}
 		for gk, byKey := range m {
 			out[gk] = []string{}
@@ -290,7 +299,11 @@ func TestObjectSetKeys(t *testing.T) {
 			map[string][]string{"Secret.v1": {}, "ConfigMap.v1": {"team-a/same", "team-b/other"}, "Namespace.v1": {"team-a"}}},
 	}
 	for _, c := range cases {
-		got := keys(set.forHook(c.v, c.parentNS))
+		m, err := set.forHook(&encodings{}, c.v, c.parentNS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := keys(m)
 		for gk := range got {
 			slices.Sort(got[gk])
 		}
@@ -386,6 +399,143 @@ func TestResourceCacheRemembersForTheDiscoveryInterval(t *testing.T) {
 		r, err := rc.remembered(q, lookup)
 		if lookups != s.wantLookups || (err != nil) != s.wantErr || (err == nil && r.kind != "Widget") {
 			t.Errorf("step %d: %d lookups, err %v, %+v; want %d lookups, error %v", i, lookups, err, r, s.wantLookups, s.wantErr)
+		}
+	}
+}
+
+func TestFromStoreNarrowsByLabelKey(t *testing.T) {
+	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{
+		cache.NamespaceIndex: cache.MetaNamespaceIndexFunc, labelKeyIndex: labelKeys,
+	})
+	for _, o := range []*unstructured.Unstructured{
+		obj("v1", "ConfigMap", "a", "source", map[string]string{"src": "true", "tier": "1"}),
+		obj("v1", "ConfigMap", "b", "source", map[string]string{"src": "false"}),
+		obj("v1", "ConfigMap", "a", "copy", map[string]string{"copy": "true", "tier": "2"}),
+		obj("v1", "ConfigMap", "b", "plain", nil),
+	} {
+		if err := idx.Add(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		namespace, selector string
+		want                []string
+	}{
+		{"", "src=true", []string{"a/source"}},
+		{"", "src", []string{"a/source", "b/source"}},
+		{"", "src in (true,false),tier", []string{"a/source"}},
+		{"", "tier>1", []string{"a/copy"}},
+		{"b", "src", []string{"b/source"}},
+		{"a", "", []string{"a/copy", "a/source"}},
+		// Operators that do not require the key read every object.
+		{"", "src!=true", []string{"a/copy", "b/plain", "b/source"}},
+		{"", "!src", []string{"a/copy", "b/plain"}},
+		{"", "src notin (true)", []string{"a/copy", "b/plain", "b/source"}},
+		{"", "", []string{"a/copy", "a/source", "b/plain", "b/source"}},
+	}
+	for _, c := range cases {
+		sel, err := labels.Parse(c.selector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := fromStore(idx, c.namespace, sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range objs {
+			got = append(got, objectKey(o.GetNamespace(), o.GetName()))
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("namespace %q, selector %q: got %v, want %v", c.namespace, c.selector, got, c.want)
+		}
+	}
+	// Only the objects with the key are read, not the whole store.
+	read, err := candidates(idx, "", labels.SelectorFromSet(labels.Set{"src": "true"}))
+	if err != nil || len(read) != 2 {
+		t.Errorf("candidates for src=true: %d objects, %v; want the 2 with the key", len(read), err)
+	}
+}
+
+func TestEncodingsKeepEachVersionOnce(t *testing.T) {
+	enc := &encodings{}
+	o := obj("v1", "ConfigMap", "a", "ca", nil)
+	o.SetUID("u1")
+	o.SetResourceVersion("1")
+	first, err := enc.encode(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The store's objects never change under one resourceVersion, so the
+	// same version is answered from memory, even when it is a new copy.
+	again, _ := enc.encode(o.DeepCopy())
+	if &again[0] != &first[0] {
+		t.Error("the same uid and resourceVersion was encoded again")
+	}
+	o.SetLabels(map[string]string{"k": "v"})
+	o.SetResourceVersion("2")
+	if b, _ := enc.encode(o); !strings.Contains(string(b), `"k":"v"`) {
+		t.Errorf("a new resourceVersion gave the old bytes: %s", b)
+	}
+	// Without a resourceVersion nothing tells versions apart: not kept.
+	bare := obj("v1", "ConfigMap", "a", "bare", nil)
+	bare.SetUID("u2")
+	enc.encode(bare)
+	bare.SetLabels(map[string]string{"x": "y"})
+	if b, _ := enc.encode(bare); !strings.Contains(string(b), `"x":"y"`) {
+		t.Errorf("an object without a resourceVersion came from memory: %s", b)
+	}
+	// A full generation moves to the previous one, where it is still
+	// found, and is dropped a generation later.
+	for i := range encodingsPerGeneration {
+		f := obj("v1", "ConfigMap", "a", "fill", nil)
+		f.SetUID(types.UID(fmt.Sprint("fill-", i)))
+		f.SetResourceVersion("1")
+		enc.encode(f)
+	}
+	o.SetLabels(map[string]string{"k": "changed"})
+	if b, _ := enc.encode(o); !strings.Contains(string(b), `"k":"v"`) {
+		t.Errorf("the previous generation was lost: %s", b)
+	}
+	if n := len(enc.cur) + len(enc.prev); n > 2*encodingsPerGeneration {
+		t.Errorf("%d entries kept, more than two generations", n)
+	}
+}
+
+// A request writes itself byte for byte as json.Marshal writes it.
+func TestRequestsEncodeAsJSONMarshal(t *testing.T) {
+	enc := &encodings{}
+	set := objectSet{}
+	set.init("Secret.v1")
+	for i, name := range []string{"b", "a", "c<&>"} {
+		o := obj("v1", "ConfigMap", "team-a", name, map[string]string{"note": "ünïcode <tag> & \u2028"})
+		o.SetUID(types.UID(fmt.Sprint("uid-", i)))
+		o.SetResourceVersion("7")
+		set.add(o)
+	}
+	controller := metacontroller.Object{"kind": "DecoratorController", "metadata": map[string]any{"name": "m"}}
+	parent := metacontroller.Object{"kind": "Namespace", "metadata": map[string]any{"name": "team-a"}}
+	for _, v := range []metacontroller.Version{metacontroller.V1, metacontroller.V2} {
+		m, err := set.forHook(enc, v, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range []jsonAppender{
+			&decoratorRequest{Controller: controller, Object: parent, Attachments: m, Related: metacontroller.RawObjectMap{}, Finalizing: true},
+			&compositeRequest{Controller: controller, Parent: parent, Children: metacontroller.RawObjectMap{}, Related: m},
+		} {
+			got, err := req.appendJSON(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s %T:\n got %s\nwant %s", v, req, got, want)
+			}
 		}
 	}
 }
