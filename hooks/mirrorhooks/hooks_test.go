@@ -187,6 +187,22 @@ func TestSync(t *testing.T) {
 			want:     []string{"ConfigMap team-a/ca"},
 		},
 		{
+			name:        "a copy sent as both attachment and related object is ours",
+			nsLabels:    accept,
+			related:     []any{ca, ownedByMarks},
+			attachments: []any{ownedByMarks},
+			want:        []string{"ConfigMap team-a/ca"},
+		},
+		{
+			// Metacontroller reads attachments and related objects apart:
+			// an object may change between the two reads.
+			name:        "an attachment wins over a different related version of it",
+			nsLabels:    accept,
+			related:     []any{ca, unownedCopy},
+			attachments: []any{ownedByMarks},
+			want:        []string{"ConfigMap team-a/ca"},
+		},
+		{
 			name:        "attachments whose source is gone are left out, so they are deleted",
 			nsLabels:    accept,
 			related:     []any{ca},

@@ -109,20 +109,10 @@ func planInputOf(req *metacontroller.RawDecoratorRequest, ns string) (*planInput
 		name:     req.Controller.Name(),
 	}
 	for _, kind := range []mirror.Kind{mirror.ConfigMap, mirror.Secret} {
-		for _, raw := range req.Related.All(string(kind), "v1") {
-			o, err := reduceRaw(kind, raw)
-			if err != nil {
-				return nil, err
-			}
-			if s, ok := mirror.ParseSource(o); ok {
-				in.sources = append(in.sources, s)
-			}
-			if o.Namespace == ns {
-				in.standing[o.Ref()] = &o
-			}
-		}
-		// Attachments win over related objects of the same name: they are
-		// what Metacontroller will compare our answer with.
+		// Every attachment is also among the related objects, as the same
+		// bytes unless it changed between Metacontroller's two reads:
+		// those are decoded once.
+		attached := map[string]*mirror.Object{}
 		for _, raw := range req.Attachments.All(string(kind), "v1") {
 			o, err := reduceRaw(kind, raw)
 			if err != nil {
@@ -130,6 +120,25 @@ func planInputOf(req *metacontroller.RawDecoratorRequest, ns string) (*planInput
 			}
 			in.standing[o.Ref()] = &o
 			in.owned[o.Ref()] = true
+			attached[string(raw)] = &o
+		}
+		for _, raw := range req.Related.All(string(kind), "v1") {
+			o, ok := attached[string(raw)]
+			if !ok {
+				r, err := reduceRaw(kind, raw)
+				if err != nil {
+					return nil, err
+				}
+				o = &r
+			}
+			if s, ok := mirror.ParseSource(*o); ok {
+				in.sources = append(in.sources, s)
+			}
+			// Attachments win over related objects of the same name: they
+			// are what Metacontroller will compare our answer with.
+			if o.Namespace == ns && !in.owned[o.Ref()] {
+				in.standing[o.Ref()] = o
+			}
 		}
 	}
 	return in, nil
