@@ -19,6 +19,7 @@ type compositeRequest struct {
 }
 
 func (r *compositeRequest) appendJSON(b []byte) ([]byte, error) {
+	b = slices.Grow(b, rawSize(r.Children)+rawSize(r.Related)+envelopeSize)
 	return appendFields(b, []field{{"controller", r.Controller}, {"parent", r.Parent},
 		{"children", r.Children}, {"related", r.Related}, {"finalizing", r.Finalizing}})
 }
@@ -34,6 +35,7 @@ type decoratorRequest struct {
 }
 
 func (r *decoratorRequest) appendJSON(b []byte) ([]byte, error) {
+	b = slices.Grow(b, rawSize(r.Attachments)+rawSize(r.Related)+envelopeSize)
 	return appendFields(b, []field{{"controller", r.Controller}, {"object", r.Object},
 		{"attachments", r.Attachments}, {"related", r.Related}, {"finalizing", r.Finalizing}})
 }
@@ -94,6 +96,22 @@ func appendRawMap(b []byte, m metacontroller.RawObjectMap) []byte {
 		b = append(b, '}')
 	}
 	return append(b, '}')
+}
+
+// envelopeSize is room for what surrounds the objects: the controller, the
+// parent and the keys.
+const envelopeSize = 16 << 10
+
+// rawSize is how many bytes m's objects take, so that a request is written
+// into one buffer rather than one grown and copied again and again.
+func rawSize(m metacontroller.RawObjectMap) int {
+	n := 0
+	for _, byKey := range m {
+		for _, o := range byKey {
+			n += len(o)
+		}
+	}
+	return n
 }
 
 func appendString(b []byte, s string) []byte {
