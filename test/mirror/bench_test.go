@@ -35,14 +35,17 @@ const (
 // --client-go-burst=20000", the workers as the stand-in's below), and
 // its requests are not counted.
 //
-// Before the implementation starts, the same control plane's floor is
-// measured (measureFloor): 2,500 ConfigMap updates from a plain parallel
-// client, timed until the benchmark's watch has seen them all, as a round
-// is; it is measured again once the rounds are done and the
-// implementation stopped, and the two are averaged. Each implementation's propagation time is reported as a ratio to
-// it (x-floor), and its ConfigMap and Secret writes per changed copy
-// (writes/copy, 1 when nothing is written twice or in vain). Both log at
-// the level they ship with.
+// Before the implementation starts, and after every round with the
+// implementation stopped, the same control plane's floors are measured
+// (measureFloors): 2,500 ConfigMap updates from a plain parallel client,
+// timed until the benchmark's watch has seen them all, as a round is, and
+// the same as server-side applies of attachments. The implementation
+// then starts again and settles before the next round. Each round is set
+// against the mean of the floors right before and right after it, and
+// the propagation time is reported as a ratio to them (x-floor,
+// x-apply-floor), with the implementation's ConfigMap and Secret writes
+// per changed copy (writes/copy, 1 when nothing is written twice or in
+// vain). Both log at the level they ship with.
 func BenchmarkPropagation(b *testing.B) {
 	b.Run("clientgo", func(b *testing.B) {
 		benchPropagation(b, func(opts implOptions) (impl, func() int) {
@@ -80,11 +83,7 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 		names = append(names, ns.Name)
 	}
 	floorClient := kubernetes.NewForConfigOrDie(implOptions{unlimited: true}.config(cp.Config))
-	floor := measureFloor(b, floorClient, names, benchSources, false)
-	b.Logf("floor: %d ConfigMap updates from %d goroutines, all seen by the benchmark's watch, in %s (%.0f/s)", benchSources*benchNamespaces, floorWorkers,
-		floor.Round(time.Millisecond), float64(benchSources*benchNamespaces)/floor.Seconds())
-	applyFloor := measureFloor(b, floorClient, names, benchSources, true)
-	b.Logf("the same by server-side apply: %s (%.0f/s)", applyFloor.Round(time.Millisecond), float64(benchSources*benchNamespaces)/applyFloor.Seconds())
+	floors := []floorPair{measureFloors(b, floorClient, names)}
 	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bench-src"}}, metav1.CreateOptions{}); err != nil {
 		b.Fatal(err)
 	}
@@ -111,6 +110,10 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 	for b.Loop() {
 		round++
 		b.StopTimer()
+		if round > 1 {
+			im.start(b)
+			settle(b, admin)
+		}
 		before, writesBefore, callsBefore := counter.n.Load(), counter.writes.Load(), count(hookCalls)
 		b.StartTimer()
 		roundStart := time.Now()
@@ -118,35 +121,43 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 		updateSources(b, admin, data)
 		sent := time.Since(roundStart)
 		copies.wait(b, data)
-		b.Logf("round %d: sources updated in %s, every copy in %s", round, sent.Round(time.Millisecond), time.Since(roundStart).Round(time.Millisecond))
-		took += time.Since(roundStart)
+		d := time.Since(roundStart)
+		took += d
 		b.StopTimer()
 		requests += quiesce(counter) - before
 		writes += counter.writes.Load() - writesBefore
 		calls += int64(count(hookCalls) - callsBefore)
+		// The floors again, with the implementation stopped as before it
+		// started: the machine's speed drifts, by a quarter within
+		// minutes on this machine, so each round is set against the
+		// floors measured right before and right after it.
+		im.stop(b)
+		floors = append(floors, measureFloors(b, floorClient, names))
+		floor := floors[round-1].mean(floors[round])
+		b.Logf("round %d: sources updated in %s, every copy in %s = %.2f× its floor (%s), %.2f× its apply floor (%s)", round,
+			sent.Round(time.Millisecond), d.Round(time.Millisecond), d.Seconds()/floor.update.Seconds(), floor.update.Round(time.Millisecond),
+			d.Seconds()/floor.apply.Seconds(), floor.apply.Round(time.Millisecond))
 		b.StartTimer()
 	}
 	perRound := took / time.Duration(b.N)
-	// The floors again, with the implementation stopped as before it
-	// started: the machine's speed drifts over the minutes the rounds
-	// take, and one floor of a few seconds before them moved the ratio by
-	// up to ±0.6 between runs. Each floor is the mean of the two.
-	im.stop(b)
-	floorAfter := measureFloor(b, floorClient, names, benchSources, false)
-	applyAfter := measureFloor(b, floorClient, names, benchSources, true)
-	b.Logf("after the rounds: floor %s, apply floor %s", floorAfter.Round(time.Millisecond), applyAfter.Round(time.Millisecond))
-	floor, applyFloor = (floor+floorAfter)/2, (applyFloor+applyAfter)/2
+	var floor floorPair
+	for i := range b.N {
+		f := floors[i].mean(floors[i+1])
+		floor.update += f.update / time.Duration(b.N)
+		floor.apply += f.apply / time.Duration(b.N)
+	}
 	changed := float64(benchSources * benchNamespaces)
-	ratio := perRound.Seconds() / floor.Seconds()
+	ratio := perRound.Seconds() / floor.update.Seconds()
+	applyRatio := perRound.Seconds() / floor.apply.Seconds()
 	perCopy := float64(writes) / float64(b.N) / changed
-	b.ReportMetric(floor.Seconds(), "floor-s")
+	b.ReportMetric(floor.update.Seconds(), "floor-s")
 	b.ReportMetric(ratio, "x-floor")
-	b.ReportMetric(perRound.Seconds()/applyFloor.Seconds(), "x-apply-floor")
+	b.ReportMetric(applyRatio, "x-apply-floor")
 	if !counted {
-		b.Logf("propagation %s = %.2f× the floor (%s), %.2f× the apply floor; requests not counted", perRound.Round(time.Millisecond), ratio, floor.Round(time.Millisecond), perRound.Seconds()/applyFloor.Seconds())
+		b.Logf("propagation %s = %.2f× the floor (%s), %.2f× the apply floor; requests not counted", perRound.Round(time.Millisecond), ratio, floor.update.Round(time.Millisecond), applyRatio)
 		return
 	}
-	b.Logf("propagation %s = %.2f× the floor (%s), %.2f× the apply floor; %.2f writes per changed copy", perRound.Round(time.Millisecond), ratio, floor.Round(time.Millisecond), perRound.Seconds()/applyFloor.Seconds(), perCopy)
+	b.Logf("propagation %s = %.2f× the floor (%s), %.2f× the apply floor; %.2f writes per changed copy", perRound.Round(time.Millisecond), ratio, floor.update.Round(time.Millisecond), applyRatio, perCopy)
 	b.ReportMetric(perCopy, "writes/copy")
 	b.ReportMetric(float64(requests)/float64(b.N), "apireqs/op")
 	if hookCalls != nil {
