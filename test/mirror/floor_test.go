@@ -52,8 +52,12 @@ func measureFloors(b *testing.B, client kubernetes.Interface, namespaces []strin
 // window is long enough for a Metacontroller process to start.
 func settle(b *testing.B, admin kubernetes.Interface) {
 	b.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
 	last := configMapWrites(b, admin)
 	for still := 0; still < 12; {
+		if time.Now().After(deadline) {
+			b.Fatal("the implementation still writes ConfigMaps 5 minutes after it restarted")
+		}
 		time.Sleep(250 * time.Millisecond)
 		if n := configMapWrites(b, admin); n != last {
 			last, still = n, 0
