@@ -19,7 +19,6 @@ type compositeRequest struct {
 }
 
 func (r *compositeRequest) appendJSON(b []byte) ([]byte, error) {
-	b = slices.Grow(b, rawSize(r.Children)+rawSize(r.Related)+envelopeSize)
 	return appendFields(b, []field{{"controller", r.Controller}, {"parent", r.Parent},
 		{"children", r.Children}, {"related", r.Related}, {"finalizing", r.Finalizing}})
 }
@@ -35,7 +34,6 @@ type decoratorRequest struct {
 }
 
 func (r *decoratorRequest) appendJSON(b []byte) ([]byte, error) {
-	b = slices.Grow(b, rawSize(r.Attachments)+rawSize(r.Related)+envelopeSize)
 	return appendFields(b, []field{{"controller", r.Controller}, {"object", r.Object},
 		{"attachments", r.Attachments}, {"related", r.Related}, {"finalizing", r.Finalizing}})
 }
@@ -53,8 +51,16 @@ type field struct {
 }
 
 // appendFields writes a JSON object of fields in order, copying encoded
-// objects as they are.
+// objects as they are, into one buffer of their size rather than one grown
+// and copied again and again.
 func appendFields(b []byte, fields []field) ([]byte, error) {
+	size := envelopeSize
+	for _, f := range fields {
+		if m, ok := f.value.(metacontroller.RawObjectMap); ok {
+			size += rawSize(m)
+		}
+	}
+	b = slices.Grow(b, size)
 	b = append(b, '{')
 	for i, f := range fields {
 		if i > 0 {
@@ -102,8 +108,7 @@ func appendRawMap(b []byte, m metacontroller.RawObjectMap) []byte {
 // parent and the keys.
 const envelopeSize = 16 << 10
 
-// rawSize is how many bytes m's objects take, so that a request is written
-// into one buffer rather than one grown and copied again and again.
+// rawSize is how many bytes m's objects take.
 func rawSize(m metacontroller.RawObjectMap) int {
 	n := 0
 	for _, byKey := range m {
