@@ -110,8 +110,9 @@ func fromStore(idx cache.Indexer, namespace string, sel labels.Selector) ([]*uns
 // sources would otherwise read the labels of every object of the type,
 // copies included, on every sync of every namespace.
 func candidates(idx cache.Indexer, namespace string, sel labels.Selector) ([]any, error) {
-	objs := idx.List()
-	if namespace != "" {
+	var objs []any
+	narrowed := namespace != ""
+	if narrowed {
 		var err error
 		if objs, err = idx.ByIndex(cache.NamespaceIndex, namespace); err != nil {
 			return nil, err
@@ -125,10 +126,13 @@ func candidates(idx cache.Indexer, namespace string, sel labels.Selector) ([]any
 			if err != nil {
 				return nil, err
 			}
-			if len(withKey) < len(objs) {
-				objs = withKey
+			if !narrowed || len(withKey) < len(objs) {
+				objs, narrowed = withKey, true
 			}
 		}
+	}
+	if !narrowed {
+		return idx.List(), nil
 	}
 	return objs, nil
 }
