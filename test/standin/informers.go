@@ -93,6 +93,12 @@ func fromStore(idx cache.Indexer, namespace string, sel labels.Selector) ([]*uns
 	if err != nil {
 		return nil, fmt.Errorf("informer store: %w", err)
 	}
+	return matching(objs, namespace, sel), nil
+}
+
+// matching keeps the objects from a store in namespace (all when empty)
+// that sel selects.
+func matching(objs []any, namespace string, sel labels.Selector) []*unstructured.Unstructured {
 	everything := sel.Empty()
 	var out []*unstructured.Unstructured
 	for _, o := range objs {
@@ -101,7 +107,7 @@ func fromStore(idx cache.Indexer, namespace string, sel labels.Selector) ([]*uns
 			out = append(out, u)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // candidates narrows the store to the fewest objects that can match:
@@ -174,24 +180,18 @@ func controllerUID(obj any) ([]string, error) {
 // whose controller is owner and that sel selects, from the informer's
 // index while Run runs, as list does otherwise.
 func (s *Standin) controlled(ctx context.Context, r apiResource, namespace string, owner types.UID, sel labels.Selector) ([]*unstructured.Unstructured, error) {
-	var objs []*unstructured.Unstructured
 	if inf := s.informerSet().synced(r); inf != nil {
 		found, err := inf.GetIndexer().ByIndex(controllerIndex, string(owner))
 		if err != nil {
 			return nil, fmt.Errorf("informer store: %w", err)
 		}
-		everything := sel.Empty()
-		for _, o := range found {
-			if u, ok := o.(*unstructured.Unstructured); ok && (namespace == "" || u.GetNamespace() == namespace) && (everything || sel.Matches(labelsOf(u))) {
-				objs = append(objs, u)
-			}
-		}
-		return objs, nil
+		return matching(found, namespace, sel), nil
 	}
 	all, err := s.list(ctx, r, namespace, sel)
 	if err != nil {
 		return nil, err
 	}
+	var objs []*unstructured.Unstructured
 	for _, u := range all {
 		if ref := metav1.GetControllerOf(u); ref != nil && ref.UID == owner {
 			objs = append(objs, u)
