@@ -66,10 +66,10 @@ func (c *Controller) syncComposite(ctx context.Context, namespace, name string) 
 		return nil, err
 	}
 	req := compositeRequest{Controller: c.object, Parent: parent.Object, Finalizing: hookName == hookFinalize}
-	if req.Children, err = children.forHook(&c.s.encoded, h.version, parent.GetNamespace()); err != nil {
+	if req.Children, err = children.forHook(c.s.encoded, h.version, parent.GetNamespace()); err != nil {
 		return nil, err
 	}
-	if req.Related, err = related.forHook(&c.s.encoded, h.version, parent.GetNamespace()); err != nil {
+	if req.Related, err = related.forHook(c.s.encoded, h.version, parent.GetNamespace()); err != nil {
 		return nil, err
 	}
 	var ans compositeAnswer

@@ -68,10 +68,10 @@ func (c *Controller) syncDecorator(ctx context.Context, i int, namespace, name s
 		return nil, err
 	}
 	req := decoratorRequest{Controller: c.object, Object: target.Object, Finalizing: hookName == hookFinalize}
-	if req.Attachments, err = observed.forHook(&c.s.encoded, h.version, target.GetNamespace()); err != nil {
+	if req.Attachments, err = observed.forHook(c.s.encoded, h.version, target.GetNamespace()); err != nil {
 		return nil, err
 	}
-	if req.Related, err = related.forHook(&c.s.encoded, h.version, target.GetNamespace()); err != nil {
+	if req.Related, err = related.forHook(c.s.encoded, h.version, target.GetNamespace()); err != nil {
 		return nil, err
 	}
 	var ans decoratorAnswer

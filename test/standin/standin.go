@@ -91,7 +91,7 @@ type Standin struct {
 	controllers []*Controller
 	calls       callLog
 	applied     appliedCache // what was last applied to each child
-	encoded     encodings    // objects as sent to hooks
+	encoded     *encodings   // objects as sent to hooks
 
 	informersMu sync.Mutex
 	informers   *informerSet // while Run runs
@@ -116,7 +116,7 @@ func New(cfg *rest.Config, controllers []*unstructured.Unstructured, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("standin: discovery client: %w", err)
 	}
-	s := &Standin{opts: opts, dyn: dyn, resources: newResourceCache(dc), log: opts.Logger}
+	s := &Standin{opts: opts, dyn: dyn, resources: newResourceCache(dc), encoded: newEncodings(), log: opts.Logger}
 	seen := map[string]bool{}
 	for _, obj := range controllers {
 		if _, ok := controllerGVRs[obj.GetKind()]; !ok {

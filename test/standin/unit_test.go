@@ -244,7 +244,7 @@ func TestCall(t *testing.T) {
 	})
 	t.Run("request encoding keeps empty maps", func(t *testing.T) {
 		c := testController(t, srv.URL+"/echo", "")
-		children, err := objectSet{}.forHook(&encodings{}, "v1", "ns")
+		children, err := objectSet{}.forHook(newEncodings(), "v1", "ns")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func TestObjectSetKeys(t *testing.T) {
 			map[string][]string{"Secret.v1": {}, "ConfigMap.v1": {"team-a/same", "team-b/other"}, "Namespace.v1": {"team-a"}}},
 	}
 	for _, c := range cases {
-		m, err := set.forHook(&encodings{}, c.v, c.parentNS)
+		m, err := set.forHook(newEncodings(), c.v, c.parentNS)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -459,7 +459,7 @@ func TestFromStoreNarrowsByLabelKey(t *testing.T) {
 }
 
 func TestEncodingsKeepEachVersionOnce(t *testing.T) {
-	enc := &encodings{}
+	enc := newEncodings()
 	o := obj("v1", "ConfigMap", "a", "ca", nil)
 	o.SetUID("u1")
 	o.SetResourceVersion("1")
@@ -486,26 +486,31 @@ func TestEncodingsKeepEachVersionOnce(t *testing.T) {
 	if b, _ := enc.encode(bare); !strings.Contains(string(b), `"x":"y"`) {
 		t.Errorf("an object without a resourceVersion came from memory: %s", b)
 	}
-	// A full generation moves to the previous one, where it is still
-	// found, and is dropped a generation later.
-	for i := range encodingsPerGeneration {
-		f := obj("v1", "ConfigMap", "a", "fill", nil)
-		f.SetUID(types.UID(fmt.Sprint("fill-", i)))
-		f.SetResourceVersion("1")
-		enc.encode(f)
+	// The cache is bounded: the least recently used version goes first,
+	// and the most recent stays.
+	var last *unstructured.Unstructured
+	var lastBytes json.RawMessage
+	for i := range maxEncodings {
+		last = obj("v1", "ConfigMap", "a", "fill", nil)
+		last.SetUID(types.UID(fmt.Sprint("fill-", i)))
+		last.SetResourceVersion("1")
+		lastBytes, _ = enc.encode(last)
+	}
+	if n := enc.cache.Len(); n > maxEncodings {
+		t.Errorf("%d entries kept, more than %d", n, maxEncodings)
 	}
 	o.SetLabels(map[string]string{"k": "changed"})
-	if b, _ := enc.encode(o); !strings.Contains(string(b), `"k":"v"`) {
-		t.Errorf("the previous generation was lost: %s", b)
+	if b, _ := enc.encode(o); !strings.Contains(string(b), `"k":"changed"`) {
+		t.Errorf("the least recently used version was kept: %s", b)
 	}
-	if n := len(enc.cur) + len(enc.prev); n > 2*encodingsPerGeneration {
-		t.Errorf("%d entries kept, more than two generations", n)
+	if b, _ := enc.encode(last.DeepCopy()); &b[0] != &lastBytes[0] {
+		t.Error("the most recently used version was dropped")
 	}
 }
 
 // A request writes itself byte for byte as json.Marshal writes it.
 func TestRequestsEncodeAsJSONMarshal(t *testing.T) {
-	enc := &encodings{}
+	enc := newEncodings()
 	set := objectSet{}
 	set.init("Secret.v1")
 	for i, name := range []string{"b", "a", "c<&>"} {
