@@ -240,6 +240,11 @@ func (s *Standin) atomicUpdate(ctx context.Context, r apiResource, orig *unstruc
 		}
 		return err
 	})
+	if err == nil && result == nil {
+		// The caller goes on with the object returned, so it gets either
+		// that or an error, never neither.
+		return nil, fmt.Errorf("update %s: no object came back", objectKey(orig.GetNamespace(), orig.GetName()))
+	}
 	return result, err
 }
 
