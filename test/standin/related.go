@@ -29,12 +29,28 @@ type relatedRule struct {
 	Names             []string              `json:"names"`
 
 	// sel is LabelSelector parsed once, when the answer comes (parse), as
-	// every related object's event is matched against every parent's rules.
-	sel    labels.Selector
-	selErr error
+	// every related object's event is matched against every parent's rules;
+	// res is the resource, when discovery knew it then.
+	sel      labels.Selector
+	selErr   error
+	res      apiResource
+	resolved bool
 }
 
-func (r *relatedRule) parse() { r.sel, r.selErr = r.selector() }
+func (r *relatedRule) parse(resources *resourceCache) {
+	r.sel, r.selErr = r.selector()
+	res, err := resources.byResource(r.APIVersion, r.Resource)
+	r.res, r.resolved = res, err == nil
+}
+
+// resource is the rule's resource, looked up again when it was not known
+// when the answer came (a CRD installed since).
+func (r *relatedRule) resource(resources *resourceCache) (apiResource, error) {
+	if r.resolved {
+		return r.res, nil
+	}
+	return resources.byResource(r.APIVersion, r.Resource)
+}
 
 // selector is the parsed LabelSelector, everything when there is none.
 func (r *relatedRule) selector() (labels.Selector, error) {
@@ -102,7 +118,7 @@ func (c *Controller) customize(ctx context.Context, parent *unstructured.Unstruc
 		return customizeEntry{}, err
 	}
 	for i := range ans.RelatedResources {
-		ans.RelatedResources[i].parse()
+		ans.RelatedResources[i].parse(c.s.resources)
 	}
 	e = customizeEntry{rules: ans.RelatedResources, version: h.version, at: time.Now()}
 	c.mu.Lock()
@@ -124,7 +140,7 @@ func (c *Controller) related(ctx context.Context, parent *unstructured.Unstructu
 		return nil, err
 	}
 	for _, rule := range e.rules {
-		r, err := c.s.resources.byResource(rule.APIVersion, rule.Resource)
+		r, err := rule.resource(c.s.resources)
 		if err != nil {
 			return nil, fmt.Errorf("related %s: %w", rule.Resource, err)
 		}
@@ -141,7 +157,7 @@ func (c *Controller) related(ctx context.Context, parent *unstructured.Unstructu
 			return nil, fmt.Errorf("list related %s: %w", rule.Resource, err)
 		}
 		for _, obj := range objs {
-			ok, err := selects(e.version, rule, parent, parentRes, obj, r)
+			ok, err := selects(e.version, rule, parent, parentRes, identify(obj), r)
 			if err != nil {
 				return nil, err
 			}
@@ -165,20 +181,33 @@ func listNamespace(v metacontroller.Version, rule relatedRule, parent *unstructu
 	}
 }
 
+// relatedObject is what selects reads of an object, read once: every
+// event of a related type is matched against every parent's rules, and
+// reading the fields out of the object for each one cost more than the
+// matching.
+type relatedObject struct {
+	apiVersion, kind, namespace, name string
+	labels                            rawLabels
+}
+
+func identify(u *unstructured.Unstructured) relatedObject {
+	return relatedObject{apiVersion: u.GetAPIVersion(), kind: u.GetKind(), namespace: u.GetNamespace(), name: u.GetName(), labels: labelsOf(u)}
+}
+
 // selects says whether a related rule from a customize hook of version v
 // selects obj for parent. The rules are Metacontroller's: names cannot be
 // combined with a label selector; with v1 and a namespaced parent only the
 // parent's namespace counts and a rule naming another namespace is an error;
 // otherwise a namespace in the rule restricts, and its absence means every
 // namespace.
-func selects(v metacontroller.Version, rule relatedRule, parent *unstructured.Unstructured, parentRes apiResource, obj *unstructured.Unstructured, r apiResource) (bool, error) {
+func selects(v metacontroller.Version, rule relatedRule, parent *unstructured.Unstructured, parentRes apiResource, obj relatedObject, r apiResource) (bool, error) {
 	switch {
 	case rule.NamespaceSelector != nil:
 		return false, fmt.Errorf("related %s: namespaceSelector is not supported by the stand-in", rule.Resource)
 	case len(rule.Names) > 0 && rule.LabelSelector != nil:
 		return false, fmt.Errorf("related %s: names cannot be combined with labelSelector", rule.Resource)
 	}
-	if obj.GetAPIVersion() != r.apiVersion || obj.GetKind() != r.kind {
+	if obj.apiVersion != r.apiVersion || obj.kind != r.kind {
 		return false, nil
 	}
 	if v != metacontroller.V2 && parentRes.namespaced {
@@ -186,19 +215,19 @@ func selects(v metacontroller.Version, rule relatedRule, parent *unstructured.Un
 			return false, fmt.Errorf("related %s: namespace %s differs from the parent's namespace %s, which hook version v1 does not allow",
 				rule.Resource, rule.Namespace, parent.GetNamespace())
 		}
-		if r.namespaced && obj.GetNamespace() != parent.GetNamespace() {
+		if r.namespaced && obj.namespace != parent.GetNamespace() {
 			return false, nil
 		}
 	}
-	if r.namespaced && rule.Namespace != "" && obj.GetNamespace() != rule.Namespace {
+	if r.namespaced && rule.Namespace != "" && obj.namespace != rule.Namespace {
 		return false, nil
 	}
 	if len(rule.Names) > 0 {
-		return slices.Contains(rule.Names, obj.GetName()), nil
+		return slices.Contains(rule.Names, obj.name), nil
 	}
 	sel, err := rule.selector()
 	if err != nil {
 		return false, fmt.Errorf("related %s: %w", rule.Resource, err)
 	}
-	return sel.Empty() || sel.Matches(labelsOf(obj)), nil
+	return sel.Empty() || sel.Matches(obj.labels), nil
 }

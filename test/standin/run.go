@@ -271,10 +271,10 @@ func (c *Controller) watchRelated(r apiResource) {
 // (for an update, the old or the new state). Like Metacontroller it asks
 // every parent, selected or not, calling customize where it has no answer.
 func (c *Controller) onRelated(rs *runState, objs ...any) {
-	var related []*unstructured.Unstructured
+	var related []relatedObject
 	for _, obj := range objs {
 		if u, ok := unwrap(obj); ok {
-			related = append(related, u)
+			related = append(related, identify(u))
 		}
 	}
 	for i, inf := range rs.parents {
@@ -287,13 +287,13 @@ func (c *Controller) onRelated(rs *runState, objs ...any) {
 	}
 }
 
-func (c *Controller) relatedTo(ctx context.Context, parent *unstructured.Unstructured, parentRes apiResource, related []*unstructured.Unstructured) bool {
+func (c *Controller) relatedTo(ctx context.Context, parent *unstructured.Unstructured, parentRes apiResource, related []relatedObject) bool {
 	e, err := c.customize(ctx, parent)
 	if err != nil {
 		return false // the parent's own resync will ask again
 	}
 	for _, rule := range e.rules {
-		r, err := c.s.resources.byResource(rule.APIVersion, rule.Resource)
+		r, err := rule.resource(c.s.resources)
 		if err != nil {
 			continue
 		}

@@ -343,10 +343,12 @@ func TestSelects(t *testing.T) {
 		{"names with labels", "v2", relatedRule{Names: []string{"tok"}, LabelSelector: sel}, parentA, nsParent, inA, false, true},
 		{"namespaceSelector", "v2", relatedRule{NamespaceSelector: sel}, parentA, nsParent, inA, false, true},
 		{"wrong name", "v2", relatedRule{Names: []string{"other"}}, parentA, nsParent, inA, false, false},
+		{"other labels", "v2", relatedRule{LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"k": "w"}}}, parentA, nsParent, inA, false, false},
+		{"other kind", "v2", relatedRule{}, parentA, nsParent, obj("v1", "ConfigMap", "team-a", "tok", nil), false, false},
 	}
 	for _, c := range cases {
 		c.rule.APIVersion, c.rule.Resource = "v1", "secrets"
-		got, err := selects(c.v, c.rule, c.parent, c.pres, c.obj, secrets)
+		got, err := selects(c.v, c.rule, c.parent, c.pres, identify(c.obj), secrets)
 		if (err != nil) != c.wantErr || got != c.want {
 			t.Errorf("%s: selects = %v, %v; want %v, error %v", c.name, got, err, c.want, c.wantErr)
 		}
