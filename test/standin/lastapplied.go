@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -52,7 +53,7 @@ func (c *appliedCache) current(key string, data []byte, observed *unstructured.U
 }
 
 // store records what was applied and the object the API server answered.
-func (c *appliedCache) store(key string, data []byte, written *unstructured.Unstructured) {
+func (c *appliedCache) store(key string, data []byte, written metav1.Object) {
 	c.m.Store(key, applied{
 		hash:            appliedHash(data),
 		uid:             written.GetUID(),

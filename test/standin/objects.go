@@ -170,7 +170,7 @@ func (c *Controller) applyChild(ctx context.Context, parent, observed, desired *
 	if c.s.applied.current(key, data, observed) {
 		return nil
 	}
-	written, err := c.s.client(r, obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
+	written, err := c.s.applier(r, obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, data,
 		metav1.PatchOptions{FieldManager: c.s.opts.FieldManager, Force: ptr.To(true)})
 	if apierrors.IsConflict(err) {
 		return nil // the next sync tries again

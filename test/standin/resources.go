@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 
 	"github.com/hookops/hookops/test/controlplane"
 )
@@ -149,4 +150,16 @@ func (s *Standin) client(r apiResource, namespace string) dynamic.ResourceInterf
 		return s.dyn.Resource(r.gvr).Namespace(namespace)
 	}
 	return s.dyn.Resource(r.gvr)
+}
+
+// applier is a client for server-side applies: the same request, but the
+// API server answers with the object's metadata alone, which is all the
+// stand-in reads of it (appliedCache). Decoding every applied object whole
+// cost the stand-in a tenth of its CPU in the mirror benchmark, CPU the
+// API server on the same machine would otherwise have.
+func (s *Standin) applier(r apiResource, namespace string) metadata.ResourceInterface {
+	if r.namespaced && namespace != "" {
+		return s.meta.Resource(r.gvr).Namespace(namespace)
+	}
+	return s.meta.Resource(r.gvr)
 }

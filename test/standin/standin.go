@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
@@ -86,6 +87,7 @@ func (o Options) withDefaults() Options {
 type Standin struct {
 	opts        Options
 	dyn         dynamic.Interface
+	meta        metadata.Interface // applies, whose answers only need metadata
 	resources   *resourceCache
 	log         *slog.Logger
 	controllers []*Controller
@@ -112,11 +114,15 @@ func New(cfg *rest.Config, controllers []*unstructured.Unstructured, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("standin: dynamic client: %w", err)
 	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("standin: metadata client: %w", err)
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("standin: discovery client: %w", err)
 	}
-	s := &Standin{opts: opts, dyn: dyn, resources: newResourceCache(dc), encoded: newEncodings(), log: opts.Logger}
+	s := &Standin{opts: opts, dyn: dyn, meta: meta, resources: newResourceCache(dc), encoded: newEncodings(), log: opts.Logger}
 	seen := map[string]bool{}
 	for _, obj := range controllers {
 		if _, ok := controllerGVRs[obj.GetKind()]; !ok {
