@@ -42,9 +42,9 @@ func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Se
 
 // syncComposite is one pass of a CompositeController over one parent. It
 // returns nil, nil when the parent does not exist.
-func (c *Controller) syncComposite(ctx context.Context, namespace, name string) (*Result, error) {
+func (c *Controller) syncComposite(ctx context.Context, rs *runState, namespace, name string) (*Result, error) {
 	rule := c.parents[0]
-	r, parent, done, err := c.load(ctx, rule, namespace, name)
+	r, parent, done, err := c.load(ctx, rs, 0, namespace, name)
 	if parent == nil {
 		return done, err
 	}
@@ -207,16 +207,17 @@ func (c *Controller) wants(rule parentRule, obj *unstructured.Unstructured) bool
 }
 
 // load starts a sync pass of a composite or decorator controller: it gets
-// the parent (or target) and puts the finalizer on before anything else, so
+// the parent (or target) of type parents[i] (getParent) and puts the finalizer on before anything else, so
 // that whatever follows can be cleaned up. When the pass ends there, obj is
 // nil and done, err is what the pass returns: nil, nil when the object does
 // not exist, an empty Result when the controller does not handle it.
-func (c *Controller) load(ctx context.Context, rule parentRule, namespace, name string) (r apiResource, obj *unstructured.Unstructured, done *Result, err error) {
+func (c *Controller) load(ctx context.Context, rs *runState, i int, namespace, name string) (r apiResource, obj *unstructured.Unstructured, done *Result, err error) {
+	rule := c.parents[i]
 	r, err = c.s.resources.byResource(rule.apiVersion, rule.resource)
 	if err != nil {
 		return r, nil, nil, err
 	}
-	obj, err = c.s.client(r, namespace).Get(ctx, name, metav1.GetOptions{})
+	obj, err = c.getParent(ctx, rs, i, r, namespace, name)
 	if apierrors.IsNotFound(err) {
 		return r, nil, nil, nil
 	}
@@ -233,6 +234,25 @@ func (c *Controller) load(ctx context.Context, rule parentRule, namespace, name 
 		return r, nil, &Result{}, nil
 	}
 	return r, obj, nil, nil
+}
+
+// getParent reads a parent (or target) of type parents[i] as Metacontroller
+// does, from its informer, while Run runs (rs); that object is shared with
+// the informer and only read. SyncOnce, which tests call right after
+// writing, reads it from the API server.
+func (c *Controller) getParent(ctx context.Context, rs *runState, i int, r apiResource, namespace, name string) (*unstructured.Unstructured, error) {
+	if rs == nil || !rs.parents[i].HasSynced() {
+		return c.s.client(r, namespace).Get(ctx, name, metav1.GetOptions{})
+	}
+	obj, ok, err := rs.parents[i].GetStore().GetByKey(objectKey(namespace, name))
+	if err != nil {
+		return nil, fmt.Errorf("informer store: %w", err)
+	}
+	u, isObj := obj.(*unstructured.Unstructured)
+	if !ok || !isObj {
+		return nil, apierrors.NewNotFound(r.gvr.GroupResource(), name)
+	}
+	return u, nil
 }
 
 // pickHook chooses the finalize hook, when there is one, for an object

@@ -46,9 +46,9 @@ func (a *decoratorAnswer) result(hookName string) *Result {
 // syncDecorator is one pass of a DecoratorController over one target of
 // the resource type parents[i]. It returns nil, nil when the target does not
 // exist.
-func (c *Controller) syncDecorator(ctx context.Context, i int, namespace, name string) (*Result, error) {
+func (c *Controller) syncDecorator(ctx context.Context, rs *runState, i int, namespace, name string) (*Result, error) {
 	rule := c.parents[i]
-	r, target, done, err := c.load(ctx, rule, namespace, name)
+	r, target, done, err := c.load(ctx, rs, i, namespace, name)
 	if target == nil {
 		return done, err
 	}

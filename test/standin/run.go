@@ -42,7 +42,7 @@ type runState struct {
 // resource types the first type that has such an object is used.
 func (c *Controller) SyncOnce(ctx context.Context, namespace, name string) (*Result, error) {
 	for i := range c.parents {
-		res, err := c.syncItem(ctx, item{parent: i, namespace: namespace, name: name})
+		res, err := c.syncItem(ctx, nil, item{parent: i, namespace: namespace, name: name})
 		if res != nil || err != nil {
 			return res, err
 		}
@@ -50,11 +50,13 @@ func (c *Controller) SyncOnce(ctx context.Context, namespace, name string) (*Res
 	return nil, fmt.Errorf("standin: %s found no %s", c.name, objectKey(namespace, name))
 }
 
-func (c *Controller) syncItem(ctx context.Context, it item) (*Result, error) {
+// syncItem syncs one parent (or target); rs is Run's watch machinery, nil
+// in SyncOnce.
+func (c *Controller) syncItem(ctx context.Context, rs *runState, it item) (*Result, error) {
 	if c.kind == kindComposite {
-		return c.syncComposite(ctx, it.namespace, it.name)
+		return c.syncComposite(ctx, rs, it.namespace, it.name)
 	}
-	return c.syncDecorator(ctx, it.parent, it.namespace, it.name)
+	return c.syncDecorator(ctx, rs, it.parent, it.namespace, it.name)
 }
 
 // Run watches like Metacontroller until ctx ends: informers on parents (or
@@ -315,7 +317,7 @@ func (c *Controller) processNext(rs *runState) bool {
 		return false
 	}
 	defer rs.queue.Done(it)
-	res, err := c.syncItem(rs.ctx, it)
+	res, err := c.syncItem(rs.ctx, rs, it)
 	if res != nil && res.resyncAfter > 0 {
 		rs.queue.AddAfter(it, res.resyncAfter)
 	}
