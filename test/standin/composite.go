@@ -207,10 +207,11 @@ func (c *Controller) wants(rule parentRule, obj *unstructured.Unstructured) bool
 }
 
 // load starts a sync pass of a composite or decorator controller: it gets
-// the parent (or target) of type parents[i] (getParent) and puts the finalizer on before anything else, so
-// that whatever follows can be cleaned up. When the pass ends there, obj is
-// nil and done, err is what the pass returns: nil, nil when the object does
-// not exist, an empty Result when the controller does not handle it.
+// the parent (or target) of type parents[i] (getParent) and puts the
+// finalizer on before anything else, so that whatever follows can be
+// cleaned up. When the pass ends there, obj is nil and done, err is what
+// the pass returns: nil, nil when the object does not exist, an empty
+// Result when the controller does not handle it.
 func (c *Controller) load(ctx context.Context, rs *runState, i int, namespace, name string) (r apiResource, obj *unstructured.Unstructured, done *Result, err error) {
 	rule := c.parents[i]
 	r, err = c.s.resources.byResource(rule.apiVersion, rule.resource)
