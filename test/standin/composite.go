@@ -238,22 +238,16 @@ func (c *Controller) load(ctx context.Context, rs *runState, i int, namespace, n
 }
 
 // getParent reads a parent (or target) of type parents[i] as Metacontroller
-// does, from its informer, while Run runs (rs); that object is shared with
-// the informer and only read. SyncOnce, which tests call right after
-// writing, reads it from the API server.
+// does, from its informer, while Run runs (rs; see cachedParent). SyncOnce,
+// which tests call right after writing, reads it from the API server.
 func (c *Controller) getParent(ctx context.Context, rs *runState, i int, r apiResource, namespace, name string) (*unstructured.Unstructured, error) {
 	if rs == nil || !rs.parents[i].HasSynced() {
 		return c.s.client(r, namespace).Get(ctx, name, metav1.GetOptions{})
 	}
-	obj, ok, err := rs.parents[i].GetStore().GetByKey(objectKey(namespace, name))
-	if err != nil {
-		return nil, fmt.Errorf("informer store: %w", err)
+	if u, ok := rs.cachedParent(i, namespace, name); ok {
+		return u, nil
 	}
-	u, isObj := obj.(*unstructured.Unstructured)
-	if !ok || !isObj {
-		return nil, apierrors.NewNotFound(r.gvr.GroupResource(), name)
-	}
-	return u, nil
+	return nil, apierrors.NewNotFound(r.gvr.GroupResource(), name)
 }
 
 // pickHook chooses the finalize hook, when there is one, for an object

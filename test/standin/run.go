@@ -229,14 +229,21 @@ func (c *Controller) onChild(rs *runState, obj any) {
 		if r.namespaced {
 			namespace = child.GetNamespace()
 		}
-		parent, exists, err := rs.parents[i].GetStore().GetByKey(objectKey(namespace, ref.Name))
-		if err != nil || !exists {
-			continue
-		}
-		if p, ok := parent.(*unstructured.Unstructured); ok && p.GetUID() == ref.UID {
+		if p, ok := rs.cachedParent(i, namespace, ref.Name); ok && p.GetUID() == ref.UID {
 			c.enqueue(rs, i, p)
 		}
 	}
+}
+
+// cachedParent is the parent (or target) of type parents[i] in its
+// informer's store, shared with it: only read.
+func (rs *runState) cachedParent(i int, namespace, name string) (*unstructured.Unstructured, bool) {
+	obj, exists, err := rs.parents[i].GetStore().GetByKey(objectKey(namespace, name))
+	if err != nil || !exists {
+		return nil, false
+	}
+	u, ok := obj.(*unstructured.Unstructured)
+	return u, ok
 }
 
 // watchRelated starts watching a related resource type the first time a
