@@ -146,10 +146,7 @@ func (rc *resourceCache) hasSubresource(apiVersion, name string) (bool, error) {
 // client returns a client for r, scoped to namespace when r is namespaced
 // and namespace is not empty.
 func (s *Standin) client(r apiResource, namespace string) dynamic.ResourceInterface {
-	if r.namespaced && namespace != "" {
-		return s.dyn.Resource(r.gvr).Namespace(namespace)
-	}
-	return s.dyn.Resource(r.gvr)
+	return s.dyn.Resource(r.gvr).Namespace(scope(r, namespace))
 }
 
 // applier is a client for server-side applies: the same request, but the
@@ -158,8 +155,14 @@ func (s *Standin) client(r apiResource, namespace string) dynamic.ResourceInterf
 // cost the stand-in a tenth of its CPU in the mirror benchmark, CPU the
 // API server on the same machine would otherwise have.
 func (s *Standin) applier(r apiResource, namespace string) metadata.ResourceInterface {
-	if r.namespaced && namespace != "" {
-		return s.meta.Resource(r.gvr).Namespace(namespace)
+	return s.meta.Resource(r.gvr).Namespace(scope(r, namespace))
+}
+
+// scope is the namespace a request about r is made in: none for a
+// cluster-scoped resource, and none (every namespace) when empty.
+func scope(r apiResource, namespace string) string {
+	if !r.namespaced {
+		return ""
 	}
-	return s.meta.Resource(r.gvr)
+	return namespace
 }
