@@ -96,9 +96,9 @@ test: ## all tests: unit, fixtures, component, control plane, e2e, brief fuzzing
 
 FUZZTIME ?= 20000x
 .PHONY: fuzz
-fuzz: ## run each conversion fuzz target for FUZZTIME (default 20000x: a count, not a time, so load cannot cut it short)
-	for target in FuzzRoundTripV1 FuzzRoundTripV1alpha1 FuzzReview; do \
-	  $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./conversion/ || exit 1; \
+fuzz: ## run each fuzz target (conversion, hook request decoding) for FUZZTIME (default 20000x: a count, not a time, so load cannot cut it short)
+	for target in conversion:FuzzRoundTripV1 conversion:FuzzRoundTripV1alpha1 conversion:FuzzReview hooks/metacontroller:FuzzOnePass; do \
+	  $(GO) test -run '^$$' -fuzz "^$${target#*:}$$" -fuzztime $(FUZZTIME) ./$${target%%:*}/ || exit 1; \
 	done
 
 .PHONY: bench

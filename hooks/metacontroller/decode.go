@@ -78,15 +78,23 @@ func decodeObject(sent json.RawMessage, dst *Object) error {
 }
 
 // bodies are reused request body buffers; one larger than maxPooled is
-// left to the garbage collector rather than kept.
+// left to the garbage collector rather than kept. A mirror sync of 50
+// sources is about 370 KB, and growing a new buffer to that size for every
+// call took a tenth of the call.
 var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-const maxPooled = 64 << 10
+const maxPooled = 1 << 20
 
 // decode reads the body whole and parses exactly one JSON value. Errors
 // from the reader itself (a body over the size limit, a broken connection)
 // are returned wrapped, for the caller to classify.
 func decode(r io.Reader, v any) error {
+	return withBody(r, func(body []byte) error { return unmarshal(body, v) })
+}
+
+// withBody reads the body whole into a pooled buffer and hands it to parse,
+// which must not keep it.
+func withBody(r io.Reader, parse func([]byte) error) error {
 	buf := bodies.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -97,7 +105,7 @@ func decode(r io.Reader, v any) error {
 	if _, err := buf.ReadFrom(r); err != nil {
 		return fmt.Errorf("read request body: %w", err)
 	}
-	return unmarshal(buf.Bytes(), v)
+	return parse(buf.Bytes())
 }
 
 // unmarshal decodes as Kubernetes does (sigs.k8s.io/json): integers stay

@@ -37,7 +37,7 @@ func (r *RawDecoratorRequest) Subject() Object { return r.Object }
 // finalize request, leaving its attachments and related objects as sent.
 func DecodeRawDecorator(r io.Reader) (*RawDecoratorRequest, error) {
 	req := new(RawDecoratorRequest)
-	if err := decode(r, req); err != nil {
+	if err := withBody(r, func(body []byte) error { return unmarshalRaw(body, req) }); err != nil {
 		return nil, err
 	}
 	return req, checkObject("object", req.Object)

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kjson "sigs.k8s.io/json"
 
 	"github.com/hookops/hookops/hooks/metacontroller"
 	"github.com/hookops/hookops/mirror"
@@ -163,13 +162,13 @@ func reduceRaw(kind mirror.Kind, raw json.RawMessage) (mirror.Object, error) {
 	switch kind {
 	case mirror.ConfigMap:
 		var cm corev1.ConfigMap
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &cm); err != nil {
+		if err := metacontroller.DecodeObject(raw, &cm); err != nil {
 			return mirror.Object{}, invalid(kind, cm.ObjectMeta, err)
 		}
 		return mirror.FromConfigMap(&cm), nil
 	default:
 		var s corev1.Secret
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &s); err != nil {
+		if err := metacontroller.DecodeObject(raw, &s); err != nil {
 			return mirror.Object{}, invalid(kind, s.ObjectMeta, err)
 		}
 		return mirror.FromSecret(&s), nil
