@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -89,5 +90,24 @@ func sameOutcome(t *testing.T, what string, errFast, errRef error, fast, ref any
 		t.Fatalf("%s: one-pass error %q, reference error %q", what, errFast, errRef)
 	case errFast == nil && !reflect.DeepEqual(fast, ref):
 		t.Fatalf("%s: one-pass decoded\n%#v\nreference decoded\n%#v", what, fast, ref)
+	}
+}
+
+// A decoded request keeps nothing of the body's buffer, which the next
+// request reuses.
+func TestRawRequestOutlivesItsBuffer(t *testing.T) {
+	body := func(data string) string {
+		return `{"object":{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}},` +
+			`"attachments":{"ConfigMap.v1":{"a/b":{"data":{"k":"` + data + `"}}}}}`
+	}
+	first, err := DecodeRawDecorator(strings.NewReader(body("first")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeRawDecorator(strings.NewReader(body("XXXXX"))); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(first.Attachments["ConfigMap.v1"]["a/b"]), `{"data":{"k":"first"}}`; got != want {
+		t.Errorf("the first request's attachment reads %s after the second request, want %s", got, want)
 	}
 }
