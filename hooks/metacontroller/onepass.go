@@ -21,9 +21,18 @@ import (
 // and anything it refuses is decoded again the old way: a request means
 // what it always meant, and a bad one gets the same message.
 
-// unmarshalRaw decodes a raw decorator request. The two generic objects
-// go through the old decoder, which keeps integers as int64.
+// unmarshalRaw decodes a raw decorator request.
 func unmarshalRaw(body []byte, req *RawDecoratorRequest) error {
+	if onePass(body, req) == nil {
+		return nil
+	}
+	*req = RawDecoratorRequest{}
+	return unmarshal(body, req)
+}
+
+// onePass is unmarshalRaw's first try. The two generic objects go through
+// the old decoder, which keeps integers as int64.
+func onePass(body []byte, req *RawDecoratorRequest) error {
 	var wire struct {
 		Controller  jsontext.Value `json:"controller"`
 		Object      jsontext.Value `json:"object"`
@@ -31,9 +40,14 @@ func unmarshalRaw(body []byte, req *RawDecoratorRequest) error {
 		Related     RawObjectMap   `json:"related"`
 		Finalizing  bool           `json:"finalizing"`
 	}
-	if jsonv2.Unmarshal(body, &wire) != nil || generic(wire.Controller, &req.Controller) != nil || generic(wire.Object, &req.Object) != nil {
-		*req = RawDecoratorRequest{}
-		return unmarshal(body, req)
+	if err := jsonv2.Unmarshal(body, &wire); err != nil {
+		return err
+	}
+	if err := generic(wire.Controller, &req.Controller); err != nil {
+		return err
+	}
+	if err := generic(wire.Object, &req.Object); err != nil {
+		return err
 	}
 	req.Attachments, req.Related, req.Finalizing = wire.Attachments, wire.Related, wire.Finalizing
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	corev1 "k8s.io/api/core/v1"
 	kjson "sigs.k8s.io/json"
 
@@ -30,6 +31,44 @@ func onePassSeeds(tb testing.TB) [][]byte {
 		[]byte(`{"object":{}} {}`),
 		[]byte(`[]`),
 	}
+	for _, body := range capturedDecoratorRequests(tb) {
+		seeds = append(seeds, body)
+		var req RawDecoratorRequest
+		if err := unmarshal(body, &req); err != nil {
+			tb.Fatal(err)
+		}
+		for _, m := range []RawObjectMap{req.Attachments, req.Related} {
+			for _, objs := range m {
+				for _, o := range objs {
+					seeds = append(seeds, o)
+				}
+			}
+		}
+	}
+	return seeds
+}
+
+// What Metacontroller sends takes the one pass, not the way back.
+func TestCapturedRequestsTakeOnePass(t *testing.T) {
+	for _, body := range capturedDecoratorRequests(t) {
+		var req RawDecoratorRequest
+		if err := onePass(body, &req); err != nil {
+			t.Fatalf("a captured request: %v", err)
+		}
+		for gk, v := range map[string]any{"ConfigMap.v1": &corev1.ConfigMap{}, "Secret.v1": &corev1.Secret{}} {
+			for key, o := range req.Related[gk] {
+				if err := jsonv2.Unmarshal(o, v); err != nil {
+					t.Errorf("related %s %s: %v", gk, key, err)
+				}
+			}
+		}
+	}
+}
+
+// capturedDecoratorRequests are the decorator sync requests Metacontroller
+// v4.17.2 sent, for both hook versions.
+func capturedDecoratorRequests(tb testing.TB) [][]byte {
+	var bodies [][]byte
 	for _, version := range []string{"v1", "v2"} {
 		for _, name := range []string{"decorator-sync.json", "decorator-sync-empty.json"} {
 			raw, err := os.ReadFile(reference.Path(tb, "fixtures", "metacontroller-v4.17.2", version, name))
@@ -40,21 +79,10 @@ func onePassSeeds(tb testing.TB) [][]byte {
 			if err := json.Unmarshal(raw, &capture); err != nil {
 				tb.Fatal(err)
 			}
-			seeds = append(seeds, capture.Body)
-			var req RawDecoratorRequest
-			if err := unmarshal(capture.Body, &req); err != nil {
-				tb.Fatal(err)
-			}
-			for _, m := range []RawObjectMap{req.Attachments, req.Related} {
-				for _, objs := range m {
-					for _, o := range objs {
-						seeds = append(seeds, o)
-					}
-				}
-			}
+			bodies = append(bodies, capture.Body)
 		}
 	}
-	return seeds
+	return bodies
 }
 
 // FuzzOnePass checks what the one-pass decoding rests on: on every input
