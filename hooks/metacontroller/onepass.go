@@ -1,10 +1,10 @@
 package metacontroller
 
 import (
+	"encoding/json"
 	"reflect"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	kjson "sigs.k8s.io/json"
 )
 
@@ -34,30 +34,23 @@ func unmarshalRaw(body []byte, req *RawDecoratorRequest) error {
 // the old decoder, which keeps integers as int64.
 func onePass(body []byte, req *RawDecoratorRequest) error {
 	var wire struct {
-		Controller  jsontext.Value `json:"controller"`
-		Object      jsontext.Value `json:"object"`
-		Attachments RawObjectMap   `json:"attachments"`
-		Related     RawObjectMap   `json:"related"`
-		Finalizing  bool           `json:"finalizing"`
+		Controller  json.RawMessage `json:"controller"`
+		Object      json.RawMessage `json:"object"`
+		Attachments RawObjectMap    `json:"attachments"`
+		Related     RawObjectMap    `json:"related"`
+		Finalizing  bool            `json:"finalizing"`
 	}
 	if err := jsonv2.Unmarshal(body, &wire); err != nil {
 		return err
 	}
-	if err := generic(wire.Controller, &req.Controller); err != nil {
+	if err := decodeObject(wire.Controller, &req.Controller); err != nil {
 		return err
 	}
-	if err := generic(wire.Object, &req.Object); err != nil {
+	if err := decodeObject(wire.Object, &req.Object); err != nil {
 		return err
 	}
 	req.Attachments, req.Related, req.Finalizing = wire.Attachments, wire.Related, wire.Finalizing
 	return nil
-}
-
-func generic(sent jsontext.Value, o *Object) error {
-	if len(sent) == 0 {
-		return nil
-	}
-	return kjson.UnmarshalCaseSensitivePreserveInts(sent, o)
 }
 
 // DecodeObject decodes one object as sent (from a RawObjectMap) into the
