@@ -45,7 +45,10 @@ const (
 // the propagation time is reported as a ratio to them (x-floor,
 // x-apply-floor), with the implementation's ConfigMap and Secret writes
 // per changed copy (writes/copy, 1 when nothing is written twice or in
-// vain). Both log at the level they ship with.
+// vain). Both log at the level they ship with. Each round and floor also
+// logs the CPU seconds every process used in it (cpu-s/op: a round's
+// total): both cores are busy in both, so that says where a round's time
+// goes beyond its floor's.
 func BenchmarkPropagation(b *testing.B) {
 	b.Run("clientgo", func(b *testing.B) {
 		benchPropagation(b, func(opts implOptions) (impl, func() int) {
@@ -106,6 +109,7 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 
 	var requests, writes, calls int64
 	var took time.Duration
+	var cpuUsed float64
 	round := 0
 	for b.Loop() {
 		round++
@@ -116,13 +120,14 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 		}
 		before, writesBefore, callsBefore := counter.n.Load(), counter.writes.Load(), count(hookCalls)
 		b.StartTimer()
-		roundStart := time.Now()
+		roundStart, cpu := time.Now(), readCPU()
 		data := benchData(round)
 		updateSources(b, admin, data)
 		sent := time.Since(roundStart)
 		copies.wait(b, data)
-		d := time.Since(roundStart)
+		d, used := time.Since(roundStart), readCPU().since(cpu)
 		took += d
+		cpuUsed += used.total()
 		b.StopTimer()
 		requests += quiesce(counter) - before
 		writes += counter.writes.Load() - writesBefore
@@ -137,6 +142,7 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 		b.Logf("round %d: sources updated in %s, every copy in %s = %.2f× its floor (%s), %.2f× its apply floor (%s)", round,
 			sent.Round(time.Millisecond), d.Round(time.Millisecond), d.Seconds()/floor.update.Seconds(), floor.update.Round(time.Millisecond),
 			d.Seconds()/floor.apply.Seconds(), floor.apply.Round(time.Millisecond))
+		b.Logf("round %d CPU: %s", round, used)
 		b.StartTimer()
 	}
 	perRound := took / time.Duration(b.N)
@@ -153,6 +159,7 @@ func benchPropagation(b *testing.B, newImpl func(implOptions) (impl, func() int)
 	b.ReportMetric(floor.update.Seconds(), "floor-s")
 	b.ReportMetric(ratio, "x-floor")
 	b.ReportMetric(applyRatio, "x-apply-floor")
+	b.ReportMetric(cpuUsed/float64(b.N), "cpu-s/op")
 	if !counted {
 		b.Logf("propagation %s = %.2f× the floor (%s), %.2f× the apply floor; requests not counted", perRound.Round(time.Millisecond), ratio, floor.update.Round(time.Millisecond), applyRatio)
 		return

@@ -38,10 +38,15 @@ func (f floorPair) mean(g floorPair) floorPair {
 
 func measureFloors(b *testing.B, client kubernetes.Interface, namespaces []string) floorPair {
 	b.Helper()
-	f := floorPair{update: measureFloor(b, client, namespaces, benchSources, false), apply: measureFloor(b, client, namespaces, benchSources, true)}
+	var f floorPair
+	var updateCPU, applyCPU cpuSeconds
+	f.update, updateCPU = measureFloor(b, client, namespaces, benchSources, false)
+	f.apply, applyCPU = measureFloor(b, client, namespaces, benchSources, true)
 	n := float64(len(namespaces) * benchSources)
 	b.Logf("floor: %.0f ConfigMap updates from %d goroutines, all seen by the benchmark's watch, in %s (%.0f/s); as server-side applies of attachments, owned by their namespace, in %s (%.0f/s)",
 		n, floorWorkers, f.update.Round(time.Millisecond), n/f.update.Seconds(), f.apply.Round(time.Millisecond), n/f.apply.Seconds())
+	b.Logf("floor CPU: %s", updateCPU)
+	b.Logf("apply floor CPU: %s", applyCPU)
 	return f
 }
 
@@ -111,7 +116,9 @@ func configMapWrites(b *testing.B, admin kubernetes.Interface) float64 {
 // reference to their namespace and its annotations. The API server does
 // more for each (10–30% more than for a bare apply here), so that floor
 // is the one behind the hooks.
-func measureFloor(b *testing.B, client kubernetes.Interface, namespaces []string, perNamespace int, apply bool) time.Duration {
+//
+// It returns the time and the CPU the benchmark's processes used in it.
+func measureFloor(b *testing.B, client kubernetes.Interface, namespaces []string, perNamespace int, apply bool) (time.Duration, cpuSeconds) {
 	b.Helper()
 	ctx := context.Background()
 	seen, stop := watchLabelled(b, client, floorLabel)
@@ -136,7 +143,7 @@ func measureFloor(b *testing.B, client kubernetes.Interface, namespaces []string
 		}
 		return err
 	})
-	start := time.Now()
+	start, cpu := time.Now(), readCPU()
 	parallel(b, objs, func(cm *corev1.ConfigMap) error {
 		setData(cm, benchData(1))
 		if apply {
@@ -146,14 +153,14 @@ func measureFloor(b *testing.B, client kubernetes.Interface, namespaces []string
 		return err
 	})
 	seen.waitFor(b, benchData(1), len(objs))
-	floor := time.Since(start)
+	floor, used := time.Since(start), readCPU().since(cpu)
 	for _, ns := range namespaces {
 		err := client.CoreV1().ConfigMaps(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: floorLabel + "=true"})
 		if err != nil {
 			b.Fatal(err)
 		}
 	}
-	return floor
+	return floor, used
 }
 
 // attachedTo is the controller reference Metacontroller puts on every
