@@ -52,7 +52,7 @@ func readCPU() cpuSeconds {
 }
 
 // since is the CPU each process used from before to c. A process that
-// started in between counts from zero.
+// started in between counts from zero; one that ended is not counted.
 func (c cpuSeconds) since(before cpuSeconds) cpuSeconds {
 	d := cpuSeconds{}
 	for name, s := range c {
@@ -72,6 +72,9 @@ func (c cpuSeconds) total() float64 {
 // String lists the processes that used a tenth of a second or more, the
 // busiest first.
 func (c cpuSeconds) String() string {
+	if len(c) == 0 {
+		return "not measured (no /proc)"
+	}
 	names := slices.SortedFunc(maps.Keys(c), func(a, b string) int { return cmp.Compare(c[b], c[a]) })
 	var parts []string
 	for _, name := range names {
